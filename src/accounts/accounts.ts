@@ -1,0 +1,62 @@
+// e-ID accounts joined to the citizen's population record: the queries sign-in and claims need.
+import type { Kysely } from 'kysely';
+import type { AccountLevel, AccountStatus, Schema } from '../db/schema.ts';
+
+/** What the rest of the system knows about a signed-in citizen. */
+export interface CitizenAccount {
+  id: string;
+  personalId: string;
+  familyName: string;
+  middleName: string;
+  givenName: string;
+  birthdate: string;
+  sex: 'male' | 'female';
+  phone: string | null;
+  phoneVerified: boolean;
+  email: string | null;
+  emailVerified: boolean;
+  level: AccountLevel;
+  status: AccountStatus;
+  passwordHash: string;
+  passwordMustChange: boolean;
+}
+
+export interface Accounts {
+  findById(id: string): Promise<CitizenAccount | undefined>;
+  findByPersonalId(personalId: string): Promise<CitizenAccount | undefined>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function accountQueries(db: Kysely<Schema>): Accounts {
+  const base = () =>
+    db
+      .selectFrom('accounts as a')
+      .innerJoin('citizens as c', 'c.personal_id', 'a.personal_id')
+      .select([
+        'a.id',
+        'a.personal_id as personalId',
+        'c.family_name as familyName',
+        'c.middle_name as middleName',
+        'c.given_name as givenName',
+        'c.birthdate',
+        'c.sex',
+        'a.phone',
+        'a.phone_verified as phoneVerified',
+        'a.email',
+        'a.email_verified as emailVerified',
+        'a.level',
+        'a.status',
+        'a.password_hash as passwordHash',
+        'a.password_must_change as passwordMustChange',
+      ]);
+  return {
+    // The provider hands back whatever `sub` a token carries: anything but a UUID is simply unknown.
+    findById: async (id) => (UUID.test(id) ? base().where('a.id', '=', id).executeTakeFirst() : undefined),
+    findByPersonalId: (personalId) => base().where('a.personal_id', '=', personalId).executeTakeFirst(),
+  };
+}
+
+export function fullName(account: Pick<CitizenAccount, 'familyName' | 'middleName' | 'givenName'>): string {
+  return [account.familyName, account.middleName, account.givenName].filter(Boolean).join(' ');
+}

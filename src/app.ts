@@ -1,0 +1,151 @@
+// buildApp(deps): Fastify with our plugins, the provider mounted inside, and every route. No globals: deps come in.
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyView from '@fastify/view';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import { accountQueries, type Accounts } from './accounts/accounts.ts';
+import { passwordHasher, type PasswordHasher } from './accounts/passwords.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { healthRoutes } from './health.ts';
+import { translator } from './interactions/i18n.ts';
+import { chooseLanguage, LANGUAGE_COOKIE } from './interactions/language.ts';
+import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import { purgeExpired } from './oidc/adapter.ts';
+import { loadOrCreateKeys } from './oidc/keys.ts';
+import { providerRoutes } from './oidc/mount.ts';
+import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
+import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** Token lifetimes, for tests that need short ones. */
+  ttl?: ProviderDeps['ttl'];
+}
+
+export interface App {
+  app: FastifyInstance;
+  provider: Provider;
+  accounts: Accounts;
+  relyingParties: RelyingParties;
+  passwords: PasswordHasher;
+}
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, database, logger } = deps;
+  const db = database.db;
+  const production = config.env === 'production';
+  const secureCookies = config.issuer.startsWith('https:');
+
+  const keys = await loadOrCreateKeys(db);
+  const accounts = accountQueries(db);
+  const relyingParties = relyingPartiesQueries(db);
+  const passwords = passwordHasher(config.argon2);
+  const pages = createPages(production);
+
+  const provider = createProvider({
+    issuer: config.issuer,
+    db,
+    keys,
+    accounts,
+    relyingParties,
+    pages: providerPages(pages),
+    trustProxy: config.trustProxy,
+    ...(deps.ttl ? { ttl: deps.ttl } : {}),
+  });
+  // Provider errors are answered to the caller; log them without request data.
+  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'provider server error'));
+
+  const app = Fastify({
+    loggerInstance: logger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  });
+
+  await app.register(fastifyCookie, { secret: keys.cookie });
+  await app.register(fastifyFormbody);
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: '_csrf',
+    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: secureCookies, signed: true },
+  });
+  await app.register(fastifyView, { engine: { eta: pages.eta }, root: VIEWS_DIR, production });
+
+  app.setErrorHandler(errorHandler(pages));
+  app.setNotFoundHandler(async (request, reply) => {
+    if (!wantsHtml(request)) return reply.code(404).send({ error: 'not_found', error_description: `no route ${request.method} ${request.url.split('?')[0]}` });
+    const lang = chooseLanguage({ query: (request.query as { lang?: string }).lang, cookie: request.cookies[LANGUAGE_COOKIE] });
+    return reply.code(404).type('text/html').send(await pages.message(lang, { heading: 'error.title', message: 'error.not_found' }));
+  });
+
+  await app.register(healthRoutes, { db });
+  await app.register(providerRoutes, { provider });
+  await app.register(interactionRoutes, { provider, accounts, passwords, secureCookies });
+
+  const purge = setInterval(() => {
+    purgeExpired(db).then(
+      (count) => count > 0 && logger.debug({ count }, 'purged expired provider artifacts'),
+      (error: unknown) => logger.warn({ err: error }, 'purge of expired provider artifacts failed'),
+    );
+  }, config.purgeIntervalSeconds * 1000);
+  purge.unref();
+  app.addHook('onClose', async () => clearInterval(purge));
+
+  return { app: app as unknown as FastifyInstance, provider, accounts, relyingParties, passwords };
+}
+
+function wantsHtml(request: FastifyRequest): boolean {
+  return request.method === 'GET' || request.url.startsWith('/interaction/')
+    ? (request.headers.accept ?? '').includes('text/html') || request.url.startsWith('/interaction/')
+    : false;
+}
+
+function errorHandler(pages: Pages) {
+  return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: error.code, status }, 'request rejected');
+    const csrf = error.code?.startsWith('FST_CSRF') ?? false;
+    if (!wantsHtml(request)) {
+      return reply.code(status).send({
+        error: status >= 500 ? 'server_error' : 'invalid_request',
+        error_description: status >= 500 ? 'an unexpected error occurred' : error.message,
+      });
+    }
+    const lang = chooseLanguage({ cookie: request.cookies?.[LANGUAGE_COOKIE] });
+    const retryUrl = request.url.match(/^\/interaction\/[\w-]+/)?.[0];
+    return reply
+      .code(status)
+      .type('text/html')
+      .send(await pages.message(lang, { heading: 'error.title', message: csrf ? 'error.csrf' : 'error.body', ...(retryUrl ? { retryUrl } : {}) }));
+  };
+}
+
+function providerPages(pages: Pages): ProviderPages {
+  const languageOf = (ctx: Parameters<ProviderPages['error']>[0]) =>
+    chooseLanguage({ cookie: ctx.cookies.get(LANGUAGE_COOKIE), uiLocales: ctx.oidc?.params?.ui_locales });
+  return {
+    error: async (ctx, out) => {
+      const lang = languageOf(ctx);
+      return pages.render('message', {
+        lang,
+        title: translator(lang)('error.title'),
+        heading: translator(lang)('error.title'),
+        message: out.error_description ?? translator(lang)('error.body'),
+        code: out.error,
+      });
+    },
+    logout: async (ctx, form) => {
+      const lang = languageOf(ctx);
+      return pages.render('logout', { lang, title: translator(lang)('logout.title'), form });
+    },
+    loggedOut: async (ctx) => pages.message(languageOf(ctx), { heading: 'logout.title', message: 'logout.done' }),
+  };
+}

@@ -1,0 +1,79 @@
+// Environment → typed, validated configuration. Fails fast with the name of the bad variable.
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('localhost'),
+  PORT: int(0, 65535).default(3000),
+  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: bool.default(false),
+  ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456),
+  ARGON2_TIME_COST: int(1, 20).default(2),
+  ARGON2_PARALLELISM: int(1, 16).default(1),
+  PURGE_INTERVAL_SECONDS: int(10, 86_400).default(300),
+  SEED_SANDBOX: bool.optional(),
+  SANDBOX_REDIRECT_URIS: z.string().default('http://localhost:8080/callback'),
+  SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Public URL of the provider; the `iss` of every token. */
+  issuer: string;
+  /** PostgreSQL connection string; absent means the embedded PGlite database under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  trustProxy: boolean;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  purgeIntervalSeconds: number;
+  sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const redirectUris = e.SANDBOX_REDIRECT_URIS.split(/[\s,]+/).filter(Boolean);
+  for (const uri of redirectUris) {
+    if (!URL.canParse(uri)) throw new ConfigError(`invalid configuration:\n  SANDBOX_REDIRECT_URIS: not a URL: ${uri}`);
+  }
+  if (e.NODE_ENV === 'production' && !e.ISSUER) {
+    throw new ConfigError('invalid configuration:\n  ISSUER: required when NODE_ENV=production (the public https URL of the provider)');
+  }
+  const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    issuer: (e.ISSUER ?? `http://${issuerHost}:${e.PORT}`).replace(/\/$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
+    sandbox: {
+      seed: e.SEED_SANDBOX ?? e.NODE_ENV !== 'production',
+      redirectUris,
+      clientSecret: e.SANDBOX_CLIENT_SECRET,
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// One Kysely layer over PostgreSQL (pg pool) or the embedded PGlite (file-backed, or in memory for tests).
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Schema } from './schema.ts';
+
+/** A single connection on which multi-statement SQL (migration files) can run. */
+export interface SqlSession {
+  exec(text: string): Promise<void>;
+  rows<T>(text: string): Promise<T[]>;
+}
+
+export interface Database {
+  db: Kysely<Schema>;
+  engine: 'postgres' | 'pglite';
+  /** Runs fn on one dedicated connection (advisory locks and multi-statement scripts need that). */
+  session<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type DatabaseLocation =
+  | { engine: 'postgres'; url: string; poolSize?: number }
+  | { engine: 'pglite'; dataDir?: string /* absent: in memory */ };
+
+const DATE_OID = 1082;
+const INT8_OID = 20;
+// Dates stay 'YYYY-MM-DD' strings (a birthdate has no time zone); bigint counts become numbers.
+const keepDate = (value: string) => value;
+const int8 = (value: string) => Number(value);
+
+export async function openDatabase(location: DatabaseLocation): Promise<Database> {
+  return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize) : openPglite(location.dataDir);
+}
+
+async function openPostgres(url: string, poolSize = 10): Promise<Database> {
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+      if (oid === DATE_OID) return keepDate;
+      if (oid === INT8_OID) return int8;
+      return pg.types.getTypeParser(oid, format as 'text');
+    }) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // An idle client's connection error must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    engine: 'postgres',
+    async session(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          exec: async (text) => void (await client.query(text)),
+          rows: async <T>(text: string) => (await client.query(text)).rows as T[],
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir, { parsers: { [DATE_OID]: keepDate, [INT8_OID]: int8 } });
+  const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    engine: 'pglite',
+    // PGlite is a single connection in this process: every caller already has it to itself.
+    async session(fn) {
+      return fn({
+        exec: async (text) => void (await pglite.exec(text)),
+        rows: async <T>(text: string) => (await pglite.query<T>(text)).rows,
+      });
+    },
+    async close() {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export function databaseLocation(config: { databaseUrl: string | undefined; dataDir: string }): DatabaseLocation {
+  return config.databaseUrl
+    ? { engine: 'postgres', url: config.databaseUrl }
+    : { engine: 'pglite', dataDir: `${config.dataDir.replace(/\/$/, '')}/pglite` };
+}

@@ -1,0 +1,17 @@
+// Liveness (the process answers) and readiness (the database answers) for orchestrators and load balancers.
+import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from './db/schema.ts';
+
+export async function healthRoutes(app: FastifyInstance, { db }: { db: Kysely<Schema> }) {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await sql`SELECT 1`.execute(db);
+      return { status: 'ready' };
+    } catch (error) {
+      request.log.warn({ err: error }, 'database not reachable');
+      return reply.code(503).send({ status: 'unavailable', reason: 'database not reachable' });
+    }
+  });
+}

@@ -1,0 +1,36 @@
+// Server-rendered pages over views/ (eta). Every page gets its language, a translator and the language switch.
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import { translator, type Language, type MessageKey } from './i18n.ts';
+
+export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+
+export interface PageData {
+  lang: Language;
+  title: string;
+  switchUrl?: string | undefined;
+  [key: string]: unknown;
+}
+
+export interface Pages {
+  eta: Eta;
+  render(template: 'login' | 'consent' | 'message' | 'logout', data: PageData): Promise<string>;
+  /** A page that only says something: expired, error, not found, signed out. */
+  message(
+    lang: Language,
+    parts: { heading: MessageKey; message: MessageKey; code?: string; retryUrl?: string; switchUrl?: string },
+  ): Promise<string>;
+}
+
+export function createPages(production: boolean): Pages {
+  const eta = new Eta({ views: VIEWS_DIR, cache: production, autoEscape: true, autoTrim: false });
+  const render: Pages['render'] = (template, data) => eta.renderAsync(template, { ...data, t: translator(data.lang) });
+  return {
+    eta,
+    render,
+    message(lang, { heading, message, ...rest }) {
+      const t = translator(lang);
+      return render('message', { lang, title: t(heading), heading: t(heading), message: t(message), ...rest });
+    },
+  };
+}

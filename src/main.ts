@@ -1,0 +1,55 @@
+// Process entry: config → database → migrations → app → listen → graceful shutdown.
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { databaseLocation, openDatabase } from './db/database.ts';
+import { migrate } from './db/migrator.ts';
+import { createLogger } from './logger.ts';
+import { sandboxBanner } from './sandbox/banner.ts';
+import { seedSandbox } from './sandbox/seed.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`dinhdanh: ${error.message}\n`);
+  process.exit(2);
+}
+
+const logger = createLogger(config.logLevel);
+const location = databaseLocation(config);
+const databaseLabel = location.engine === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${location.dataDir}`;
+const database = await openDatabase(location);
+const migrations = await migrate(database);
+logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
+
+const { app, relyingParties, passwords } = await buildApp({ config, database, logger });
+if (config.sandbox.seed) {
+  const seeded = await seedSandbox(database.db, relyingParties, passwords, config.sandbox);
+  if (seeded) logger.info('sandbox client and test citizens seeded');
+}
+await app.listen({ host: config.host, port: config.port });
+if (config.sandbox.seed) process.stderr.write(sandboxBanner(config, databaseLabel));
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  // In-flight requests finish; a stuck one does not hold the process forever.
+  const force = setTimeout(() => {
+    logger.error('shutdown timed out');
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  try {
+    await app.close();
+    await database.close();
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,66 @@
+// Signing keys (ES256, RS256) and cookie keys: generated on first start, stored, shared by every instance.
+import { randomBytes } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+
+export interface ProviderKeys {
+  /** Private JWKs, in the order the provider prefers them. */
+  signing: JWK[];
+  /** Cookie signing secrets, newest first. */
+  cookie: string[];
+}
+
+const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+// Distinct from the migration lock: serialises first-start key generation across instances.
+const KEYS_LOCK = 727_002;
+
+async function generateSigningKey(alg: (typeof SIGNING_ALGS)[number]): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
+}
+
+export async function loadOrCreateKeys(db: Kysely<Schema>): Promise<ProviderKeys> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${sql.lit(KEYS_LOCK)})`.execute(trx);
+    const rows = await trx
+      .selectFrom('provider_keys')
+      .select(['kid', 'use', 'alg', 'material'])
+      .where('retired_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .execute();
+
+    const signing: JWK[] = [];
+    for (const alg of SIGNING_ALGS) {
+      const stored = rows.find((r) => r.use === 'sig' && r.alg === alg);
+      if (stored) {
+        signing.push(stored.material as JWK);
+        continue;
+      }
+      const jwk = await generateSigningKey(alg);
+      await trx
+        .insertInto('provider_keys')
+        .values({ kid: jwk.kid!, use: 'sig', alg, material: JSON.stringify(jwk), retired_at: null })
+        .execute();
+      signing.push(jwk);
+    }
+
+    const cookie = rows.filter((r) => r.use === 'cookie').map((r) => String(r.material.secret));
+    if (cookie.length === 0) {
+      const secret = randomBytes(32).toString('base64url');
+      await trx
+        .insertInto('provider_keys')
+        .values({
+          kid: `cookie-${randomBytes(8).toString('hex')}`,
+          use: 'cookie',
+          alg: 'HS256',
+          material: JSON.stringify({ secret }),
+          retired_at: null,
+        })
+        .execute();
+      cookie.push(secret);
+    }
+    return { signing, cookie };
+  });
+}

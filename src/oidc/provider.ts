@@ -1,0 +1,105 @@
+// oidc-provider configuration: the protocol engine is configured here, never re-implemented.
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Kysely } from 'kysely';
+import type { Accounts } from '../accounts/accounts.ts';
+import type { Schema } from '../db/schema.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig } from './claims.ts';
+import type { ProviderKeys } from './keys.ts';
+import type { RelyingParties } from './relying-parties.ts';
+
+/** Renders one of our pages for the provider's own error and logout responses. */
+export type ProviderPages = {
+  error(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): Promise<string>;
+  logout(ctx: KoaContextWithOIDC, form: string): Promise<string>;
+  loggedOut(ctx: KoaContextWithOIDC): Promise<string>;
+};
+
+export interface ProviderDeps {
+  issuer: string;
+  db: Kysely<Schema>;
+  keys: ProviderKeys;
+  accounts: Accounts;
+  relyingParties: RelyingParties;
+  pages: ProviderPages;
+  trustProxy: boolean;
+  /** Token lifetimes in seconds; tests shorten them. */
+  ttl?: Partial<Record<'AccessToken' | 'AuthorizationCode' | 'IdToken' | 'RefreshToken' | 'Session' | 'Interaction' | 'Grant' | 'ClientCredentials', number>>;
+}
+
+export const INTERACTION_PATH = '/interaction';
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const ttl = {
+    AccessToken: 600,
+    AuthorizationCode: 60,
+    ClientCredentials: 600,
+    IdToken: 600,
+    RefreshToken: 14 * 24 * 3600,
+    Grant: 14 * 24 * 3600,
+    Session: 24 * 3600,
+    Interaction: 15 * 60,
+    ...deps.ttl,
+  };
+  const secureCookies = deps.issuer.startsWith('https:');
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(deps.db, deps.relyingParties),
+    clients: [],
+    jwks: { keys: deps.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: deps.keys.cookie,
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
+    },
+    async findAccount(_ctx, sub) {
+      const account = await deps.accounts.findById(sub);
+      // A revoked account signs nobody in, and its existing tokens stop yielding claims.
+      if (!account || account.status === 'revoked') return undefined;
+      return { accountId: account.id, claims: async () => citizenClaims(account, account.id) as { sub: string } };
+    },
+    claims: providerClaimsConfig(),
+    scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],
+    acrValues: ACR_VALUES,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = await deps.pages.logout(ctx, form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = await deps.pages.loggedOut(ctx);
+        },
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
+    },
+    ttl,
+    // Refresh tokens rotate on use; a replayed old one is detected by the provider.
+    rotateRefreshToken: true,
+    discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'] },
+  };
+
+  const provider = new Provider(deps.issuer, configuration);
+  provider.proxy = deps.trustProxy;
+  return provider;
+}

@@ -1,0 +1,36 @@
+// What a developer sees on `npm start`: where the provider is, the sandbox client and the test citizens.
+import type { Config } from '../config.ts';
+import { SANDBOX_CITIZENS, SANDBOX_CLIENT_ID, SANDBOX_PASSWORD } from './seed.ts';
+
+export function sandboxBanner(config: Config, databaseLabel: string): string {
+  const rows = SANDBOX_CITIZENS.map(
+    (c) => `    ${c.personalId}  level ${c.level}  ${`${c.familyName} ${c.middleName} ${c.givenName}`.padEnd(18)} ${c.birthdate}`,
+  );
+  const redirect = config.sandbox.redirectUris[0] ?? '';
+  const example = new URL(`${config.issuer}/auth`);
+  example.search = new URLSearchParams({
+    client_id: SANDBOX_CLIENT_ID,
+    response_type: 'code',
+    scope: 'openid profile',
+    redirect_uri: redirect,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }).toString();
+  return [
+    '',
+    `  dinhdanh e-ID provider at ${config.issuer}  (database: ${databaseLabel})`,
+    `  discovery      ${config.issuer}/.well-known/openid-configuration`,
+    '',
+    '  sandbox client',
+    `    client_id      ${SANDBOX_CLIENT_ID}`,
+    `    client_secret  ${config.sandbox.clientSecret}  (client_secret_basic)`,
+    `    redirect_uris  ${config.sandbox.redirectUris.join(' ')}`,
+    '',
+    `  test citizens (password for all: ${SANDBOX_PASSWORD})`,
+    ...rows,
+    '',
+    '  try it: open this in a browser (PKCE verifier: dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk)',
+    `    ${example}`,
+    '',
+  ].join('\n');
+}
