@@ -28,7 +28,8 @@ export type CatalogueScope = keyof typeof CATALOGUE;
 export function providerClaimsConfig(): Record<string, string[] | null> {
   const config: Record<string, string[] | null> = { acr: null, amr: null, auth_time: null, sid: null };
   for (const [scope, entry] of Object.entries(CATALOGUE)) {
-    config[scope] = scope === 'openid' ? ['sub'] : [...entry.claims];
+    // openid's acr, amr and auth_time come from the authentication, not the account: listing them puts them in every ID token.
+    config[scope] = [...entry.claims];
   }
   return config;
 }
