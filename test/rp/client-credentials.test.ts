@@ -1,0 +1,59 @@
+// A back-office service authenticates as itself (client_credentials) and checks tokens by introspection.
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { startProvider, type RunningProvider } from '../helpers/provider.ts';
+import { relyingParty } from '../helpers/relying-party.ts';
+
+const SERVICE = { client_id: 'registry-sync', client_secret: 'registry-sync-secret-0123456789' };
+
+let testDb: TestDatabase;
+let provider: RunningProvider;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  provider = await startProvider(testDb);
+  await provider.addClient({
+    ...SERVICE,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+});
+afterAll(async () => {
+  await provider?.close();
+  await testDb?.drop();
+});
+
+it('issues a token to a service client and introspects it as active for that client', async () => {
+  const service = await relyingParty(provider.url, SERVICE.client_id, SERVICE.client_secret);
+  const tokens = await oidc.clientCredentialsGrant(service);
+  expect(tokens.token_type.toLowerCase()).toBe('bearer');
+  expect(tokens.expires_in).toBeGreaterThan(0);
+  expect(tokens).not.toHaveProperty('id_token');
+  expect(tokens).not.toHaveProperty('refresh_token');
+
+  const introspection = await oidc.tokenIntrospection(service, tokens.access_token);
+  expect(introspection).toMatchObject({ active: true, client_id: SERVICE.client_id, token_type: 'Bearer' });
+  expect(introspection).not.toHaveProperty('sub');
+
+  await oidc.tokenRevocation(service, tokens.access_token);
+  expect((await oidc.tokenIntrospection(service, tokens.access_token)).active).toBe(false);
+});
+
+it('refuses client_credentials to a client not registered for that grant', async () => {
+  const sandbox = await relyingParty(provider.url, 'sandbox', 'sandbox-secret-for-tests-only');
+  await expect(oidc.clientCredentialsGrant(sandbox)).rejects.toMatchObject({
+    status: 400,
+    error: 'invalid_request',
+    error_description: 'requested grant type is not allowed for this client',
+  });
+});
+
+it('refuses a service client with a wrong secret', async () => {
+  const impostor = await relyingParty(provider.url, SERVICE.client_id, 'wrong-secret-wrong-secret');
+  const error = (await oidc.clientCredentialsGrant(impostor).catch((e: unknown) => e)) as { status: number; cause: { parameters: Record<string, string> }[] };
+  expect(error.status).toBe(401);
+  expect(error.cause[0]?.parameters.error).toBe('invalid_client');
+});
