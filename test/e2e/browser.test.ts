@@ -1,0 +1,135 @@
+// A citizen in a real browser (Debian's Chromium through playwright-core) signs in to a relying party and consents.
+import { createServer, type Server } from 'node:http';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { freePort, startProvider, type RunningProvider } from '../helpers/provider.ts';
+import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const an = SANDBOX_CITIZENS[0]!;
+const CLIENT = { client_id: 'cong-dich-vu', client_secret: 'cong-dich-vu-secret-0123456789', client_name: 'Cổng Dịch vụ công' };
+
+let testDb: TestDatabase;
+let provider: RunningProvider;
+let browser: Browser;
+let callbackServer: Server;
+let redirectUri: string;
+let rp: oidc.Configuration;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  provider = await startProvider(testDb);
+  // The relying party's callback: a page the browser lands on, whose URL carries the code.
+  const port = await freePort();
+  redirectUri = `http://127.0.0.1:${port}/callback`;
+  callbackServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>RP</title><p>back at the service</p>'));
+  await new Promise<void>((resolve) => callbackServer.listen(port, '127.0.0.1', resolve));
+  await provider.addClient({ ...CLIENT, redirect_uris: [redirectUri], scope: 'openid profile personal_id phone email' });
+  rp = await relyingParty(provider.url, CLIENT.client_id, CLIENT.client_secret);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => callbackServer?.close(resolve));
+  await provider?.close();
+  await testDb?.drop();
+});
+
+async function signIn(page: Page, password: string) {
+  await page.getByLabel(/Số định danh cá nhân|Personal identification number/).fill(an.personalId);
+  await page.locator('form#login input[name="password"]').fill(password);
+  await page.locator('form#login [type="submit"]').click();
+}
+
+async function finishAt(page: Page, request: Awaited<ReturnType<typeof authorizationRequest>>) {
+  await page.waitForURL((url) => url.href.startsWith(redirectUri));
+  return redeem(rp, request, page.url());
+}
+
+describe('sign-in and consent in a browser', () => {
+  it('works in Vietnamese by default, with every page contract element present', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid profile personal_id' });
+    await page.goto(request.url.href);
+
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('Đăng nhập');
+    expect(await page.locator('form#login').textContent()).toContain('Số định danh cá nhân');
+    expect(await page.textContent('main')).toContain('Cổng Dịch vụ công');
+    // Every input a person fills has a label pointing at it.
+    for (const name of ['username', 'password']) {
+      const id = await page.locator(`form#login input[name="${name}"]`).getAttribute('id');
+      expect(await page.locator(`label[for="${id}"]`).count()).toBe(1);
+    }
+
+    // A wrong password: a clear message in Vietnamese, the ID number kept, the flow intact.
+    await signIn(page, 'sai-mat-khau');
+    await expect.poll(() => page.locator('[role="alert"]').textContent()).toBe('Số định danh cá nhân hoặc mật khẩu không đúng.');
+    expect(await page.inputValue('form#login input[name="username"]')).toBe(an.personalId);
+
+    await signIn(page, SANDBOX_PASSWORD);
+    await page.waitForSelector('form#consent');
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    const consentText = await page.textContent('main');
+    expect(consentText).toContain('Cổng Dịch vụ công muốn nhận các thông tin sau của bạn');
+    for (const label of ['Họ và tên', 'Ngày sinh', 'Giới tính', 'Số định danh cá nhân']) expect(consentText).toContain(label);
+    expect(consentText).not.toContain('Số điện thoại');
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/dinhdanh-consent-vi.png` });
+
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    const tokens = await finishAt(page, request);
+    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+    expect(userinfo).toMatchObject({ name: 'Nguyễn Văn An', personal_id: an.personalId });
+    await context.close();
+  });
+
+  it('speaks English when the relying party asks with ui_locales', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, ui_locales: 'en-GB vi' });
+    await page.goto(request.url.href);
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('h1')).toBe('Sign in with your e-ID account');
+    await signIn(page, SANDBOX_PASSWORD);
+    await page.waitForSelector('form#consent');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('main')).toContain('Full name');
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    expect((await finishAt(page, request)).claims()?.acr).toBe('urn:vn:eid:loa:2');
+    await context.close();
+  });
+
+  it('switches language with the visible link without losing the sign-in, and a denial reaches the relying party', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri });
+    await page.goto(request.url.href);
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    const loginUrl = new URL(page.url()).pathname;
+
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.waitForSelector('form#login');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(new URL(page.url()).pathname).toBe(loginUrl);
+    expect(await page.textContent('h1')).toBe('Sign in with your e-ID account');
+
+    await signIn(page, SANDBOX_PASSWORD);
+    await page.waitForSelector('form#consent');
+    // The choice is remembered on the next page of the flow.
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/dinhdanh-consent-en.png` });
+    await page.locator('form#consent button[name="decision"][value="deny"]').click();
+    await page.waitForURL((url) => url.href.startsWith(redirectUri));
+    const result = new URL(page.url()).searchParams;
+    expect(result.get('error')).toBe('access_denied');
+    expect(result.get('state')).toBe(request.state);
+    await context.close();
+  });
+});
