@@ -75,8 +75,9 @@ describe('two instances on one database', () => {
     const callback = await signInThroughPages(new UserAgent(), request.url.href, citizen);
 
     // Same issuer, but the token and JWKS requests go to the second instance.
+    const discovery = (await (await fetch(`${first.url}/.well-known/openid-configuration`)).json()) as oidc.ServerMetadata;
     const viaSecond = new oidc.Configuration(
-      { ...rpFirst.serverMetadata(), token_endpoint: `${second.url}/token`, jwks_uri: `${second.url}/jwks`, userinfo_endpoint: `${second.url}/me` },
+      { ...discovery, token_endpoint: `${second.url}/token`, jwks_uri: `${second.url}/jwks`, userinfo_endpoint: `${second.url}/me` },
       'sandbox',
       undefined,
       oidc.ClientSecretBasic(SANDBOX_SECRET),

@@ -1,0 +1,150 @@
+// What an operator relies on: health and readiness, redacted logs, friendly pages for bad input, no 500s.
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
+import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
+import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+
+const an = SANDBOX_CITIZENS[0]!;
+
+let testDb: TestDatabase;
+let provider: RunningProvider;
+let rp: oidc.Configuration;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  provider = await startProvider(testDb);
+  rp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
+});
+afterAll(async () => {
+  await provider?.close();
+  await testDb?.drop();
+});
+
+/** Opens the sign-in page for a fresh authorization request; returns the agent on it. */
+async function loginPage() {
+  const agent = new UserAgent();
+  const request = await authorizationRequest(rp);
+  const step = await agent.follow(request.url.href, provider.url);
+  const page = step.page!;
+  return { agent, request, page, action: new URL(formAction(page.html, 'login'), page.url).toString() };
+}
+
+describe('sign-in page', () => {
+  it('answers a wrong password and an unknown ID number with the same status and message', async () => {
+    const wrong = await loginPage();
+    const wrongPassword = await wrong.agent.request(wrong.action, { form: { _csrf: csrfToken(wrong.page.html), username: an.personalId, password: 'not-the-password' } });
+    const unknown = await loginPage();
+    const unknownId = await unknown.agent.request(unknown.action, { form: { _csrf: csrfToken(unknown.page.html), username: '001090999999', password: 'not-the-password' } });
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownId.status).toBe(401);
+    const message = (html: string) => /role="alert"[^>]*>([^<]*)</.exec(html)?.[1];
+    const [a, b] = [message(await wrongPassword.text()), message(await unknownId.text())];
+    expect(a).toBe('Số định danh cá nhân hoặc mật khẩu không đúng.');
+    expect(b).toBe(a);
+  });
+
+  it('says a malformed ID number has 12 digits, and accepts one typed with spaces', async () => {
+    const { agent, page, action, request } = await loginPage();
+    const bad = await agent.request(action, { form: { _csrf: csrfToken(page.html), username: '12345', password: 'x' } });
+    expect(bad.status).toBe(400);
+    const html = await bad.text();
+    expect(html).toContain('Số định danh cá nhân gồm đúng 12 chữ số.');
+    // The same interaction still works with the number typed in groups.
+    const spaced = an.personalId.replace(/(\d{3})(\d{3})(\d{6})/, '$1 $2 $3');
+    const callback = await signInThroughPages(agent, request.url.href, { username: spaced, password: SANDBOX_PASSWORD });
+    expect((await redeem(rp, request, callback)).claims()?.acr).toBe('urn:vn:eid:loa:2');
+  });
+
+  it('refuses a form posted without its CSRF token, on a page in Vietnamese, and signs nobody in', async () => {
+    const { agent, action } = await loginPage();
+    const response = await agent.request(action, { form: { username: an.personalId, password: SANDBOX_PASSWORD } });
+    expect(response.status).toBe(403);
+    const html = await response.text();
+    expect(html).toContain('<html lang="vi">');
+    expect(html).toContain('Biểu mẫu đã hết hiệu lực');
+    expect(response.headers.get('location')).toBeNull();
+  });
+
+  it('refuses a CSRF token from another browser', async () => {
+    const mine = await loginPage();
+    const theirs = await loginPage();
+    const response = await mine.agent.request(mine.action, { form: { _csrf: csrfToken(theirs.page.html), username: an.personalId, password: SANDBOX_PASSWORD } });
+    expect(response.status).toBe(403);
+  });
+
+  it('shows an expired page for an interaction that does not exist', async () => {
+    const response = await fetch(`${provider.url}/interaction/no-such-interaction`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('Phiên đăng nhập đã hết hạn');
+    expect((await fetch(`${provider.url}/interaction/no-such-interaction?lang=en`)).status).toBe(400);
+  });
+
+  it('survives hostile input without a 500', async () => {
+    const { agent, page, action } = await loginPage();
+    const csrf = csrfToken(page.html);
+    for (const form of [
+      { _csrf: csrf, username: 'x'.repeat(10_000), password: 'y'.repeat(10_000) },
+      { _csrf: csrf, username: "' OR 1=1 --", password: '\u0000' },
+      { _csrf: csrf, username: '', password: '' },
+    ]) {
+      const response = await agent.request(action, { form });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    }
+    const json = await agent.request(action, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    expect(json.status).toBeLessThan(500);
+  });
+});
+
+describe('operations', () => {
+  it('reports liveness and readiness', async () => {
+    expect(await (await fetch(`${provider.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${provider.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('answers unknown paths with 404: JSON for programs, a page for people', async () => {
+    const api = await fetch(`${provider.url}/no/such/path`, { method: 'POST' });
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ error: 'not_found' });
+    const page = await fetch(`${provider.url}/no/such/path`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('Không tìm thấy trang bạn yêu cầu.');
+  });
+
+  it('keeps passwords, ID numbers, phone numbers, tokens, cookies and Authorization headers out of the logs', async () => {
+    const request = await authorizationRequest(rp, { scope: 'openid profile personal_id phone offline_access', prompt: 'consent', login_hint: an.personalId });
+    const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD });
+    const tokens = await redeem(rp, request, callback);
+    await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+    await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+    const code = new URL(callback).searchParams.get('code')!;
+
+    const logs = provider.logs.join('');
+    expect(logs).toContain('citizen signed in');
+    for (const secret of [SANDBOX_PASSWORD, an.personalId, an.phone, an.phone.slice(3), tokens.access_token, tokens.refresh_token!, tokens.id_token!, code, SANDBOX_SECRET, Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')]) {
+      expect(logs).not.toContain(secret);
+    }
+    expect(logs).not.toMatch(/_session=|_interaction=|_csrf=/);
+  });
+
+  it('reports not ready, without crashing, when the database is gone', async () => {
+    const other = await createTestDatabase();
+    const doomed = await startProvider(other);
+    try {
+      await doomed.database.close();
+      const ready = await fetch(`${doomed.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', reason: 'database not reachable' });
+      expect((await fetch(`${doomed.url}/healthz`)).status).toBe(200);
+    } finally {
+      await doomed.app.close();
+      await other.drop();
+    }
+  });
+});
