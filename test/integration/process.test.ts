@@ -1,0 +1,85 @@
+// The provider as an operator runs it: `node src/main.ts` and `node src/cli.ts`, as separate processes.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { freePort } from '../helpers/provider.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+let testDb: TestDatabase;
+let dataDir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), 'dinhdanh-process-'));
+  // On PostgreSQL the processes use the test database; otherwise their own embedded one under dataDir.
+  const location = testDb.location;
+  env = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'development',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...(location.engine === 'postgres' ? { DATABASE_URL: location.url } : {}),
+  };
+});
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await testDb?.drop();
+});
+
+describe('operator commands', () => {
+  it('npm run migrate applies the migrations once, then reports the database up to date', () => {
+    const run = () => spawnSync(process.execPath, ['src/cli.ts', 'migrate'], { cwd: ROOT, env, encoding: 'utf8' });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/applied 2 migration\(s\): 0001_provider, 0002_citizens_accounts/);
+    const second = run();
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/database is up to date \(2 migration\(s\) already applied\)/);
+  });
+
+  it('refuses to start with a bad variable, naming it', () => {
+    const result = spawnSync(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...env, PORT: 'abc' }, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('starts, prints the sandbox for a newcomer, serves, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    const deadline = Date.now() + 30_000;
+    while (!stderr.includes('test citizens')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`did not start:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // What a newcomer reads on the console.
+    expect(stderr).toContain(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
+    expect(stderr).toContain('client_id      sandbox');
+    expect(stderr).toContain(`password for all: ${SANDBOX_PASSWORD}`);
+    for (const citizen of SANDBOX_CITIZENS) expect(stderr).toContain(citizen.personalId);
+    // Logs on stdout are JSON lines.
+    for (const line of stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+
+    const discovery = await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json();
+    expect(discovery.acr_values_supported).toEqual(['urn:vn:eid:loa:1', 'urn:vn:eid:loa:2']);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(stdout).toContain('shutting down');
+  });
+});
