@@ -2,6 +2,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyView from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
@@ -69,6 +70,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
   });
 
+  // Our pages may not be framed (clickjacking of sign-in and consent) and load nothing from elsewhere.
+  // No form-action: after a form post the flow redirects on to the relying party, which form-action would block.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
   await app.register(fastifyCookie, { secret: keys.cookie });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
@@ -101,10 +120,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   return { app: app as unknown as FastifyInstance, provider, accounts, relyingParties, passwords };
 }
 
+/** People get pages (the sign-in flow, or a browser asking for HTML); programs get JSON errors. */
 function wantsHtml(request: FastifyRequest): boolean {
-  return request.method === 'GET' || request.url.startsWith('/interaction/')
-    ? (request.headers.accept ?? '').includes('text/html') || request.url.startsWith('/interaction/')
-    : false;
+  if (request.url.startsWith('/interaction/')) return true;
+  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
 }
 
 function errorHandler(pages: Pages) {

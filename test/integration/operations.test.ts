@@ -46,6 +46,17 @@ describe('sign-in page', () => {
     expect(b).toBe(a);
   });
 
+  it('cannot be framed by another site and loads nothing from elsewhere', async () => {
+    const { agent, page } = await loginPage();
+    const response = await agent.request(page.url);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
   it('says a malformed ID number has 12 digits, and accepts one typed with spaces', async () => {
     const { agent, page, action, request } = await loginPage();
     const bad = await agent.request(action, { form: { _csrf: csrfToken(page.html), username: '12345', password: 'x' } });

@@ -73,7 +73,7 @@ describe('operator commands', () => {
     // Logs on stdout are JSON lines.
     for (const line of stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
 
-    const discovery = await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json();
+    const discovery = (await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
     expect(discovery.acr_values_supported).toEqual(['urn:vn:eid:loa:1', 'urn:vn:eid:loa:2']);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
