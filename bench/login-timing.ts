@@ -1,0 +1,45 @@
+// Does a sign-in with an unknown ID number take as long as one with a known number and a wrong password?
+// Both run against the same embedded database in this process, interleaved, so machine load hits both alike.
+import { accountQueries } from '../src/accounts/accounts.ts';
+import { authenticate } from '../src/accounts/authenticate.ts';
+import { passwordHasher } from '../src/accounts/passwords.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrator.ts';
+import { relyingPartiesQueries } from '../src/oidc/relying-parties.ts';
+import { SANDBOX_CITIZENS, seedSandbox } from '../src/sandbox/seed.ts';
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+export async function loginTiming(rounds = 60) {
+  const config = loadConfig({});
+  const database = await openDatabase({ engine: 'pglite' });
+  await migrate(database);
+  const passwords = passwordHasher(config.argon2);
+  await seedSandbox(database.db, relyingPartiesQueries(database.db), passwords, config.sandbox);
+  const accounts = accountQueries(database.db);
+  const known = SANDBOX_CITIZENS[0]!.personalId;
+  const unknown = '001090999999';
+
+  const time = async (personalId: string) => {
+    const start = process.hrtime.bigint();
+    const outcome = await authenticate(accounts, passwords, { personalId, password: 'wrong-password-123' });
+    if (outcome.ok) throw new Error('a wrong password signed in');
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  await time(known); // warm-up: the decoy hash is made on first use
+  await time(unknown);
+  const knownMs: number[] = [];
+  const unknownMs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    knownMs.push(await time(known));
+    unknownMs.push(await time(unknown));
+  }
+  await database.close();
+  knownMs.sort((a, b) => a - b);
+  unknownMs.sort((a, b) => a - b);
+  const row = (label: string, xs: number[]) => ({ label, p50: quantile(xs, 0.5), p90: quantile(xs, 0.9) });
+  const a = row('known ID, wrong password', knownMs);
+  const b = row('unknown ID', unknownMs);
+  return { rounds, rows: [a, b], ratioP50: b.p50 / a.p50, argon2: config.argon2 };
+}
