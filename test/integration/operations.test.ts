@@ -111,6 +111,27 @@ describe('sign-in page', () => {
   });
 });
 
+describe('sign-out', () => {
+  it('asks on a page in Vietnamese, ends the session, and returns to the relying party', async () => {
+    const agent = new UserAgent();
+    const request = await authorizationRequest(rp);
+    const tokens = await redeem(rp, request, await signInThroughPages(agent, request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD }));
+    const endSession = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:8080/' });
+    const confirm = await agent.request(endSession.href);
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(html).toContain('<html lang="vi">');
+    expect(html).toContain('Bạn có muốn đăng xuất khỏi tài khoản định danh điện tử?');
+    const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const done = await agent.follow(new URL(action, provider.url).href, provider.url, { form: { xsrf, logout: 'yes' } });
+    expect(done.redirect).toBe('http://localhost:8080/');
+    // The session is gone: the next sign-in asks for the password again.
+    const again = await agent.follow((await authorizationRequest(rp)).url.href, provider.url);
+    expect(again.page?.html).toContain('id="login"');
+  });
+});
+
 describe('operations', () => {
   it('reports liveness and readiness', async () => {
     expect(await (await fetch(`${provider.url}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -148,7 +169,19 @@ describe('operations', () => {
     const other = await createTestDatabase();
     const doomed = await startProvider(other);
     try {
+      const doomedRp = await relyingParty(doomed.url, 'sandbox', SANDBOX_SECRET);
+      const agent = new UserAgent();
+      const step = await agent.follow((await authorizationRequest(doomedRp)).url.href, doomed.url);
       await doomed.database.close();
+
+      // A citizen in the middle of signing in gets a page in their language, not a stack trace.
+      const broken = await agent.request(step.page!.url);
+      expect(broken.status).toBe(500);
+      const html = await broken.text();
+      expect(html).toContain('<html lang="vi">');
+      expect(html).toContain('Đã xảy ra lỗi');
+      expect(html).not.toMatch(/ at .*\.ts:\d+|Error:/);
+
       const ready = await fetch(`${doomed.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ status: 'unavailable', reason: 'database not reachable' });
