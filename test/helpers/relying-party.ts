@@ -1,5 +1,8 @@
 // A real relying party: openid-client 6 configured from discovery, with ID token signature checks on.
 import * as oidc from 'openid-client';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { SANDBOX_SECRET, startProvider, type RunningProvider } from './provider.ts';
 
 export const REDIRECT_URI = 'http://localhost:8080/callback';
 
@@ -44,4 +47,22 @@ export function redeem(config: oidc.Configuration, request: AuthorizationRequest
     expectedState: request.state,
     expectedNonce: request.nonce,
   });
+}
+
+/**
+ * The common test setup: a fresh database, the provider with the sandbox seeded, and the sandbox client as a
+ * relying party. Fields are filled in beforeAll, and everything is torn down in afterAll.
+ */
+export function sandboxProviderForSuite(): { provider: RunningProvider; rp: oidc.Configuration } {
+  const suite = {} as { provider: RunningProvider; rp: oidc.Configuration; testDb: TestDatabase };
+  beforeAll(async () => {
+    suite.testDb = await createTestDatabase();
+    suite.provider = await startProvider(suite.testDb);
+    suite.rp = await relyingParty(suite.provider.url, 'sandbox', SANDBOX_SECRET);
+  });
+  afterAll(async () => {
+    await suite.provider?.close();
+    await suite.testDb?.drop();
+  });
+  return suite;
 }

@@ -2,32 +2,20 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
-import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
+import { SANDBOX_SECRET, startProvider } from '../helpers/provider.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { authorizationRequest, redeem, relyingParty, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
 
 const an = SANDBOX_CITIZENS[0]!;
 
-let testDb: TestDatabase;
-let provider: RunningProvider;
-let rp: oidc.Configuration;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  provider = await startProvider(testDb);
-  rp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
-});
-afterAll(async () => {
-  await provider?.close();
-  await testDb?.drop();
-});
+const suite = sandboxProviderForSuite();
 
 /** Opens the sign-in page for a fresh authorization request; returns the agent on it. */
 async function loginPage() {
   const agent = new UserAgent();
-  const request = await authorizationRequest(rp);
-  const step = await agent.follow(request.url.href, provider.url);
+  const request = await authorizationRequest(suite.rp);
+  const step = await agent.follow(request.url.href, suite.provider.url);
   const page = step.page!;
   return { agent, request, page, action: new URL(formAction(page.html, 'login'), page.url).toString() };
 }
@@ -66,7 +54,7 @@ describe('sign-in page', () => {
     // The same interaction still works with the number typed in groups.
     const spaced = an.personalId.replace(/(\d{3})(\d{3})(\d{6})/, '$1 $2 $3');
     const callback = await signInThroughPages(agent, request.url.href, { username: spaced, password: SANDBOX_PASSWORD });
-    expect((await redeem(rp, request, callback)).claims()?.acr).toBe('urn:vn:eid:loa:2');
+    expect((await redeem(suite.rp, request, callback)).claims()?.acr).toBe('urn:vn:eid:loa:2');
   });
 
   it('refuses a form posted without its CSRF token, on a page in Vietnamese, and signs nobody in', async () => {
@@ -87,11 +75,11 @@ describe('sign-in page', () => {
   });
 
   it('shows an expired page for an interaction that does not exist', async () => {
-    const response = await fetch(`${provider.url}/interaction/no-such-interaction`, { headers: { accept: 'text/html' } });
+    const response = await fetch(`${suite.provider.url}/interaction/no-such-interaction`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(400);
     const html = await response.text();
     expect(html).toContain('Phiên đăng nhập đã hết hạn');
-    expect((await fetch(`${provider.url}/interaction/no-such-interaction?lang=en`)).status).toBe(400);
+    expect((await fetch(`${suite.provider.url}/interaction/no-such-interaction?lang=en`)).status).toBe(400);
   });
 
   it('survives hostile input without a 500', async () => {
@@ -114,9 +102,9 @@ describe('sign-in page', () => {
 describe('sign-out', () => {
   it('asks on a page in Vietnamese, ends the session, and returns to the relying party', async () => {
     const agent = new UserAgent();
-    const request = await authorizationRequest(rp);
-    const tokens = await redeem(rp, request, await signInThroughPages(agent, request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD }));
-    const endSession = oidc.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:8080/' });
+    const request = await authorizationRequest(suite.rp);
+    const tokens = await redeem(suite.rp, request, await signInThroughPages(agent, request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD }));
+    const endSession = oidc.buildEndSessionUrl(suite.rp, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:8080/' });
     const confirm = await agent.request(endSession.href);
     expect(confirm.status).toBe(200);
     const html = await confirm.text();
@@ -124,40 +112,40 @@ describe('sign-out', () => {
     expect(html).toContain('Bạn có muốn đăng xuất khỏi tài khoản định danh điện tử?');
     const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)![1]!;
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
-    const done = await agent.follow(new URL(action, provider.url).href, provider.url, { form: { xsrf, logout: 'yes' } });
+    const done = await agent.follow(new URL(action, suite.provider.url).href, suite.provider.url, { form: { xsrf, logout: 'yes' } });
     expect(done.redirect).toBe('http://localhost:8080/');
     // The session is gone: the next sign-in asks for the password again.
-    const again = await agent.follow((await authorizationRequest(rp)).url.href, provider.url);
+    const again = await agent.follow((await authorizationRequest(suite.rp)).url.href, suite.provider.url);
     expect(again.page?.html).toContain('id="login"');
   });
 });
 
 describe('operations', () => {
   it('reports liveness and readiness', async () => {
-    expect(await (await fetch(`${provider.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    const ready = await fetch(`${provider.url}/readyz`);
+    expect(await (await fetch(`${suite.provider.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${suite.provider.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
   });
 
   it('answers unknown paths with 404: JSON for programs, a page for people', async () => {
-    const api = await fetch(`${provider.url}/no/such/path`, { method: 'POST' });
+    const api = await fetch(`${suite.provider.url}/no/such/path`, { method: 'POST' });
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ error: 'not_found' });
-    const page = await fetch(`${provider.url}/no/such/path`, { headers: { accept: 'text/html' } });
+    const page = await fetch(`${suite.provider.url}/no/such/path`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(404);
     expect(await page.text()).toContain('Không tìm thấy trang bạn yêu cầu.');
   });
 
   it('keeps passwords, ID numbers, phone numbers, tokens, cookies and Authorization headers out of the logs', async () => {
-    const request = await authorizationRequest(rp, { scope: 'openid profile personal_id phone offline_access', prompt: 'consent', login_hint: an.personalId });
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile personal_id phone offline_access', prompt: 'consent', login_hint: an.personalId });
     const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD });
-    const tokens = await redeem(rp, request, callback);
-    await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
-    await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+    const tokens = await redeem(suite.rp, request, callback);
+    await oidc.fetchUserInfo(suite.rp, tokens.access_token, tokens.claims()!.sub);
+    await oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!);
     const code = new URL(callback).searchParams.get('code')!;
 
-    const logs = provider.logs.join('');
+    const logs = suite.provider.logs.join('');
     expect(logs).toContain('citizen signed in');
     for (const secret of [SANDBOX_PASSWORD, an.personalId, an.phone, an.phone.slice(3), tokens.access_token, tokens.refresh_token!, tokens.id_token!, code, SANDBOX_SECRET, Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')]) {
       expect(logs).not.toContain(secret);

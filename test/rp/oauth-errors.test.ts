@@ -2,26 +2,12 @@
 import * as oidc from 'openid-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
-import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
+import { authorizationRequest, redeem, relyingParty, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
 
 const citizen = { username: SANDBOX_CITIZENS[0]!.personalId, password: SANDBOX_PASSWORD };
 
-let testDb: TestDatabase;
-let provider: RunningProvider;
-let rp: oidc.Configuration;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  provider = await startProvider(testDb);
-  rp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
-});
-afterAll(async () => {
-  await provider?.close();
-  await testDb?.drop();
-});
+const suite = sandboxProviderForSuite();
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -33,7 +19,7 @@ function challenge(error: unknown) {
 }
 
 async function codeFor(params: Record<string, string> = {}) {
-  const request = await authorizationRequest(rp, params);
+  const request = await authorizationRequest(suite.rp, params);
   const callback = await signInThroughPages(new UserAgent(), request.url.href, citizen);
   return { request, callback };
 }
@@ -41,54 +27,54 @@ async function codeFor(params: Record<string, string> = {}) {
 describe('token endpoint errors', () => {
   it('rejects a wrong client secret with invalid_client', async () => {
     const { request, callback } = await codeFor();
-    const impostor = await relyingParty(provider.url, 'sandbox', 'not-the-secret-at-all');
+    const impostor = await relyingParty(suite.provider.url, 'sandbox', 'not-the-secret-at-all');
     const error = await redeem(impostor, request, callback).catch((e: unknown) => e);
     expect(challenge(error)).toMatchObject({ status: 401, error: 'invalid_client', error_description: 'client authentication failed' });
     // The code was not spent by the failed attempt: the real client still redeems it.
-    const tokens = await redeem(rp, request, callback);
+    const tokens = await redeem(suite.rp, request, callback);
     expect(tokens.access_token).toBeTruthy();
   });
 
   it('rejects an unknown client with invalid_client', async () => {
     const { request, callback } = await codeFor();
-    const stranger = await relyingParty(provider.url, 'no-such-client', 'whatever-secret');
+    const stranger = await relyingParty(suite.provider.url, 'no-such-client', 'whatever-secret');
     const error = await redeem(stranger, request, callback).catch((e: unknown) => e);
     expect(challenge(error)).toMatchObject({ status: 401, error: 'invalid_client', error_description: 'client authentication failed' });
   });
 
   it('rejects a replayed code with invalid_grant and revokes the tokens the code already produced', async () => {
     const { request, callback } = await codeFor({ scope: 'openid profile offline_access', prompt: 'consent' });
-    const tokens = await redeem(rp, request, callback);
+    const tokens = await redeem(suite.rp, request, callback);
     const sub = tokens.claims()!.sub;
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, sub)).toHaveProperty('sub', sub);
+    expect(await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).toHaveProperty('sub', sub);
 
-    const replay = await redeem(rp, request, callback).catch((e: unknown) => e);
+    const replay = await redeem(suite.rp, request, callback).catch((e: unknown) => e);
     expect(replay).toMatchObject({ error: 'invalid_grant', error_description: 'grant request is invalid', status: 400 });
 
     // RFC 6749 §4.1.2: everything issued from the replayed code is revoked.
-    await expect(oidc.fetchUserInfo(rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
-    expect((await oidc.tokenIntrospection(rp, tokens.access_token)).active).toBe(false);
-    await expect(oidc.refreshTokenGrant(rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    expect((await oidc.tokenIntrospection(suite.rp, tokens.access_token)).active).toBe(false);
+    await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('rejects an expired code with invalid_grant', async () => {
     const { request, callback } = await codeFor();
     // Codes live 60 seconds; move the clock (Date only: sockets and timers keep real time) past that.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 5 * 60_000 });
-    const error = await redeem(rp, request, callback).catch((e: unknown) => e);
+    const error = await redeem(suite.rp, request, callback).catch((e: unknown) => e);
     expect(error).toMatchObject({ error: 'invalid_grant', status: 400 });
   });
 
   it('rejects a code redeemed with the wrong PKCE verifier with invalid_grant', async () => {
     const { request, callback } = await codeFor();
     const wrong = { ...request, verifier: oidc.randomPKCECodeVerifier() };
-    await expect(redeem(rp, wrong, callback)).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+    await expect(redeem(suite.rp, wrong, callback)).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
   });
 });
 
 describe('authorization endpoint errors', () => {
   it('refuses an unregistered redirect_uri on a page, without redirecting anywhere', async () => {
-    const request = await authorizationRequest(rp, { redirect_uri: 'https://attacker.example/callback' });
+    const request = await authorizationRequest(suite.rp, { redirect_uri: 'https://attacker.example/callback' });
     const response = await fetch(request.url, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(response.status).toBe(400);
     expect(response.headers.get('location')).toBeNull();
@@ -99,7 +85,7 @@ describe('authorization endpoint errors', () => {
   });
 
   it('sends invalid_request back to the relying party when PKCE is missing', async () => {
-    const url = new URL(`${provider.url}/auth`);
+    const url = new URL(`${suite.provider.url}/auth`);
     url.search = new URLSearchParams({ client_id: 'sandbox', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:8080/callback', state: 'xyz' }).toString();
     const response = await fetch(url, { redirect: 'manual' });
     expect(response.status).toBe(303);
@@ -111,13 +97,13 @@ describe('authorization endpoint errors', () => {
   });
 
   it('refuses a scope the relying party was not registered for', async () => {
-    await provider.addClient({
+    await suite.provider.addClient({
       client_id: 'portal-basic',
       client_secret: 'portal-basic-secret-0123456789',
       redirect_uris: ['http://localhost:8080/callback'],
       scope: 'openid profile',
     });
-    const portal = await relyingParty(provider.url, 'portal-basic', 'portal-basic-secret-0123456789');
+    const portal = await relyingParty(suite.provider.url, 'portal-basic', 'portal-basic-secret-0123456789');
     const request = await authorizationRequest(portal, { scope: 'openid profile personal_id' });
     const response = await fetch(request.url, { redirect: 'manual' });
     expect(response.status).toBe(303);
