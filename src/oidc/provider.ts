@@ -1,5 +1,5 @@
 // oidc-provider configuration: the protocol engine is configured here, never re-implemented.
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
@@ -73,8 +73,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself.
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -88,6 +95,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
+    // Browsers may call the token and userinfo endpoints only from origins the client registered redirect URIs on.
+    clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     async renderError(ctx, out) {
       ctx.type = 'html';

@@ -3,7 +3,9 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startProvider, type RunningProvider } from '../helpers/provider.ts';
-import { relyingParty } from '../helpers/relying-party.ts';
+import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
+import { signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 
 const SERVICE = { client_id: 'registry-sync', client_secret: 'registry-sync-secret-0123456789' };
 
@@ -40,6 +42,19 @@ it('issues a token to a service client and introspects it as active for that cli
 
   await oidc.tokenRevocation(service, tokens.access_token);
   expect((await oidc.tokenIntrospection(service, tokens.access_token)).active).toBe(false);
+});
+
+it("cannot learn about or revoke another relying party's tokens", async () => {
+  const sandbox = await relyingParty(provider.url, 'sandbox', 'sandbox-secret-for-tests-only');
+  const request = await authorizationRequest(sandbox);
+  const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: SANDBOX_CITIZENS[0]!.personalId, password: SANDBOX_PASSWORD });
+  const citizenToken = (await redeem(sandbox, request, callback)).access_token;
+
+  const service = await relyingParty(provider.url, SERVICE.client_id, SERVICE.client_secret);
+  expect(await oidc.tokenIntrospection(service, citizenToken)).toEqual({ active: false });
+  await expect(oidc.tokenRevocation(service, citizenToken)).rejects.toMatchObject({ error: 'invalid_request', error_description: 'client is not authorized to revoke the presented token' });
+  // The owner still sees it active, with the citizen's subject.
+  expect(await oidc.tokenIntrospection(sandbox, citizenToken)).toMatchObject({ active: true, client_id: 'sandbox', sub: expect.any(String) });
 });
 
 it('refuses client_credentials to a client not registered for that grant', async () => {
