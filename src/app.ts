@@ -157,8 +157,10 @@ function providerPages(pages: Pages): ProviderPages {
         lang,
         title: translator(lang)('error.title'),
         heading: translator(lang)('error.title'),
-        message: out.error_description ?? translator(lang)('error.body'),
+        message: translator(lang)('error.body'),
         code: out.error,
+        // The protocol's own words, for the relying party's developer the citizen may forward this to.
+        detail: out.error_description,
       });
     },
     logout: async (ctx, form) => {

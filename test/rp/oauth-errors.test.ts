@@ -80,6 +80,7 @@ describe('authorization endpoint errors', () => {
     expect(response.headers.get('location')).toBeNull();
     const html = await response.text();
     expect(html).toContain('<html lang="vi">');
+    expect(html).toContain('Rất tiếc, yêu cầu của bạn không thể thực hiện.');
     expect(html).toContain('invalid_redirect_uri');
     expect(html).toContain("redirect_uri did not match any of the client&#39;s registered redirect_uris");
   });
