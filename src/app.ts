@@ -12,8 +12,8 @@ import { passwordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { healthRoutes } from './health.ts';
-import { translator } from './interactions/i18n.ts';
-import { chooseLanguage, LANGUAGE_COOKIE } from './interactions/language.ts';
+import { translator, type Language } from './interactions/i18n.ts';
+import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
 import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { purgeExpired } from './oidc/adapter.ts';
@@ -148,25 +148,33 @@ function errorHandler(pages: Pages) {
 }
 
 function providerPages(pages: Pages): ProviderPages {
-  const languageOf = (ctx: Parameters<ProviderPages['error']>[0]) =>
-    chooseLanguage({ cookie: ctx.cookies.get(LANGUAGE_COOKIE), uiLocales: ctx.oidc?.params?.ui_locales });
+  type Ctx = Parameters<ProviderPages['error']>[0];
+  const languageOf = (ctx: Ctx) =>
+    chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE), uiLocales: ctx.oidc?.params?.ui_locales });
+  // The provider ignores parameters it does not know, so `lang` can ride along on its own GET pages too.
+  const switchFor = (ctx: Ctx, lang: Language) => (ctx.method === 'GET' ? switchUrl(ctx.originalUrl, lang) : undefined);
   return {
     error: async (ctx, out) => {
       const lang = languageOf(ctx);
+      const t = translator(lang);
       return pages.render('message', {
         lang,
-        title: translator(lang)('error.title'),
-        heading: translator(lang)('error.title'),
-        message: translator(lang)('error.body'),
+        title: t('error.title'),
+        heading: t('error.title'),
+        message: t('error.body'),
         code: out.error,
         // The protocol's own words, for the relying party's developer the citizen may forward this to.
         detail: out.error_description,
+        switchUrl: switchFor(ctx, lang),
       });
     },
     logout: async (ctx, form) => {
       const lang = languageOf(ctx);
-      return pages.render('logout', { lang, title: translator(lang)('logout.title'), form });
+      return pages.render('logout', { lang, title: translator(lang)('logout.title'), form, switchUrl: switchFor(ctx, lang) });
     },
-    loggedOut: async (ctx) => pages.message(languageOf(ctx), { heading: 'logout.title', message: 'logout.done' }),
+    loggedOut: async (ctx) => {
+      const lang = languageOf(ctx);
+      return pages.message(lang, { heading: 'logout.title', message: 'logout.done', ...(ctx.method === 'GET' ? { switchUrl: switchUrl(ctx.originalUrl, lang) } : {}) });
+    },
   };
 }

@@ -83,6 +83,12 @@ describe('authorization endpoint errors', () => {
     expect(html).toContain('Rất tiếc, yêu cầu của bạn không thể thực hiện.');
     expect(html).toContain('invalid_redirect_uri');
     expect(html).toContain("redirect_uri did not match any of the client&#39;s registered redirect_uris");
+    // The language switch on the error page shows the same error in English.
+    const switchLink = /<a href="([^"]+)" hreflang="en"/.exec(html)![1]!.replace(/&amp;/g, '&');
+    const english = await (await fetch(new URL(switchLink, suite.provider.url), { redirect: 'manual' })).text();
+    expect(english).toContain('<html lang="en">');
+    expect(english).toContain('Sorry, your request could not be completed.');
+    expect(english).toContain('invalid_redirect_uri');
   });
 
   it('sends invalid_request back to the relying party when PKCE is missing', async () => {
