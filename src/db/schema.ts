@@ -39,8 +39,64 @@ export interface CitizenTable {
   /** ISO date, YYYY-MM-DD (date columns are read as strings on both engines). */
   birthdate: string;
   sex: 'male' | 'female';
+  /** Derived from the number's first three digits. */
+  birth_province_code: ColumnType<string, never, never>;
+  nationality: string | null;
+  ethnicity: string | null;
+  religion: string | null;
+  place_of_origin: string | null;
+  residence_street: string | null;
+  residence_ward: string | null;
+  residence_district: string | null;
+  residence_province: string | null;
+  portrait_ref: string | null;
+  id_card_issued_on: string | null;
+  id_card_expires_on: string | null;
+  id_card_issuer: string | null;
+  social_insurance_number: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface ProvinceTable {
+  code: string;
+  name: string;
+}
+
+export type Relation = 'father' | 'mother' | 'spouse' | 'guardian';
+
+export interface CitizenRelativeTable {
+  personal_id: string;
+  relation: Relation;
+  relative_personal_id: string | null;
+  full_name: string;
+  birth_year: number | null;
+}
+
+export interface DriverLicenseTable {
+  number: string;
+  personal_id: string;
+  classes: string[];
+  issued_on: string;
+  expires_on: string | null;
+}
+
+export type VehicleType = 'motorcycle' | 'car' | 'truck' | 'bus' | 'trailer' | 'other';
+
+export interface VehicleRegistrationTable {
+  plate: string;
+  personal_id: string;
+  type: VehicleType;
+  brand: string | null;
+  registered_on: string;
+}
+
+export interface HealthInsuranceCardTable {
+  card_number: string;
+  personal_id: string;
+  clinic: string;
+  valid_from: string;
+  valid_to: string | null;
 }
 
 export type AccountStatus = 'active' | 'locked' | 'revoked';
@@ -66,6 +122,11 @@ export interface Schema {
   provider_keys: ProviderKeyTable;
   relying_parties: RelyingPartyTable;
   citizens: CitizenTable;
+  provinces: ProvinceTable;
+  citizen_relatives: CitizenRelativeTable;
+  driver_licenses: DriverLicenseTable;
+  vehicle_registrations: VehicleRegistrationTable;
+  health_insurance_cards: HealthInsuranceCardTable;
   accounts: AccountTable;
 }
 

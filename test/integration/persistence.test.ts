@@ -2,7 +2,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.ts';
-import { migrate } from '../../src/db/migrator.ts';
+import { readdir } from 'node:fs/promises';
+import { migrate, MIGRATIONS_DIR } from '../../src/db/migrator.ts';
 import { createAdapterFactory, purgeExpired } from '../../src/oidc/adapter.ts';
 import { loadOrCreateKeys } from '../../src/oidc/keys.ts';
 import { relyingPartiesQueries } from '../../src/oidc/relying-parties.ts';
@@ -22,20 +23,25 @@ afterAll(async () => {
 
 describe('migrations', () => {
   it('apply once and do nothing the second time', async () => {
+    const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
     const first = await migrate(database);
-    expect(first.applied).toEqual(['0001_provider', '0002_citizens_accounts']);
+    expect(first.applied).toEqual(files.map((f) => f.replace(/\.sql$/, '')));
     const second = await migrate(database);
-    expect(second).toEqual({ applied: [], alreadyApplied: 2 });
+    expect(second).toEqual({ applied: [], alreadyApplied: files.length });
   });
 
   it('enforce the domain in the tables: one account per citizen, valid levels and phone numbers', async () => {
     const db = database.db;
-    await db.insertInto('citizens').values({ personal_id: '001090000111', family_name: 'Đỗ', given_name: 'Hà', birthdate: '1990-01-01', sex: 'female' }).execute();
-    const account = { personal_id: '001090000111', level: 1 as const, password_hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' };
+    await db.insertInto('citizens').values({ personal_id: '001190000111', family_name: 'Đỗ', given_name: 'Hà', birthdate: '1990-01-01', sex: 'female' }).execute();
+    const account = { personal_id: '001190000111', level: 1 as const, password_hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' };
     await db.insertInto('accounts').values(account).execute();
     await expect(db.insertInto('accounts').values(account).execute()).rejects.toThrow(/unique|duplicate/i);
-    await expect(db.insertInto('accounts').values({ ...account, personal_id: '001090000112' }).execute()).rejects.toThrow(/foreign key/i);
+    await expect(db.insertInto('accounts').values({ ...account, personal_id: '001190000112' }).execute()).rejects.toThrow(/foreign key/i);
     await expect(db.insertInto('citizens').values({ personal_id: '12345', family_name: 'A', given_name: 'B', birthdate: '1990-01-01', sex: 'male' }).execute()).rejects.toThrow(/check/i);
+    // The number must agree with the record's sex and year of birth, and name a known province.
+    await expect(db.insertInto('citizens').values({ personal_id: '001090000113', family_name: 'A', given_name: 'B', birthdate: '1990-01-01', sex: 'female' }).execute()).rejects.toThrow(/citizens_personal_id_agrees/);
+    await expect(db.insertInto('citizens').values({ personal_id: '001091000113', family_name: 'A', given_name: 'B', birthdate: '1990-01-01', sex: 'male' }).execute()).rejects.toThrow(/citizens_personal_id_agrees/);
+    await expect(db.insertInto('citizens').values({ personal_id: '003090000113', family_name: 'A', given_name: 'B', birthdate: '1990-01-01', sex: 'male' }).execute()).rejects.toThrow(/foreign key/i);
     await db.deleteFrom('accounts').execute();
     await expect(db.insertInto('accounts').values({ ...account, level: 3 as 1 }).execute()).rejects.toThrow(/check/i);
     await expect(db.insertInto('accounts').values({ ...account, phone: '0912345678' }).execute()).rejects.toThrow(/check/i);

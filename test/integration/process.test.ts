@@ -39,10 +39,11 @@ describe('operator commands', () => {
     const run = () => spawnSync(process.execPath, ['src/cli.ts', 'migrate'], { cwd: ROOT, env, encoding: 'utf8' });
     const first = run();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/applied 2 migration\(s\): 0001_provider, 0002_citizens_accounts/);
+    expect(first.stdout).toMatch(/applied \d+ migration\(s\): 0001_provider, 0002_citizens_accounts, /);
     const second = run();
     expect(second.status).toBe(0);
-    expect(second.stdout).toMatch(/database is up to date \(2 migration\(s\) already applied\)/);
+    const count = Number(/applied (\d+) migration/.exec(first.stdout)![1]);
+    expect(second.stdout).toContain(`database is up to date (${count} migration(s) already applied)`);
   });
 
   it('refuses to start with a bad variable, naming it', () => {
