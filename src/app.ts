@@ -7,8 +7,10 @@ import fastifyView from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { accountQueries, type Accounts } from './accounts/accounts.ts';
-import { passwordHasher, type PasswordHasher } from './accounts/passwords.ts';
+import { purgeSignInFailures } from './accounts/lockout.ts';
+import { accountServices, type AccountServices } from './accounts/services.ts';
+import { adminRoutes } from './admin/routes.ts';
+import { purgeOfficerSessions } from './admin/officers.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { healthRoutes } from './health.ts';
@@ -16,6 +18,7 @@ import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
 import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
@@ -28,14 +31,15 @@ export interface AppDeps {
   logger: Logger;
   /** Token lifetimes, for tests that need short ones. */
   ttl?: ProviderDeps['ttl'];
+  /** The time for lockouts, codes and ages; tests pass a clock they move. */
+  clock?: () => Date;
 }
 
 export interface App {
   app: FastifyInstance;
   provider: Provider;
-  accounts: Accounts;
+  services: AccountServices;
   relyingParties: RelyingParties;
-  passwords: PasswordHasher;
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -45,16 +49,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const secureCookies = config.issuer.startsWith('https:');
 
   const keys = await loadOrCreateKeys(db);
-  const accounts = accountQueries(db);
+  const now = deps.clock ?? (() => new Date());
+  const services = accountServices(db, config, { secret: keys.cookie[0]!, now });
   const relyingParties = relyingPartiesQueries(db);
-  const passwords = passwordHasher(config.argon2);
   const pages = createPages(production);
 
   const provider = createProvider({
     issuer: config.issuer,
     db,
     keys,
-    accounts,
+    accounts: services.accounts,
     relyingParties,
     pages: providerPages(pages),
     trustProxy: config.trustProxy,
@@ -106,18 +110,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(healthRoutes, { db });
   await app.register(providerRoutes, { provider });
-  await app.register(interactionRoutes, { provider, accounts, passwords, secureCookies });
+  await app.register(interactionRoutes, { provider, services, secureCookies });
+  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds });
 
-  const purge = setInterval(() => {
-    purgeExpired(db).then(
-      (count) => count > 0 && logger.debug({ count }, 'purged expired provider artifacts'),
-      (error: unknown) => logger.warn({ err: error }, 'purge of expired provider artifacts failed'),
-    );
-  }, config.purgeIntervalSeconds * 1000);
-  purge.unref();
-  app.addHook('onClose', async () => clearInterval(purge));
+  const jobs = [
+    every(config.purgeIntervalSeconds, 'purge', async () => {
+      const count = await purgeExpired(db);
+      await purgeSignInFailures(db, config.lockout, now());
+      await purgeOfficerSessions(db, now());
+      if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
+    }),
+  ];
+  const gateway = config.smsGateway;
+  if (gateway) jobs.push(every(gateway.intervalSeconds, 'sms delivery', () => deliverPendingSms(db, logger, gateway)));
+  app.addHook('onClose', async () => jobs.forEach(clearInterval));
 
-  return { app: app as unknown as FastifyInstance, provider, accounts, relyingParties, passwords };
+  function every(seconds: number, name: string, job: () => Promise<unknown>) {
+    const timer = setInterval(() => job().catch((error: unknown) => logger.warn({ err: error }, `${name} failed`)), seconds * 1000);
+    timer.unref();
+    return timer;
+  }
+
+  return { app: app as unknown as FastifyInstance, provider, services, relyingParties };
 }
 
 /** People get pages (the sign-in flow, or a browser asking for HTML); programs get JSON errors. */

@@ -17,6 +17,16 @@ const schema = z.object({
   ARGON2_TIME_COST: int(1, 20).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
   PURGE_INTERVAL_SECONDS: int(10, 86_400).default(300),
+  LOCKOUT_MAX_FAILURES: int(1, 100).default(5),
+  LOCKOUT_WINDOW_SECONDS: int(10, 86_400).default(900),
+  LOCKOUT_SECONDS: int(10, 604_800).default(900),
+  RESET_CODE_SECONDS: int(60, 3600).default(600),
+  RESET_RESEND_SECONDS: int(0, 3600).default(60),
+  RESET_MAX_ATTEMPTS: int(1, 20).default(5),
+  OFFICER_SESSION_SECONDS: int(60, 86_400).default(28_800),
+  SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
+  SMS_DISPATCH_INTERVAL_SECONDS: int(1, 3600).default(5),
   SEED_SANDBOX: bool.optional(),
   SANDBOX_REDIRECT_URIS: z.string().default('http://localhost:8080/callback'),
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
@@ -35,6 +45,11 @@ export interface Config {
   trustProxy: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   purgeIntervalSeconds: number;
+  lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
+  passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number };
+  officerSessionSeconds: number;
+  /** Absent: SMS stay in the outbox table (development, sandbox, tests). */
+  smsGateway: { url: string; token: string | undefined; intervalSeconds: number } | undefined;
   sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string };
 }
 
@@ -70,6 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
+    lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
+    passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS },
+    officerSessionSeconds: e.OFFICER_SESSION_SECONDS,
+    smsGateway: e.SMS_GATEWAY_URL ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN, intervalSeconds: e.SMS_DISPATCH_INTERVAL_SECONDS } : undefined,
     sandbox: {
       seed: e.SEED_SANDBOX ?? e.NODE_ENV !== 'production',
       redirectUris,

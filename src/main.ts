@@ -23,9 +23,9 @@ const database = await openDatabase(location);
 const migrations = await migrate(database);
 logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
 
-const { app, relyingParties, passwords } = await buildApp({ config, database, logger });
+const { app, relyingParties, services } = await buildApp({ config, database, logger });
 if (config.sandbox.seed) {
-  const seeded = await seedSandbox(database.db, relyingParties, passwords, config.sandbox);
+  const seeded = await seedSandbox(database.db, relyingParties, services.passwords, config.sandbox);
   if (seeded) logger.info('sandbox client and test citizens seeded');
 }
 await app.listen({ host: config.host, port: config.port });

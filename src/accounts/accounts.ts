@@ -1,6 +1,6 @@
 // e-ID accounts joined to the citizen's population record: the queries sign-in and claims need.
 import type { Kysely } from 'kysely';
-import type { AccountLevel, AccountStatus, Schema } from '../db/schema.ts';
+import type { AccountLevel, AccountStatus, DocumentKind, LockReason, Schema } from '../db/schema.ts';
 
 /** What the rest of the system knows about a signed-in citizen. */
 export interface CitizenAccount {
@@ -19,6 +19,9 @@ export interface CitizenAccount {
   status: AccountStatus;
   passwordHash: string;
   passwordMustChange: boolean;
+  lockReason: LockReason | null;
+  lockedUntil: Date | null;
+  integratedDocuments: DocumentKind[];
 }
 
 export interface Accounts {
@@ -49,6 +52,9 @@ export function accountQueries(db: Kysely<Schema>): Accounts {
         'a.status',
         'a.password_hash as passwordHash',
         'a.password_must_change as passwordMustChange',
+        'a.lock_reason as lockReason',
+        'a.locked_until as lockedUntil',
+        'a.integrated_documents as integratedDocuments',
       ]);
   return {
     // The provider hands back whatever `sub` a token carries: anything but a UUID is simply unknown.

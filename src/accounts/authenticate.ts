@@ -1,10 +1,22 @@
-// Checks a personal ID number and password. Every failure looks and takes the same, so nobody learns which ID numbers have accounts.
+// Checks a personal ID number and password. Every failure a stranger can provoke looks and takes the same,
+// so nobody learns which ID numbers have accounts; account-specific answers come only after the right password.
 import type { Accounts, CitizenAccount } from './accounts.ts';
+import type { AccountLifecycle } from './lifecycle.ts';
+import type { Lockout } from './lockout.ts';
 import type { PasswordHasher } from './passwords.ts';
 
 export type Authentication =
   | { ok: true; account: CitizenAccount }
-  | { ok: false; reason: 'malformed_id' | 'invalid_credentials' };
+  | { ok: false; reason: 'malformed_id' | 'invalid_credentials' }
+  | { ok: false; reason: 'throttled'; until: Date }
+  | { ok: false; reason: 'locked' | 'revoked'; account: CitizenAccount };
+
+export interface AuthenticationDeps {
+  accounts: Accounts;
+  passwords: PasswordHasher;
+  lockout: Lockout;
+  lifecycle: AccountLifecycle;
+}
 
 /** Accepts the number as people type it: spaces, dots and dashes between digits are ignored. */
 export function normalizePersonalId(input: string): string {
@@ -12,19 +24,31 @@ export function normalizePersonalId(input: string): string {
 }
 
 export async function authenticate(
-  accounts: Accounts,
-  passwords: PasswordHasher,
+  deps: AuthenticationDeps,
   input: { personalId: string; password: string },
 ): Promise<Authentication> {
   const personalId = normalizePersonalId(input.personalId);
   // The format is public knowledge: saying "12 digits" reveals nothing about who has an account.
   if (!/^\d{12}$/.test(personalId)) return { ok: false, reason: 'malformed_id' };
-  const account = await accounts.findByPersonalId(personalId);
-  if (!account) {
-    await passwords.verifyNothing(input.password);
-    return { ok: false, reason: 'invalid_credentials' };
+
+  const lockedUntil = await deps.lockout.lockedUntil(personalId);
+  if (lockedUntil) return { ok: false, reason: 'throttled', until: lockedUntil };
+
+  const account = await deps.accounts.findByPersonalId(personalId);
+  const matches = account
+    ? await deps.passwords.verify(account.passwordHash, input.password)
+    : (await deps.passwords.verifyNothing(input.password), false);
+  if (!account || !matches) {
+    const until = await deps.lockout.recordFailure(personalId);
+    if (until && account) await deps.lifecycle.lockForFailures(account.id, until);
+    return until ? { ok: false, reason: 'throttled', until } : { ok: false, reason: 'invalid_credentials' };
   }
-  const matches = await passwords.verify(account.passwordHash, input.password);
-  if (!matches || account.status !== 'active') return { ok: false, reason: 'invalid_credentials' };
+
+  await deps.lockout.clear(personalId);
+  if (account.status === 'locked' && account.lockReason === 'failed_sign_ins' && (await deps.lifecycle.liftFailureLock(account.id, { early: false }))) {
+    return { ok: true, account: { ...account, status: 'active', lockReason: null, lockedUntil: null } };
+  }
+  if (account.status === 'locked') return { ok: false, reason: 'locked', account };
+  if (account.status === 'revoked') return { ok: false, reason: 'revoked', account };
   return { ok: true, account };
 }

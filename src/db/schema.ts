@@ -113,8 +113,99 @@ export interface AccountTable {
   status: Generated<AccountStatus>;
   password_hash: string;
   password_must_change: Generated<boolean>;
+  application_id: string | null;
+  integrated_documents: Generated<DocumentKind[]>;
+  locked_until: Date | null;
+  lock_reason: LockReason | null;
   created_at: Generated<Date>;
-  updated_at: Generated<Timestamp>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export type LockReason = 'failed_sign_ins' | 'officer';
+export type DocumentKind = 'driver_license' | 'vehicle_registration' | 'health_insurance' | 'social_insurance';
+export type OfficerRole = 'officer' | 'supervisor';
+
+export interface OfficerTable {
+  id: Generated<string>;
+  username: string;
+  full_name: string;
+  role: OfficerRole;
+  police_unit: string;
+  password_hash: string;
+  disabled_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface OfficerSessionTable {
+  token_hash: string;
+  officer_id: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+}
+
+export type ApplicationStatus = 'applied' | 'approved' | 'rejected';
+
+export interface AccountApplicationTable {
+  id: Generated<string>;
+  personal_id: string;
+  phone: string;
+  email: string | null;
+  requested_level: AccountLevel;
+  documents: Generated<DocumentKind[]>;
+  dependents: Generated<string[]>;
+  status: Generated<ApplicationStatus>;
+  filed_by: string;
+  filed_at: Generated<Date>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_reason: string | null;
+}
+
+export interface SignInFailureTable {
+  personal_id: string;
+  failures: number;
+  window_started_at: Date;
+  locked_until: Date | null;
+}
+
+export interface AccountDependentTable {
+  dependent_personal_id: string;
+  guardian_account_id: string;
+  registered_at: Generated<Date>;
+}
+
+export interface PasswordResetCodeTable {
+  account_id: string;
+  code_hash: string;
+  expires_at: Date;
+  attempts: Generated<number>;
+  created_at: Generated<Date>;
+}
+
+export type SmsPurpose = 'first_password' | 'password_reset' | 'sign_in_code';
+
+export interface SmsOutboxTable {
+  id: Generated<number>;
+  recipient: string;
+  purpose: SmsPurpose;
+  body: string | null;
+  created_at: Generated<Date>;
+  delivered_at: Date | null;
+  claimed_until: Date | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  actor_type: 'officer' | 'citizen' | 'system';
+  actor_id: string | null;
+  action: string;
+  subject_type: string | null;
+  subject_id: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+  ip: string | null;
 }
 
 export interface Schema {
@@ -128,6 +219,14 @@ export interface Schema {
   vehicle_registrations: VehicleRegistrationTable;
   health_insurance_cards: HealthInsuranceCardTable;
   accounts: AccountTable;
+  officers: OfficerTable;
+  officer_sessions: OfficerSessionTable;
+  account_applications: AccountApplicationTable;
+  sign_in_failures: SignInFailureTable;
+  account_dependents: AccountDependentTable;
+  password_reset_codes: PasswordResetCodeTable;
+  sms_outbox: SmsOutboxTable;
+  audit_events: AuditEventTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

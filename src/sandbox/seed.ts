@@ -30,6 +30,21 @@ export const SANDBOX_CITIZENS: readonly SandboxCitizen[] = [
   { personalId: '092075001122', familyName: 'Võ', middleName: 'Minh', givenName: 'Em', birthdate: '1975-09-09', sex: 'male', level: 2, phone: '+84523456789', email: 'em.vo@example.vn' },
 ];
 
+/** Citizens on record without an account yet: for trying the registration desk (a mother and her child under 14, and a man). */
+export const SANDBOX_UNREGISTERED = [
+  { personalId: '001188000321', familyName: 'Đặng', middleName: 'Thị', givenName: 'Hoa', birthdate: '1988-03-08', sex: 'female' as const },
+  { personalId: '001216000654', familyName: 'Đặng', middleName: 'Minh', givenName: 'Khôi', birthdate: '2016-10-01', sex: 'male' as const, mother: '001188000321' },
+  { personalId: '036079000987', familyName: 'Bùi', middleName: 'Văn', givenName: 'Long', birthdate: '1979-12-24', sex: 'male' as const },
+];
+
+/** Registration-desk staff of the sandbox; every officer's password is SANDBOX_OFFICER_PASSWORD. */
+export const SANDBOX_OFFICERS = [
+  { username: 'canbo', fullName: 'Cán bộ Tiếp nhận', role: 'officer' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
+  { username: 'giamsat', fullName: 'Cán bộ Phê duyệt', role: 'supervisor' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
+  { username: 'giamsat2', fullName: 'Cán bộ Phê duyệt 2', role: 'supervisor' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
+];
+export const SANDBOX_OFFICER_PASSWORD = 'CanBo@Sandbox2026';
+
 export function sandboxClient(options: { redirectUris: string[]; clientSecret: string }): ClientMetadata {
   const origins = [...new Set(options.redirectUris.map((uri) => `${new URL(uri).origin}/`))];
   return {
@@ -66,6 +81,25 @@ export async function seedSandbox(
       await trx
         .insertInto('accounts')
         .values({ personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true, password_hash: await passwords.hash(SANDBOX_PASSWORD) })
+        .execute();
+    }
+    for (const c of SANDBOX_UNREGISTERED) {
+      await trx
+        .insertInto('citizens')
+        .values({ personal_id: c.personalId, family_name: c.familyName, middle_name: c.middleName, given_name: c.givenName, birthdate: c.birthdate, sex: c.sex })
+        .execute();
+      if ('mother' in c) {
+        const mother = SANDBOX_UNREGISTERED.find((m) => m.personalId === c.mother)!;
+        await trx
+          .insertInto('citizen_relatives')
+          .values({ personal_id: c.personalId, relation: 'mother', relative_personal_id: mother.personalId, full_name: `${mother.familyName} ${mother.middleName} ${mother.givenName}`, birth_year: Number(mother.birthdate.slice(0, 4)) })
+          .execute();
+      }
+    }
+    for (const officer of SANDBOX_OFFICERS) {
+      await trx
+        .insertInto('officers')
+        .values({ username: officer.username, full_name: officer.fullName, role: officer.role, police_unit: officer.policeUnit, password_hash: await passwords.hash(SANDBOX_OFFICER_PASSWORD) })
         .execute();
     }
   });

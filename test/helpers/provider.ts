@@ -61,7 +61,7 @@ export async function startProvider(
   });
   const logger = createLogger('info', sink);
   const built = await buildApp({ config, database, logger, ...(options.ttl ? { ttl: options.ttl } : {}) });
-  await seedSandbox(database.db, built.relyingParties, built.passwords, config.sandbox);
+  await seedSandbox(database.db, built.relyingParties, built.services.passwords, config.sandbox);
   await built.app.listen({ host: '127.0.0.1', port });
   return {
     ...built,

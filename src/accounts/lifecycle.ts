@@ -1,0 +1,89 @@
+// State changes of an existing account: password, lock and unlock. Each is audited by the caller's actor.
+import type { Kysely } from 'kysely';
+import { recordAudit, type AuditEvent } from '../audit/audit.ts';
+import type { Schema } from '../db/schema.ts';
+import type { PasswordHasher } from './passwords.ts';
+
+type Actor = AuditEvent['actor'];
+
+export interface AccountLifecycle {
+  /** Sets a password the citizen chose (it no longer must change) and confirms the phone the code or SMS reached. */
+  setPassword(accountId: string, password: string, context: { actor: Actor; ip?: string; reason: string }): Promise<void>;
+  /** Locks after too many failed sign-ins, until the given time. Only an active account is locked this way. */
+  lockForFailures(accountId: string, until: Date): Promise<void>;
+  /** Lifts a lock from failed sign-ins: once its time has passed, or early when the citizen proved the phone. */
+  liftFailureLock(accountId: string, options: { early: boolean }): Promise<boolean>;
+  lockByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
+  unlockByOfficer(accountId: string, context: { officerId: string; ip?: string }): Promise<boolean>;
+}
+
+export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, now: () => Date): AccountLifecycle {
+  return {
+    async setPassword(accountId, password, { actor, ip, reason }) {
+      const hash = await passwords.hash(password);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('accounts')
+          .set({ password_hash: hash, password_must_change: false, phone_verified: true, updated_at: now() })
+          .where('id', '=', accountId)
+          .execute();
+        await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
+        await recordAudit(trx, { actor, action: 'account.password_set', subject: { type: 'account', id: accountId }, detail: { reason }, ip, at: now() });
+      });
+    },
+
+    async lockForFailures(accountId, until) {
+      const locked = await db
+        .updateTable('accounts')
+        .set({ status: 'locked', lock_reason: 'failed_sign_ins', locked_until: until, updated_at: now() })
+        .where('id', '=', accountId)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (Number(locked.numUpdatedRows) > 0) {
+        await recordAudit(db, { actor: { type: 'system' }, action: 'account.locked', subject: { type: 'account', id: accountId }, detail: { reason: 'failed_sign_ins', until: until.toISOString() }, at: now() });
+      }
+    },
+
+    async liftFailureLock(accountId, { early }) {
+      let query = db
+        .updateTable('accounts')
+        .set({ status: 'active', lock_reason: null, locked_until: null, updated_at: now() })
+        .where('id', '=', accountId)
+        .where('lock_reason', '=', 'failed_sign_ins');
+      if (!early) query = query.where('locked_until', '<=', now());
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async lockByOfficer(accountId, { officerId, reason, ip }) {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('accounts')
+          .set({ status: 'locked', lock_reason: 'officer', locked_until: null, updated_at: now() })
+          .where('id', '=', accountId)
+          .where('status', '!=', 'revoked')
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.locked', subject: { type: 'account', id: accountId }, detail: { reason: 'officer', note: reason }, ip, at: now() });
+        return true;
+      });
+    },
+
+    async unlockByOfficer(accountId, { officerId, ip }) {
+      return db.transaction().execute(async (trx) => {
+        const account = await trx
+          .updateTable('accounts')
+          .set({ status: 'active', lock_reason: null, locked_until: null, updated_at: now() })
+          .where('id', '=', accountId)
+          .where('status', '=', 'locked')
+          .returning('personal_id')
+          .executeTakeFirst();
+        if (!account) return false;
+        // The failures that caused the lock are forgiven too, or the next mistake would lock again at once.
+        await trx.deleteFrom('sign_in_failures').where('personal_id', '=', account.personal_id).execute();
+        await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.unlocked', subject: { type: 'account', id: accountId }, ip, at: now() });
+        return true;
+      });
+    },
+  };
+}

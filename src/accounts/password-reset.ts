@@ -1,0 +1,73 @@
+// Password reset by a one-time code sent by SMS to the registered phone. Answers never reveal whether an
+// ID number has an account; codes are short-lived, tried at most a few times, and stored only as an HMAC.
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import { queueSms } from '../notify/sms.ts';
+import type { Accounts } from './accounts.ts';
+import type { AccountLifecycle } from './lifecycle.ts';
+import type { Lockout } from './lockout.ts';
+import { checkPassword, type PasswordProblem } from './password-policy.ts';
+
+export interface PasswordResetDeps {
+  db: Kysely<Schema>;
+  accounts: Accounts;
+  lifecycle: AccountLifecycle;
+  lockout: Lockout;
+  /** Server secret keying the code hashes, so a copy of the table does not give the codes away. */
+  secret: string;
+  now: () => Date;
+  codeSeconds: number;
+  /** A new code is sent at most this often per account. */
+  resendSeconds: number;
+  maxAttempts: number;
+}
+
+const hashCode = (secret: string, accountId: string, code: string) =>
+  createHmac('sha256', secret).update(`${accountId}:${code}`).digest('base64url');
+
+export function resetCodeSms(code: string, minutes: number): string {
+  return `Định danh điện tử: mã đặt lại mật khẩu của bạn là ${code}, có hiệu lực ${minutes} phút. Không cung cấp mã này cho bất kỳ ai, kể cả người tự xưng là công an.`;
+}
+
+/** Sends a code if the number has an active (or auto-locked) account with a phone; says nothing either way. */
+export async function requestResetCode(deps: PasswordResetDeps, personalId: string): Promise<void> {
+  const account = await deps.accounts.findByPersonalId(personalId);
+  if (!account?.phone || account.status === 'revoked' || account.lockReason === 'officer') return;
+  const now = deps.now();
+  const existing = await deps.db.selectFrom('password_reset_codes').select('created_at').where('account_id', '=', account.id).executeTakeFirst();
+  if (existing && now.getTime() - existing.created_at.getTime() < deps.resendSeconds * 1000) return;
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const row = { code_hash: hashCode(deps.secret, account.id, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, created_at: now };
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('password_reset_codes').values({ account_id: account.id, ...row }).onConflict((oc) => oc.column('account_id').doUpdateSet(row)).execute();
+    await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)) });
+  });
+}
+
+export type ResetOutcome = { ok: true } | { ok: false; problem: 'invalid_code' | PasswordProblem };
+
+export async function resetPassword(
+  deps: PasswordResetDeps,
+  input: { personalId: string; code: string; password: string; confirmation: string; ip?: string },
+): Promise<ResetOutcome> {
+  const account = await deps.accounts.findByPersonalId(input.personalId);
+  const stored = account
+    ? await deps.db.selectFrom('password_reset_codes').selectAll().where('account_id', '=', account.id).executeTakeFirst()
+    : undefined;
+  if (!account || !stored || stored.expires_at <= deps.now() || stored.attempts >= deps.maxAttempts) return { ok: false, problem: 'invalid_code' };
+  const given = Buffer.from(hashCode(deps.secret, account.id, input.code.trim()));
+  const expected = Buffer.from(stored.code_hash);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    await deps.db.updateTable('password_reset_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('account_id', '=', account.id).execute();
+    return { ok: false, problem: 'invalid_code' };
+  }
+  // The code was right: a weak new password is the citizen's to fix, the code stays valid for the retry.
+  const problem = checkPassword(input.password, input.confirmation, account);
+  if (problem) return { ok: false, problem };
+  await deps.lifecycle.setPassword(account.id, input.password, { actor: { type: 'citizen', id: account.id }, reason: 'reset_by_sms_code', ...(input.ip ? { ip: input.ip } : {}) });
+  // Proving the phone lifts a lock from failed sign-ins; an officer's lock stays.
+  await deps.lockout.clear(account.personalId);
+  if (account.lockReason === 'failed_sign_ins') await deps.lifecycle.liftFailureLock(account.id, { early: true });
+  return { ok: true };
+}

@@ -1,0 +1,40 @@
+// The account services one app instance uses, wired once from configuration, database and clock.
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Schema } from '../db/schema.ts';
+import { accountQueries, type Accounts } from './accounts.ts';
+import type { AuthenticationDeps } from './authenticate.ts';
+import { accountLifecycle, type AccountLifecycle } from './lifecycle.ts';
+import { lockoutQueries, type Lockout } from './lockout.ts';
+import type { PasswordResetDeps } from './password-reset.ts';
+import { passwordHasher, type PasswordHasher } from './passwords.ts';
+import type { RegistrationDeps } from './registration.ts';
+
+export interface AccountServices {
+  accounts: Accounts;
+  passwords: PasswordHasher;
+  lockout: Lockout;
+  lifecycle: AccountLifecycle;
+  authentication: AuthenticationDeps;
+  registration: RegistrationDeps;
+  passwordReset: PasswordResetDeps;
+  now: () => Date;
+}
+
+export function accountServices(db: Kysely<Schema>, config: Config, options: { secret: string; now: () => Date }): AccountServices {
+  const { now } = options;
+  const accounts = accountQueries(db);
+  const passwords = passwordHasher(config.argon2);
+  const lockout = lockoutQueries(db, config.lockout, now);
+  const lifecycle = accountLifecycle(db, passwords, now);
+  return {
+    accounts,
+    passwords,
+    lockout,
+    lifecycle,
+    authentication: { accounts, passwords, lockout, lifecycle },
+    registration: { db, passwords, now },
+    passwordReset: { db, accounts, lifecycle, lockout, secret: options.secret, now, ...config.passwordReset },
+    now,
+  };
+}

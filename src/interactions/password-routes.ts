@@ -1,0 +1,114 @@
+// Passwords inside the sign-in flow: the forced change after the SMS password, and reset by SMS code.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normalizePersonalId } from '../accounts/authenticate.ts';
+import { checkPassword } from '../accounts/password-policy.ts';
+import { requestResetCode, resetPassword } from '../accounts/password-reset.ts';
+import type { AccountServices } from '../accounts/services.ts';
+import { INTERACTION_PATH } from '../oidc/provider.ts';
+import { field, type InteractionFlow, type Loaded, type UidRequest } from './flow.ts';
+import { translator, type MessageKey } from './i18n.ts';
+
+export const PASSWORD_CHANGE_COOKIE = 'pw_change';
+
+type Route = { Params: { uid: string }; Querystring: { lang?: string } };
+
+export async function passwordRoutes(app: FastifyInstance, { flow, services }: { flow: InteractionFlow; services: AccountServices }) {
+  /** The account that just proved its SMS password in this interaction, from the signed cookie set at sign-in. */
+  async function pendingAccount(request: FastifyRequest, uid: string) {
+    const raw = request.cookies[PASSWORD_CHANGE_COOKIE];
+    const unsigned = raw ? request.unsignCookie(raw) : undefined;
+    if (!unsigned?.valid || !unsigned.value) return undefined;
+    const [cookieUid, accountId] = unsigned.value.split('.');
+    if (cookieUid !== uid || !accountId) return undefined;
+    const account = await services.accounts.findById(accountId);
+    return account?.status === 'active' && account.passwordMustChange ? account : undefined;
+  }
+
+  async function showChange(request: UidRequest, reply: FastifyReply, { details, lang }: Loaded, error?: MessageKey, status = 200) {
+    const t = translator(lang);
+    return reply.code(status).view('password-change', flow.page(lang, request, 'password.title', {
+      heading: t('password.heading_first'),
+      explain: t('password.explain_first'),
+      action: `${INTERACTION_PATH}/${details.uid}/password`,
+      csrf: await reply.generateCsrf(),
+      error: error ? t(error) : undefined,
+    }));
+  }
+
+  app.get<Route>(`${INTERACTION_PATH}/:uid/password`, async (request, reply) => {
+    const loaded = await flow.load(request, reply);
+    if (!loaded) return reply;
+    if (!(await pendingAccount(request, loaded.details.uid))) return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}`, 303);
+    return showChange(request, reply, loaded);
+  });
+
+  app.post<Route>(`${INTERACTION_PATH}/:uid/password`, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const loaded = await flow.load(request, reply);
+    if (!loaded) return reply;
+    const account = await pendingAccount(request, loaded.details.uid);
+    if (!account || loaded.details.prompt.name !== 'login') return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}`, 303);
+    const password = field(request.body, 'password').slice(0, 1024);
+    const problem = checkPassword(password, field(request.body, 'password_confirm').slice(0, 1024), account);
+    if (problem) return showChange(request, reply, loaded, `password.problem.${problem}`, 400);
+    // The SMS password may not be kept: "changed" means different from the one just used.
+    if (await services.passwords.verify(account.passwordHash, password)) return showChange(request, reply, loaded, 'password.problem.common', 400);
+    await services.lifecycle.setPassword(account.id, password, { actor: { type: 'citizen', id: account.id }, reason: 'first_sign_in', ip: request.ip });
+    reply.clearCookie(PASSWORD_CHANGE_COOKIE, { path: `${INTERACTION_PATH}/${loaded.details.uid}` });
+    return flow.completeLogin(request, reply, loaded.details, { ...account, passwordMustChange: false });
+  });
+
+  async function showResetRequest(request: UidRequest, reply: FastifyReply, { details, lang }: Loaded, extra: { error?: MessageKey; username?: string; status?: number } = {}) {
+    const t = translator(lang);
+    return reply.code(extra.status ?? 200).view('reset-request', flow.page(lang, request, 'reset.title', {
+      action: `${INTERACTION_PATH}/${details.uid}/reset`,
+      backUrl: `${INTERACTION_PATH}/${details.uid}`,
+      csrf: await reply.generateCsrf(),
+      error: extra.error ? t(extra.error) : undefined,
+      username: extra.username,
+    }));
+  }
+
+  async function showResetConfirm(request: UidRequest, reply: FastifyReply, { details, lang }: Loaded, personalId: string, extra: { error?: MessageKey; status?: number } = {}) {
+    const t = translator(lang);
+    return reply.code(extra.status ?? 200).view('reset-confirm', flow.page(lang, request, 'reset.title', {
+      action: `${INTERACTION_PATH}/${details.uid}/reset/confirm`,
+      backUrl: `${INTERACTION_PATH}/${details.uid}`,
+      csrf: await reply.generateCsrf(),
+      sent: t('reset.sent', { minutes: String(Math.round(services.passwordReset.codeSeconds / 60)) }),
+      error: extra.error ? t(extra.error) : undefined,
+      username: personalId,
+    }));
+  }
+
+  app.get<Route>(`${INTERACTION_PATH}/:uid/reset`, async (request, reply) => {
+    const loaded = await flow.load(request, reply);
+    return loaded ? showResetRequest(request, reply, loaded) : reply;
+  });
+
+  app.post<Route>(`${INTERACTION_PATH}/:uid/reset`, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const loaded = await flow.load(request, reply);
+    if (!loaded) return reply;
+    const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
+    if (!/^\d{12}$/.test(personalId)) return showResetRequest(request, reply, loaded, { error: 'login.error.malformed_id', username: personalId, status: 400 });
+    await requestResetCode(services.passwordReset, personalId);
+    return showResetConfirm(request, reply, loaded, personalId);
+  });
+
+  app.post<Route>(`${INTERACTION_PATH}/:uid/reset/confirm`, { preHandler: app.csrfProtection }, async (request, reply) => {
+    const loaded = await flow.load(request, reply);
+    if (!loaded) return reply;
+    const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
+    const outcome = await resetPassword(services.passwordReset, {
+      personalId,
+      code: field(request.body, 'code').slice(0, 16),
+      password: field(request.body, 'password').slice(0, 1024),
+      confirmation: field(request.body, 'password_confirm').slice(0, 1024),
+      ip: request.ip,
+    });
+    if (!outcome.ok) {
+      const error: MessageKey = outcome.problem === 'invalid_code' ? 'reset.invalid_code' : `password.problem.${outcome.problem}`;
+      return showResetConfirm(request, reply, loaded, personalId, { error, status: 400 });
+    }
+    return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}?notice=password_reset`, 303);
+  });
+}

@@ -1,0 +1,24 @@
+// SMS to citizens' phones go through the outbox table: written in the caller's transaction, delivered
+// afterwards by the gateway dispatcher (production) or read from the table (development, sandbox, tests).
+import type { Kysely, Transaction } from 'kysely';
+import type { Schema, SmsPurpose } from '../db/schema.ts';
+
+export interface SmsMessage {
+  to: string; // E.164
+  purpose: SmsPurpose;
+  text: string;
+}
+
+export async function queueSms(db: Kysely<Schema> | Transaction<Schema>, message: SmsMessage): Promise<void> {
+  await db.insertInto('sms_outbox').values({ recipient: message.to, purpose: message.purpose, body: message.text }).execute();
+}
+
+/** Messages still waiting in the outbox for a phone, newest first (sandbox console and tests). */
+export async function outboxFor(db: Kysely<Schema>, phone: string) {
+  return db
+    .selectFrom('sms_outbox')
+    .select(['id', 'purpose', 'body', 'created_at', 'delivered_at'])
+    .where('recipient', '=', phone)
+    .orderBy('id', 'desc')
+    .execute();
+}
