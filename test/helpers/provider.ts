@@ -8,6 +8,7 @@ import { openDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { createLogger } from '../../src/logger.ts';
 import { seedSandbox } from '../../src/sandbox/seed.ts';
+import { outboxFor } from '../../src/notify/sms.ts';
 import type { TestDatabase } from './database.ts';
 
 export const SANDBOX_SECRET = 'sandbox-secret-for-tests-only';
@@ -30,13 +31,15 @@ export interface RunningProvider extends App {
   /** Every log line the provider wrote, as text. */
   logs: string[];
   addClient(metadata: ClientMetadata): Promise<void>;
+  /** Text of the newest SMS queued for a phone (E.164), if any. */
+  lastSms(phone: string): Promise<string | undefined>;
   /** Stops HTTP and closes the database (unless it was passed in and is shared). */
   close(): Promise<void>;
 }
 
 export async function startProvider(
   testDb: TestDatabase,
-  options: { database?: Database; port?: number; ttl?: AppDeps['ttl']; env?: Record<string, string> } = {},
+  options: { database?: Database; port?: number; ttl?: AppDeps['ttl']; env?: Record<string, string>; clock?: () => Date } = {},
 ): Promise<RunningProvider> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
@@ -60,7 +63,7 @@ export async function startProvider(
     },
   });
   const logger = createLogger('info', sink);
-  const built = await buildApp({ config, database, logger, ...(options.ttl ? { ttl: options.ttl } : {}) });
+  const built = await buildApp({ config, database, logger, ...(options.ttl ? { ttl: options.ttl } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   await seedSandbox(database.db, built.relyingParties, built.services.passwords, config.sandbox);
   await built.app.listen({ host: '127.0.0.1', port });
   return {
@@ -69,6 +72,7 @@ export async function startProvider(
     database,
     logs,
     addClient: (metadata) => built.relyingParties.save(metadata),
+    lastSms: async (phone) => (await outboxFor(database.db, phone))[0]?.body ?? undefined,
     async close() {
       await built.app.close();
       if (!options.database) await database.close();
