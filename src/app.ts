@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyView from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
@@ -93,6 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     crossOriginEmbedderPolicy: false,
   });
   await app.register(fastifyCookie, { secret: keys.cookie });
+  // Per-address limits only where a route asks for them (sign-in forms, officer sign-in): lockout stops
+  // guessing one ID number, this stops one address from trying many.
+  await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
@@ -110,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(healthRoutes, { db });
   await app.register(providerRoutes, { provider });
-  await app.register(interactionRoutes, { provider, services, secureCookies });
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds });
 
   const jobs = [
@@ -143,9 +147,13 @@ function wantsHtml(request: FastifyRequest): boolean {
 function errorHandler(pages: Pages) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status >= 500 && error.code !== '23505') request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code, status }, 'request rejected');
     const csrf = error.code?.startsWith('FST_CSRF') ?? false;
+    // Two writers raced for the same unique thing (an account, a dependent): the loser is told, not crashed.
+    if (error.code === '23505') {
+      return reply.code(409).send({ error: 'conflict', error_description: 'the change conflicts with one made at the same time; reload and try again' });
+    }
     if (!wantsHtml(request)) {
       return reply.code(status).send({
         error: status >= 500 ? 'server_error' : 'invalid_request',
@@ -157,7 +165,7 @@ function errorHandler(pages: Pages) {
     return reply
       .code(status)
       .type('text/html')
-      .send(await pages.message(lang, { heading: 'error.title', message: csrf ? 'error.csrf' : 'error.body', ...(retryUrl ? { retryUrl } : {}) }));
+      .send(await pages.message(lang, { heading: 'error.title', message: csrf ? 'error.csrf' : status === 429 ? 'error.rate_limited' : 'error.body', ...(retryUrl ? { retryUrl } : {}) }));
   };
 }
 

@@ -24,6 +24,7 @@ const schema = z.object({
   RESET_RESEND_SECONDS: int(0, 3600).default(60),
   RESET_MAX_ATTEMPTS: int(1, 20).default(5),
   OFFICER_SESSION_SECONDS: int(60, 86_400).default(28_800),
+  SIGN_IN_RATE_PER_MINUTE: int(1, 100_000).default(60),
   SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
   SMS_DISPATCH_INTERVAL_SECONDS: int(1, 3600).default(5),
@@ -48,6 +49,8 @@ export interface Config {
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
   passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number };
   officerSessionSeconds: number;
+  /** Sign-in and reset form posts one network address may make per minute. */
+  signInRatePerMinute: number;
   /** Absent: SMS stay in the outbox table (development, sandbox, tests). */
   smsGateway: { url: string; token: string | undefined; intervalSeconds: number } | undefined;
   sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string };
@@ -88,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
     passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS },
     officerSessionSeconds: e.OFFICER_SESSION_SECONDS,
+    signInRatePerMinute: e.SIGN_IN_RATE_PER_MINUTE,
     smsGateway: e.SMS_GATEWAY_URL ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN, intervalSeconds: e.SMS_DISPATCH_INTERVAL_SECONDS } : undefined,
     sandbox: {
       seed: e.SEED_SANDBOX ?? e.NODE_ENV !== 'production',

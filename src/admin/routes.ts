@@ -28,6 +28,8 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
   const now = services.now;
 
   app.post<{ Body: { username: string; password: string } }>('/admin/sessions', {
+    // Officer passwords guard every citizen's registration: few tries per address.
+    config: { rateLimit: { max: 10, timeWindow: 60_000 } },
     schema: { body: { type: 'object', properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }, required: ['username', 'password'], additionalProperties: false } },
   }, async (request, reply) => {
     const session = await signInOfficer(db, services.passwords, { ...request.body, sessionSeconds, now: now() });

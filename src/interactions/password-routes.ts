@@ -12,7 +12,10 @@ export const PASSWORD_CHANGE_COOKIE = 'pw_change';
 
 type Route = { Params: { uid: string }; Querystring: { lang?: string } };
 
-export async function passwordRoutes(app: FastifyInstance, { flow, services }: { flow: InteractionFlow; services: AccountServices }) {
+export async function passwordRoutes(
+  app: FastifyInstance,
+  { flow, services, limited }: { flow: InteractionFlow; services: AccountServices; limited: { rateLimit: { max: number; timeWindow: number } } },
+) {
   /** The account that just proved its SMS password in this interaction, from the signed cookie set at sign-in. */
   async function pendingAccount(request: FastifyRequest, uid: string) {
     const raw = request.cookies[PASSWORD_CHANGE_COOKIE];
@@ -85,7 +88,7 @@ export async function passwordRoutes(app: FastifyInstance, { flow, services }: {
     return loaded ? showResetRequest(request, reply, loaded) : reply;
   });
 
-  app.post<Route>(`${INTERACTION_PATH}/:uid/reset`, { preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post<Route>(`${INTERACTION_PATH}/:uid/reset`, { preHandler: app.csrfProtection, config: limited }, async (request, reply) => {
     const loaded = await flow.load(request, reply);
     if (!loaded) return reply;
     const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
@@ -94,7 +97,7 @@ export async function passwordRoutes(app: FastifyInstance, { flow, services }: {
     return showResetConfirm(request, reply, loaded, personalId);
   });
 
-  app.post<Route>(`${INTERACTION_PATH}/:uid/reset/confirm`, { preHandler: app.csrfProtection }, async (request, reply) => {
+  app.post<Route>(`${INTERACTION_PATH}/:uid/reset/confirm`, { preHandler: app.csrfProtection, config: limited }, async (request, reply) => {
     const loaded = await flow.load(request, reply);
     if (!loaded) return reply;
     const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));

@@ -14,6 +14,8 @@ export interface InteractionDeps {
   provider: Provider;
   services: AccountServices;
   secureCookies: boolean;
+  /** Form posts per minute from one network address. */
+  signInRatePerMinute: number;
 }
 
 const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.password_reset' };
@@ -21,6 +23,7 @@ const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.pass
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps) {
   const { provider, services } = deps;
   const flow = interactionFlow(provider, { secureCookies: deps.secureCookies });
+  const limited = { rateLimit: { max: deps.signInRatePerMinute, timeWindow: 60_000 } };
 
   async function showLogin(
     request: UidRequest,
@@ -73,7 +76,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   app.post<{ Params: { uid: string }; Querystring: { lang?: string } }>(
     `${INTERACTION_PATH}/:uid/login`,
-    { preHandler: app.csrfProtection },
+    { preHandler: app.csrfProtection, config: limited },
     async (request, reply) => {
       const loaded = await flow.load(request, reply);
       if (!loaded) return reply;
@@ -145,5 +148,5 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return flow.finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
   });
 
-  await app.register(passwordRoutes, { flow, services });
+  await app.register(passwordRoutes, { flow, services, limited });
 }
