@@ -56,6 +56,9 @@ ALTER TABLE accounts
   ADD CONSTRAINT accounts_lock_state CHECK ((status = 'locked') = (lock_reason IS NOT NULL)),
   ADD CONSTRAINT accounts_lock_until CHECK (status = 'locked' OR locked_until IS NULL);
 
+-- Revoking an account deletes its sessions, grants and tokens: find them without a scan.
+CREATE INDEX oidc_payloads_account ON oidc_payloads ((payload->>'accountId')) WHERE payload->>'accountId' IS NOT NULL;
+
 -- Failed sign-ins by personal ID number, for every number typed (with an account or not), so that the
 -- lockout message never tells which numbers have accounts.
 CREATE TABLE sign_in_failures (

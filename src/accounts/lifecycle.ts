@@ -1,5 +1,5 @@
 // State changes of an existing account: password, lock and unlock. Each is audited by the caller's actor.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { recordAudit, type AuditEvent } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -15,6 +15,8 @@ export interface AccountLifecycle {
   liftFailureLock(accountId: string, options: { early: boolean }): Promise<boolean>;
   lockByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
   unlockByOfficer(accountId: string, context: { officerId: string; ip?: string }): Promise<boolean>;
+  /** Ends the account for good: it never signs in again, and its sessions, grants and tokens die now. */
+  revokeByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
 }
 
 export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, now: () => Date): AccountLifecycle {
@@ -82,6 +84,23 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
         // The failures that caused the lock are forgiven too, or the next mistake would lock again at once.
         await trx.deleteFrom('sign_in_failures').where('personal_id', '=', account.personal_id).execute();
         await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.unlocked', subject: { type: 'account', id: accountId }, ip, at: now() });
+        return true;
+      });
+    },
+
+    async revokeByOfficer(accountId, { officerId, reason, ip }) {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('accounts')
+          .set({ status: 'revoked', lock_reason: null, locked_until: null, updated_at: now() })
+          .where('id', '=', accountId)
+          .where('status', '!=', 'revoked')
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        // Provider artifacts carry the account in their payload (accountId): sessions, grants, codes, tokens.
+        await trx.deleteFrom('oidc_payloads').where(sql<string>`payload->>'accountId'`, '=', accountId).execute();
+        await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
+        await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.revoked', subject: { type: 'account', id: accountId }, detail: { note: reason }, ip, at: now() });
         return true;
       });
     },

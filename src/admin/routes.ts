@@ -130,6 +130,14 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
       return unlocked ? accountView(db, request.params.id) : reply.code(409).send({ error: 'not_locked', error_description: 'no such account, or it is not locked' });
     });
 
+    secured.post<{ Params: { id: string }; Body: { reason: string } }>('/admin/accounts/:id/revoke', {
+      schema: { params: idParams, body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', minLength: 3, maxLength: 500 } } } },
+    }, async (request, reply) => {
+      if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor revokes an account' });
+      const revoked = await services.lifecycle.revokeByOfficer(request.params.id, { officerId: officerOf(request).id, reason: request.body.reason, ip: request.ip });
+      return revoked ? accountView(db, request.params.id) : reply.code(409).send({ error: 'not_revocable', error_description: 'no such account, or it is already revoked' });
+    });
+
     secured.get<{ Params: { id: string } }>('/admin/accounts/:id/audit', { schema: { params: idParams } }, async (request, reply) => {
       if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor reads the audit trail' });
       return { events: await auditTrail(db, { type: 'account', id: request.params.id }) };

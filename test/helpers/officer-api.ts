@@ -6,7 +6,18 @@ export interface OfficerClient {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-export async function officerClient(baseUrl: string, username: string, password = SANDBOX_OFFICER_PASSWORD): Promise<OfficerClient> {
+// One session per officer per provider, as a desk would keep it: officer sign-in is rate limited per address.
+const sessions = new Map<string, Promise<OfficerClient>>();
+
+/** fresh: a new session instead of the shared one (for tests that sign out or move the clock past expiry). */
+export function officerClient(baseUrl: string, username: string, options: { fresh?: boolean; password?: string } = {}): Promise<OfficerClient> {
+  const key = `${baseUrl} ${username}`;
+  if (options.fresh || options.password) return signIn(baseUrl, username, options.password ?? SANDBOX_OFFICER_PASSWORD);
+  if (!sessions.has(key)) sessions.set(key, signIn(baseUrl, username, SANDBOX_OFFICER_PASSWORD));
+  return sessions.get(key)!;
+}
+
+async function signIn(baseUrl: string, username: string, password: string): Promise<OfficerClient> {
   const response = await fetch(`${baseUrl}/admin/sessions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -2,7 +2,10 @@
 // arrives by SMS, the citizen must change it at first sign-in, then signs in to a service.
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
-import { SANDBOX_CITIZENS, SANDBOX_UNREGISTERED } from '../../src/sandbox/seed.ts';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD, SANDBOX_UNREGISTERED } from '../../src/sandbox/seed.ts';
+import { testClock } from '../helpers/clock.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { startProvider } from '../helpers/provider.ts';
 import { officerClient } from '../helpers/officer-api.ts';
 import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
@@ -34,7 +37,7 @@ describe('officer sessions', () => {
     const forged = await fetch(`${suite.provider.url}/admin/applications`, { headers: { authorization: 'Bearer aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' } });
     expect(forged.status).toBe(401);
 
-    const officer = await officerClient(suite.provider.url, 'canbo');
+    const officer = await officerClient(suite.provider.url, 'canbo', { fresh: true });
     expect((await officer.call('GET', '/admin/me')).body).toMatchObject({ username: 'canbo', role: 'officer' });
     expect((await officer.call('DELETE', '/admin/sessions/current')).status).toBe(204);
     expect((await officer.call('GET', '/admin/me')).status).toBe(401);
@@ -154,5 +157,56 @@ describe('applications', () => {
     expect(account.dependents).toEqual([expect.objectContaining({ personal_id: khoi.personalId, name: 'Đặng Minh Khôi', birthdate: khoi.birthdate })]);
     expect((await officer.call('GET', `/admin/citizens/${hoa.personalId}`)).body.children_under_14[0].registered).toBe(true);
     expect(firstPasswordIn(await suite.provider.lastSms('+84987654321'))).toBeTruthy();
+  });
+});
+
+describe('revocation', () => {
+  it('ends an account at once: its tokens stop working and it never signs in again', async () => {
+    const citizen = SANDBOX_CITIZENS[3]!;
+    const request = await authorizationRequest(suite.rp);
+    const tokens = await redeem(suite.rp, request, await signInThroughPages(new UserAgent(), request.url.href, { username: citizen.personalId, password: SANDBOX_PASSWORD }));
+    const sub = tokens.claims()!.sub;
+    expect(await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).toHaveProperty('sub', sub);
+
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    expect(await officer.call('POST', `/admin/accounts/${sub}/revoke`, { reason: 'Công dân đã mất' })).toMatchObject({ status: 403 });
+    expect(await supervisor.call('POST', `/admin/accounts/${sub}/revoke`, { reason: 'Công dân đề nghị thu hồi' })).toMatchObject({ status: 200, body: { status: 'revoked' } });
+    expect(await supervisor.call('POST', `/admin/accounts/${sub}/revoke`, { reason: 'again' })).toMatchObject({ status: 409 });
+
+    await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token ?? 'none')).rejects.toBeTruthy();
+    const again = await authorizationRequest(suite.rp);
+    expect(await passwordAnswer(again.url.href, citizen.personalId, 'wrong-password')).toBe(401);
+    expect(await passwordAnswer(again.url.href, citizen.personalId, SANDBOX_PASSWORD)).toBe(403);
+  });
+});
+
+describe('a dependent who turns 14', () => {
+  it('gets an own account and leaves the guardian’s list', async () => {
+    const clock = testClock();
+    const testDb = await createTestDatabase();
+    const provider = await startProvider(testDb, { clock: clock.now });
+    try {
+      const officer = await officerClient(provider.url, 'canbo');
+      const supervisor = await officerClient(provider.url, 'giamsat');
+      const guardian = await officer.call('POST', '/admin/applications', { personal_id: hoa.personalId, phone: '0987654321', requested_level: 2, dependents: [khoi.personalId] });
+      const guardianAccount = (await supervisor.call('POST', `/admin/applications/${guardian.body.id}/approve`)).body.account_id as string;
+      expect(await officer.call('POST', '/admin/applications', { personal_id: khoi.personalId, phone: '0909123456', requested_level: 1 })).toMatchObject({ status: 422, body: { error: 'under_14' } });
+
+      // Years later: 14 and over, so the child applies like anyone else (the desk signs in anew).
+      clock.advance(15 * 365 * 24 * 3600);
+      expect((await officer.call('GET', '/admin/me')).status).toBe(401);
+      const deskOfficer = await officerClient(provider.url, 'canbo', { fresh: true });
+      const deskSupervisor = await officerClient(provider.url, 'giamsat', { fresh: true });
+      const own = await deskOfficer.call('POST', '/admin/applications', { personal_id: khoi.personalId, phone: '0909123456', requested_level: 1 });
+      expect(own.status).toBe(201);
+      const ownAccount = await deskSupervisor.call('POST', `/admin/applications/${own.body.id}/approve`);
+      expect(ownAccount.status).toBe(200);
+      expect((await deskOfficer.call('GET', `/admin/accounts/${guardianAccount}`)).body.dependents).toEqual([]);
+    } finally {
+      await provider.close();
+      await testDb.drop();
+    }
   });
 });
