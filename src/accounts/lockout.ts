@@ -46,10 +46,11 @@ export function lockoutQueries(db: Kysely<Schema>, policy: LockoutPolicy, now: (
         .executeTakeFirstOrThrow();
       if (row.failures < policy.maxFailures) return null;
       const until = new Date(at.getTime() + policy.lockSeconds * 1000);
-      // The next window starts after the lock, so one more mistake afterwards does not lock again at once.
+      // Dating the window back by its length makes the first mistake after the lock open a fresh window,
+      // so it takes N new failures to lock again (the lock itself already answered the old ones).
       await db
         .updateTable('sign_in_failures')
-        .set({ locked_until: until, failures: 1, window_started_at: until })
+        .set({ locked_until: until, window_started_at: new Date(until.getTime() - policy.windowSeconds * 1000) })
         .where('personal_id', '=', personalId)
         .execute();
       return until;
