@@ -11,7 +11,8 @@ import { SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/
 import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
 
-const [an, binh, cuong, dung, em] = SANDBOX_CITIZENS as [typeof SANDBOX_CITIZENS[number], ...typeof SANDBOX_CITIZENS];
+type Citizen = (typeof SANDBOX_CITIZENS)[number];
+const [an, binh, cuong, dung, em] = SANDBOX_CITIZENS as unknown as [Citizen, Citizen, Citizen, Citizen, Citizen];
 const UNKNOWN = '001090999999'; // well-formed, and nobody's account
 
 const WRONG = 'Số định danh cá nhân hoặc mật khẩu không đúng.';
