@@ -52,19 +52,28 @@ export async function resetPassword(
   input: { personalId: string; code: string; password: string; confirmation: string; ip?: string },
 ): Promise<ResetOutcome> {
   const account = await deps.accounts.findByPersonalId(input.personalId);
-  const stored = account
-    ? await deps.db.selectFrom('password_reset_codes').selectAll().where('account_id', '=', account.id).executeTakeFirst()
-    : undefined;
-  if (!account || !stored || stored.expires_at <= deps.now() || stored.attempts >= deps.maxAttempts) return { ok: false, problem: 'invalid_code' };
+  // An officer's lock or a revocation after the code was sent voids it: the code never overrides an officer.
+  if (!account || account.status === 'revoked' || account.lockReason === 'officer') return { ok: false, problem: 'invalid_code' };
+  // Each try is counted before the code is compared, in one statement, so guesses sent all at once get no
+  // more tries than guesses sent one after another.
+  const stored = await deps.db
+    .updateTable('password_reset_codes')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('account_id', '=', account.id)
+    .where('attempts', '<', deps.maxAttempts)
+    .where('expires_at', '>', deps.now())
+    .returning('code_hash')
+    .executeTakeFirst();
+  if (!stored) return { ok: false, problem: 'invalid_code' };
   const given = Buffer.from(hashCode(deps.secret, account.id, input.code.trim()));
   const expected = Buffer.from(stored.code_hash);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    await deps.db.updateTable('password_reset_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('account_id', '=', account.id).execute();
-    return { ok: false, problem: 'invalid_code' };
-  }
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, problem: 'invalid_code' };
   // The code was right: a weak new password is the citizen's to fix, the code stays valid for the retry.
   const problem = checkPassword(input.password, input.confirmation, account);
-  if (problem) return { ok: false, problem };
+  if (problem) {
+    await deps.db.updateTable('password_reset_codes').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('account_id', '=', account.id).where('attempts', '>', 0).execute();
+    return { ok: false, problem };
+  }
   await deps.lifecycle.setPassword(account.id, input.password, { actor: { type: 'citizen', id: account.id }, reason: 'reset_by_sms_code', ...(input.ip ? { ip: input.ip } : {}) });
   // Proving the phone lifts a lock from failed sign-ins; an officer's lock stays.
   await deps.lockout.clear(account.personalId);

@@ -7,8 +7,11 @@ import type { AccountServices } from '../accounts/services.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { field, type InteractionFlow, type Loaded, type UidRequest } from './flow.ts';
 import { translator, type MessageKey } from './i18n.ts';
+import { switchUrl } from './language.ts';
 
 export const PASSWORD_CHANGE_COOKIE = 'pw_change';
+/** Which number the code page of this interaction is for, so the language switch (a plain link) can come back to it. */
+const RESET_COOKIE = 'pw_reset';
 
 type Route = { Params: { uid: string }; Querystring: { lang?: string } };
 
@@ -74,6 +77,8 @@ export async function passwordRoutes(
   async function showResetConfirm(request: UidRequest, reply: FastifyReply, { details, lang }: Loaded, personalId: string, extra: { error?: MessageKey; status?: number } = {}) {
     const t = translator(lang);
     return reply.code(extra.status ?? 200).view('reset-confirm', flow.page(lang, request, 'reset.title', {
+      // The switch leads to this code page again (GET below), not to the sign-in page a POST would fall back to.
+      switchUrl: switchUrl(`${INTERACTION_PATH}/${details.uid}/reset/confirm`, lang),
       action: `${INTERACTION_PATH}/${details.uid}/reset/confirm`,
       backUrl: `${INTERACTION_PATH}/${details.uid}`,
       csrf: await reply.generateCsrf(),
@@ -94,6 +99,22 @@ export async function passwordRoutes(
     const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
     if (!/^\d{12}$/.test(personalId)) return showResetRequest(request, reply, loaded, { error: 'login.error.malformed_id', username: personalId, status: 400 });
     await requestResetCode(services.passwordReset, personalId);
+    reply.setCookie(RESET_COOKIE, `${loaded.details.uid}.${personalId}`, {
+      ...flow.cookieOptions,
+      path: `${INTERACTION_PATH}/${loaded.details.uid}`,
+      signed: true,
+      maxAge: services.passwordReset.codeSeconds,
+    });
+    return showResetConfirm(request, reply, loaded, personalId);
+  });
+
+  app.get<Route>(`${INTERACTION_PATH}/:uid/reset/confirm`, async (request, reply) => {
+    const loaded = await flow.load(request, reply);
+    if (!loaded) return reply;
+    const raw = request.cookies[RESET_COOKIE];
+    const unsigned = raw ? request.unsignCookie(raw) : undefined;
+    const [uid, personalId] = unsigned?.valid && unsigned.value ? unsigned.value.split('.') : [];
+    if (uid !== loaded.details.uid || !personalId) return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}/reset`, 303);
     return showResetConfirm(request, reply, loaded, personalId);
   });
 
@@ -112,6 +133,7 @@ export async function passwordRoutes(
       const error: MessageKey = outcome.problem === 'invalid_code' ? 'reset.invalid_code' : `password.problem.${outcome.problem}`;
       return showResetConfirm(request, reply, loaded, personalId, { error, status: 400 });
     }
+    reply.clearCookie(RESET_COOKIE, { path: `${INTERACTION_PATH}/${loaded.details.uid}` });
     return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}?notice=password_reset`, 303);
   });
 }

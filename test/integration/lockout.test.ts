@@ -31,7 +31,7 @@ let officer: OfficerClient;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   provider = await startProvider(testDb, {
-    env: { LOCKOUT_MAX_FAILURES: '3', LOCKOUT_WINDOW_SECONDS: String(WINDOW_SECONDS), LOCKOUT_SECONDS: String(LOCK_SECONDS) },
+    env: { SIGN_IN_RATE_PER_MINUTE: '10000', LOCKOUT_MAX_FAILURES: '3', LOCKOUT_WINDOW_SECONDS: String(WINDOW_SECONDS), LOCKOUT_SECONDS: String(LOCK_SECONDS) },
     clock: clock.now,
   });
   rp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
