@@ -9,33 +9,52 @@ export interface GatewayOptions {
   token: string | undefined;
   batchSize?: number;
   maxAttempts?: number;
+  /** How long a claim keeps other dispatchers off a message (default 60 s; a send times out after 10 s). */
+  claimSeconds?: number;
   fetch?: typeof fetch;
+  /** The time claims are measured in; tests pass a clock they move. */
+  now?: () => Date;
 }
 
 /** One pass over pending messages; returns how many were delivered. */
 export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, options: GatewayOptions): Promise<number> {
   const send = options.fetch ?? fetch;
-  const now = new Date();
+  const now = options.now ?? (() => new Date());
+  const claimMs = (options.claimSeconds ?? 60) * 1000;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const claimedAt = now();
+  const claim = new Date(claimedAt.getTime() + claimMs);
   // Claim a batch atomically (SKIP LOCKED): concurrent dispatchers on other instances take other rows.
   const pending = await db
     .updateTable('sms_outbox')
-    .set((eb) => ({ claimed_until: new Date(now.getTime() + 60_000), attempts: eb('attempts', '+', 1) }))
+    .set((eb) => ({ claimed_until: claim, attempts: eb('attempts', '+', 1) }))
     .where('id', 'in', (eb) =>
       eb
         .selectFrom('sms_outbox')
         .select('id')
         .where('delivered_at', 'is', null)
-        .where('attempts', '<', options.maxAttempts ?? 5)
-        .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+        .where('attempts', '<', maxAttempts)
+        .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', claimedAt)]))
         .orderBy('id')
         .limit(options.batchSize ?? 50)
         .forUpdate()
         .skipLocked(),
     )
-    .returning(['id', 'recipient', 'body'])
+    .returning(['id', 'recipient', 'body', 'attempts'])
     .execute();
   let delivered = 0;
   for (const message of pending) {
+    // A slow batch can outlive its claim, and another dispatcher may have taken the rest over meanwhile:
+    // renew the claim just before sending, and send only what is still ours.
+    const renewed = new Date(now().getTime() + claimMs);
+    const ours = await db
+      .updateTable('sms_outbox')
+      .set({ claimed_until: renewed })
+      .where('id', '=', message.id)
+      .where('claimed_until', '=', claim)
+      .where('delivered_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(ours.numUpdatedRows) === 0) continue;
     try {
       const response = await send(options.url, {
         method: 'POST',
@@ -43,13 +62,21 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
         body: JSON.stringify({ to: message.recipient, text: message.body, reference: String(message.id) }),
         signal: AbortSignal.timeout(10_000),
       });
+      await response.body?.cancel().catch(() => {});
       if (!response.ok) throw new Error(`gateway answered ${response.status}`);
-      await db.updateTable('sms_outbox').set({ delivered_at: new Date(), body: null, last_error: null }).where('id', '=', message.id).execute();
+      await db.updateTable('sms_outbox').set({ delivered_at: now(), body: null, last_error: null }).where('id', '=', message.id).execute();
       delivered++;
     } catch (error) {
       const reason = (error as Error).message.slice(0, 200);
-      await db.updateTable('sms_outbox').set({ claimed_until: null, last_error: reason }).where('id', '=', message.id).execute();
-      logger.warn({ sms: message.id, reason }, 'SMS delivery failed');
+      // Given up after the last attempt: the text (a password, a code) is erased too, it will never be sent.
+      const givenUp = message.attempts >= maxAttempts;
+      await db
+        .updateTable('sms_outbox')
+        .set({ claimed_until: null, last_error: reason, ...(givenUp ? { body: null } : {}) })
+        .where('id', '=', message.id)
+        .where('claimed_until', '=', renewed)
+        .execute();
+      logger.warn({ sms: message.id, reason, givenUp }, 'SMS delivery failed');
     }
   }
   return delivered;
