@@ -23,6 +23,10 @@ const schema = z.object({
   RESET_CODE_SECONDS: int(60, 3600).default(600),
   RESET_RESEND_SECONDS: int(0, 3600).default(60),
   RESET_MAX_ATTEMPTS: int(1, 20).default(5),
+  OTP_SECONDS: int(60, 1800).default(300),
+  OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+  OTP_RESEND_BASE_SECONDS: int(0, 600).default(30),
+  OTP_MAX_SENDS: int(1, 20).default(5),
   OFFICER_SESSION_SECONDS: int(60, 86_400).default(28_800),
   SIGN_IN_RATE_PER_MINUTE: int(1, 100_000).default(60),
   SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -48,6 +52,8 @@ export interface Config {
   purgeIntervalSeconds: number;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
   passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number };
+  /** The SMS sign-in code that takes a level-2 account to level 2. */
+  secondFactor: { codeSeconds: number; maxAttempts: number; resendBaseSeconds: number; maxSends: number };
   officerSessionSeconds: number;
   /** Sign-in and reset form posts one network address may make per minute. */
   signInRatePerMinute: number;
@@ -90,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
     passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS },
+    secondFactor: { codeSeconds: e.OTP_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS, resendBaseSeconds: e.OTP_RESEND_BASE_SECONDS, maxSends: e.OTP_MAX_SENDS },
     officerSessionSeconds: e.OFFICER_SESSION_SECONDS,
     signInRatePerMinute: e.SIGN_IN_RATE_PER_MINUTE,
     smsGateway: e.SMS_GATEWAY_URL ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN, intervalSeconds: e.SMS_DISPATCH_INTERVAL_SECONDS } : undefined,

@@ -9,6 +9,7 @@ import { lockoutQueries, type Lockout } from './lockout.ts';
 import type { PasswordResetDeps } from './password-reset.ts';
 import { passwordHasher, type PasswordHasher } from './passwords.ts';
 import type { RegistrationDeps } from './registration.ts';
+import type { SecondFactorDeps } from './second-factor.ts';
 
 export interface AccountServices {
   accounts: Accounts;
@@ -18,6 +19,7 @@ export interface AccountServices {
   authentication: AuthenticationDeps;
   registration: RegistrationDeps;
   passwordReset: PasswordResetDeps;
+  secondFactor: SecondFactorDeps;
   now: () => Date;
 }
 
@@ -35,6 +37,7 @@ export function accountServices(db: Kysely<Schema>, config: Config, options: { s
     authentication: { accounts, passwords, lockout, lifecycle },
     registration: { db, passwords, now },
     passwordReset: { db, accounts, lifecycle, lockout, secret: options.secret, now, ...config.passwordReset },
+    secondFactor: { db, secret: options.secret, now, ...config.secondFactor },
     now,
   };
 }

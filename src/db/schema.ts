@@ -208,6 +208,16 @@ export interface AuditEventTable {
   ip: string | null;
 }
 
+export interface SignInCodeTable {
+  interaction_uid: string;
+  account_id: string;
+  code_hash: string;
+  expires_at: Date;
+  attempts: Generated<number>;
+  sends: Generated<number>;
+  last_sent_at: Date;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -227,6 +237,7 @@ export interface Schema {
   password_reset_codes: PasswordResetCodeTable;
   sms_outbox: SmsOutboxTable;
   audit_events: AuditEventTable;
+  sign_in_codes: SignInCodeTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

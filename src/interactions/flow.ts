@@ -4,7 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { CitizenAccount } from '../accounts/accounts.ts';
+import { startSecondFactor, type SecondFactorDeps } from '../accounts/second-factor.ts';
 import { acrForLevel } from '../oidc/claims.ts';
+import { requiredLevel, type Level } from '../oidc/levels.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { translator, type Language, type MessageKey } from './i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './language.ts';
@@ -21,8 +23,28 @@ export const field = (body: unknown, name: string): string => {
   return typeof value === 'string' ? value : '';
 };
 
-export function interactionFlow(provider: Provider, options: { secureCookies: boolean }) {
+/** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
+export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending' } as const;
+
+export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps }) {
   const cookieOptions = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: options.secureCookies };
+
+  function setPending(reply: FastifyReply, name: string, uid: string, accountId: string) {
+    reply.setCookie(name, `${uid}.${accountId}`, { ...cookieOptions, path: `${INTERACTION_PATH}/${uid}`, signed: true, maxAge: 15 * 60 });
+  }
+
+  /** The account id a pending cookie names for this interaction, if its signature holds. */
+  function readPending(request: FastifyRequest, name: string, uid: string): string | undefined {
+    const raw = request.cookies[name];
+    const unsigned = raw ? request.unsignCookie(raw) : undefined;
+    if (!unsigned?.valid || !unsigned.value) return undefined;
+    const [cookieUid, accountId] = unsigned.value.split('.');
+    return cookieUid === uid && accountId ? accountId : undefined;
+  }
+
+  function clearPending(reply: FastifyReply, name: string, uid: string) {
+    reply.clearCookie(name, { path: `${INTERACTION_PATH}/${uid}` });
+  }
 
   function page(lang: Language, request: FastifyRequest, title: MessageKey, data: Record<string, unknown>) {
     const t = translator(lang);
@@ -62,13 +84,38 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     return reply.redirect(redirectTo, 303);
   }
 
-  /** The citizen proved the password: the provider takes over (consent, or straight back to the service). */
-  function completeLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount) {
-    request.log.info({ account: account.id, client: details.params.client_id }, 'citizen signed in');
-    return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(account.level), amr: ['pwd'], remember: true } });
+  /** The authentication is complete at this level: the provider takes over (consent, or back to the service). */
+  function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level) {
+    request.log.info({ account: account.id, client: details.params.client_id, level }, 'citizen signed in');
+    const amr = level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd'];
+    return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true } });
   }
 
-  return { page, load, clientName, finish, completeLogin, cookieOptions };
+  /**
+   * The citizen proved the password (now, or earlier in this session). A password reaches level 1; when the
+   * service asks for level 2, a level-2 account goes on to the SMS code and a level-1 account learns how to
+   * upgrade — the service never gets a lower level than it asked for.
+   */
+  async function completeLogin(request: UidRequest, reply: FastifyReply, details: Details, account: CitizenAccount) {
+    if (requiredLevel(details.params) !== 2) return finishLogin(request, reply, details, account, 1);
+    if (account.level < 2 || !account.phone) {
+      const lang = languageOf(request, details);
+      return reply.code(403).view('upgrade', page(lang, request, 'upgrade.title', {
+        clientName: await clientName(details),
+        accountLevel: account.level,
+        returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=level`,
+      }));
+    }
+    await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone });
+    setPending(reply, PENDING.secondFactor, details.uid, account.id);
+    return reply.redirect(`${INTERACTION_PATH}/${details.uid}/otp`, 303);
+  }
+
+  function languageOf(request: UidRequest, details: Details): Language {
+    return chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE], uiLocales: details.params.ui_locales });
+  }
+
+  return { page, load, clientName, finish, finishLogin, completeLogin, setPending, readPending, clearPending, cookieOptions };
 }
 
 export type InteractionFlow = ReturnType<typeof interactionFlow>;

@@ -14,7 +14,7 @@ export interface PageData {
 
 export interface Pages {
   eta: Eta;
-  render(template: 'login' | 'consent' | 'message' | 'logout', data: PageData): Promise<string>;
+  render(template: string, data: PageData): Promise<string>;
   /** A page that only says something: expired, error, not found, signed out. */
   message(
     lang: Language,

@@ -9,6 +9,7 @@ import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { field, interactionFlow, type Details, type UidRequest } from './flow.ts';
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
 import { passwordRoutes, PASSWORD_CHANGE_COOKIE } from './password-routes.ts';
+import { secondFactorRoutes } from './second-factor-routes.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -22,7 +23,7 @@ const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.pass
 
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps) {
   const { provider, services } = deps;
-  const flow = interactionFlow(provider, { secureCookies: deps.secureCookies });
+  const flow = interactionFlow(provider, { secureCookies: deps.secureCookies, secondFactor: services.secondFactor });
   const limited = { rateLimit: { max: deps.signInRatePerMinute, timeWindow: 60_000 } };
 
   async function showLogin(
@@ -69,7 +70,16 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const loaded = await flow.load(request, reply);
     if (!loaded) return reply;
     const { details, lang } = loaded;
-    if (details.prompt.name === 'login') return showLogin(request, reply, details, lang);
+    if (details.prompt.name === 'login') {
+      // Step-up: signed in with a password in this session, and only the level is missing. The password is
+      // not asked again; a re-authentication (prompt=login, max_age, another account) starts from it.
+      const accountId = details.session?.accountId;
+      if (accountId && details.prompt.reasons.every((reason) => reason === 'acr_level')) {
+        const account = await services.accounts.findById(accountId);
+        if (account?.status === 'active') return flow.completeLogin(request, reply, details, account);
+      }
+      return showLogin(request, reply, details, lang);
+    }
     if (details.prompt.name === 'consent') return showConsent(request, reply, details, lang);
     return flow.finish(request, reply, { error: 'invalid_request', error_description: `unsupported prompt ${details.prompt.name}` });
   });
@@ -142,11 +152,18 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     },
   );
 
-  app.get<{ Params: { uid: string }; Querystring: { lang?: string } }>(`${INTERACTION_PATH}/:uid/abort`, async (request, reply) => {
+  app.get<{ Params: { uid: string }; Querystring: { lang?: string; reason?: string } }>(`${INTERACTION_PATH}/:uid/abort`, async (request, reply) => {
     const loaded = await flow.load(request, reply);
     if (!loaded) return reply;
+    if (request.query.reason === 'level') {
+      return flow.finish(request, reply, {
+        error: 'unmet_authentication_requirements',
+        error_description: 'the account cannot reach the requested assurance level (urn:vn:eid:loa:2 needs a level 2 account)',
+      });
+    }
     return flow.finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
   });
 
   await app.register(passwordRoutes, { flow, services, limited });
+  await app.register(secondFactorRoutes, { flow, services, limited });
 }

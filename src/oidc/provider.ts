@@ -1,11 +1,12 @@
 // oidc-provider configuration: the protocol engine is configured here, never re-implemented.
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
+import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
 /** Renders one of our pages for the provider's own error and logout responses. */
@@ -28,6 +29,29 @@ export interface ProviderDeps {
 }
 
 export const INTERACTION_PATH = '/interaction';
+
+/**
+ * The login prompt, with the assurance rule of levels: a session satisfies a request when its level is at
+ * least the one asked for (the stock acr checks want an exact match, which would re-prompt a level-2 session
+ * for a level-1 request). A client asking above its approval is refused before anyone is prompted.
+ */
+function interactions() {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.remove('essential_acrs');
+  login.checks.remove('essential_acr');
+  login.checks.add(
+    new interactionPolicy.Check('acr_level', 'the requested assurance level needs a further authentication step', (ctx) => {
+      const needed = requiredLevel({ acr_values: ctx.oidc.params?.acr_values, claims: ctx.oidc.claims });
+      if (!needed) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      if (needed > approvedLevel(ctx.oidc.client)) {
+        throw new errors.AccessDenied(`this client is not approved for urn:vn:eid:loa:${needed}`);
+      }
+      return (levelOfAcr(ctx.oidc.acr) ?? 0) >= needed ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
+}
 
 export function createProvider(deps: ProviderDeps): Provider {
   const ttl = {
@@ -97,7 +121,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // Browsers may call the token and userinfo endpoints only from origins the client registered redirect URIs on.
     clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: interactions() },
+    extraClientMetadata: {
+      properties: ['assurance_level'],
+      validator(_ctx, key, value) {
+        if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
+          throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
+        }
+      },
+    },
     async renderError(ctx, out) {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });

@@ -57,6 +57,8 @@ export function sandboxClient(options: { redirectUris: string[]; clientSecret: s
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'openid offline_access profile personal_id phone email',
+    // The sandbox may try everything, level 2 included.
+    assurance_level: 2,
   };
 }
 

@@ -102,7 +102,7 @@ describe('sign-in and consent in a browser', () => {
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await page.textContent('main')).toContain('Full name');
     await page.locator('form#consent button[name="decision"][value="approve"]').click();
-    expect((await finishAt(page, request)).claims()?.acr).toBe('urn:vn:eid:loa:2');
+    expect((await finishAt(page, request)).claims()?.acr).toBe('urn:vn:eid:loa:1');
     await context.close();
   });
 

@@ -1,0 +1,89 @@
+// The second factor for level 2: a 6-digit code sent by SMS to the registered phone, bound to one sign-in
+// (interaction). Valid a few minutes, tried a few times, resent with a growing wait; stored only as an HMAC.
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import { queueSms } from '../notify/sms.ts';
+
+export interface SecondFactorPolicy {
+  codeSeconds: number;
+  maxAttempts: number;
+  /** Wait before the first resend; doubles with each further one. */
+  resendBaseSeconds: number;
+  maxSends: number;
+}
+
+export interface SecondFactorDeps extends SecondFactorPolicy {
+  db: Kysely<Schema>;
+  secret: string;
+  now: () => Date;
+}
+
+const hash = (secret: string, uid: string, code: string) => createHmac('sha256', secret).update(`otp:${uid}:${code}`).digest('base64url');
+const newCode = () => String(randomInt(0, 1_000_000)).padStart(6, '0');
+
+export function signInCodeSms(code: string, minutes: number): string {
+  return `Định danh điện tử: mã xác thực đăng nhập của bạn là ${code}, hiệu lực ${minutes} phút. Không cung cấp mã này cho bất kỳ ai.`;
+}
+
+/** Sends a code for this sign-in unless one is already live for the same account. */
+export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<void> {
+  const now = deps.now();
+  const live = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
+  if (live && live.account_id === input.accountId && live.expires_at > now) return;
+  await send(deps, input, 1);
+}
+
+async function send(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }, sends: number) {
+  const now = deps.now();
+  const code = newCode();
+  const row = { account_id: input.accountId, code_hash: hash(deps.secret, input.uid, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, sends, last_sent_at: now };
+  await deps.db.transaction().execute(async (trx) => {
+    await trx.insertInto('sign_in_codes').values({ interaction_uid: input.uid, ...row }).onConflict((oc) => oc.column('interaction_uid').doUpdateSet(row)).execute();
+    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: signInCodeSms(code, Math.round(deps.codeSeconds / 60)) });
+  });
+}
+
+/** Seconds until another code may be sent for this sign-in (0: now), or null when no more will be sent. */
+export async function resendWait(deps: SecondFactorDeps, uid: string): Promise<number | null> {
+  const row = await deps.db.selectFrom('sign_in_codes').select(['sends', 'last_sent_at']).where('interaction_uid', '=', uid).executeTakeFirst();
+  if (!row) return 0;
+  if (row.sends >= deps.maxSends) return null;
+  const wait = deps.resendBaseSeconds * 2 ** (row.sends - 1);
+  return Math.max(0, Math.ceil((row.last_sent_at.getTime() + wait * 1000 - deps.now().getTime()) / 1000));
+}
+
+export async function resendSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<{ sent: boolean; wait: number | null }> {
+  const wait = await resendWait(deps, input.uid);
+  if (wait !== 0) return { sent: false, wait };
+  const row = await deps.db.selectFrom('sign_in_codes').select('sends').where('interaction_uid', '=', input.uid).executeTakeFirst();
+  await send(deps, input, (row?.sends ?? 0) + 1);
+  return { sent: true, wait: await resendWait(deps, input.uid) };
+}
+
+export type CodeCheck = { ok: true } | { ok: false; problem: 'wrong' | 'expired' | 'too_many'; attemptsLeft: number };
+
+export async function verifySecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; code: string }): Promise<CodeCheck> {
+  const row = await deps.db.selectFrom('sign_in_codes').selectAll().where('interaction_uid', '=', input.uid).executeTakeFirst();
+  if (!row || row.account_id !== input.accountId || row.expires_at <= deps.now()) return { ok: false, problem: 'expired', attemptsLeft: 0 };
+  if (row.attempts >= deps.maxAttempts) return { ok: false, problem: 'too_many', attemptsLeft: 0 };
+  const given = Buffer.from(hash(deps.secret, input.uid, input.code.trim()));
+  const expected = Buffer.from(row.code_hash);
+  if (given.length === expected.length && timingSafeEqual(given, expected)) {
+    // Used once: the same code never completes a second sign-in.
+    await deps.db.deleteFrom('sign_in_codes').where('interaction_uid', '=', input.uid).execute();
+    return { ok: true };
+  }
+  const updated = await deps.db
+    .updateTable('sign_in_codes')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('interaction_uid', '=', input.uid)
+    .returning('attempts')
+    .executeTakeFirstOrThrow();
+  const attemptsLeft = Math.max(0, deps.maxAttempts - updated.attempts);
+  return { ok: false, problem: attemptsLeft === 0 ? 'too_many' : 'wrong', attemptsLeft };
+}
+
+export async function purgeSignInCodes(db: Kysely<Schema>, now: Date): Promise<void> {
+  await db.deleteFrom('sign_in_codes').where('expires_at', '<=', now).execute();
+}
