@@ -43,6 +43,17 @@ const CLAIM_LABEL: Record<string, MessageKey> = {
   phone_number_verified: 'claim.phone_number',
   email: 'claim.email',
   email_verified: 'claim.email',
+  address: 'claim.address',
+  place_of_origin: 'claim.place_of_origin',
+  nationality: 'claim.nationality',
+  ethnicity: 'claim.ethnicity',
+  religion: 'claim.religion',
+  id_card: 'claim.id_card',
+  driver_licenses: 'claim.driver_licenses',
+  vehicles: 'claim.vehicles',
+  health_insurance: 'claim.health_insurance',
+  social_insurance_number: 'claim.social_insurance_number',
+  dependents: 'claim.dependents',
 };
 
 /** Labels, in order and without repeats, for the claims a relying party will receive. */

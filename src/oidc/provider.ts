@@ -4,7 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig } from './claims.ts';
+import { recordIdentity } from '../accounts/identity.ts';
+import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import type { RelyingParties } from './relying-parties.ts';
@@ -76,11 +77,32 @@ export function createProvider(deps: ProviderDeps): Provider {
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
     },
-    async findAccount(_ctx, sub) {
+    async findAccount(ctx, sub, token) {
       const account = await deps.accounts.findById(sub);
       // A revoked account signs nobody in, and its existing tokens stop yielding claims.
       if (!account || account.status === 'revoked') return undefined;
-      return { accountId: account.id, claims: async () => citizenClaims(account, account.id) as { sub: string } };
+      return {
+        accountId: account.id,
+        async claims(_use, scope) {
+          const client = ctx.oidc.client;
+          // The level of the authentication behind this token (codes and refresh tokens carry it, access tokens
+          // in `extra`), never above what the client is approved for.
+          const tokenAcr = (token as { acr?: string; extra?: { acr?: string } } | undefined);
+          const level = Math.min(levelOfAcr(tokenAcr?.acr ?? tokenAcr?.extra?.acr) ?? 1, approvedLevel(client)) as 1 | 2;
+          const record = level === 2 ? await recordIdentity(deps.db, account) : undefined;
+          return releasable(citizenClaims(account, account.id, record), {
+            level,
+            approvedScopes: new Set((client?.scope ?? 'openid').split(' ')),
+            tokenScopes: new Set((scope ?? '').split(' ')),
+          }) as { sub: string };
+        },
+      };
+    },
+    // Access tokens remember the level of the authentication they came from, for userinfo's release rule.
+    async extraTokenClaims(ctx, token) {
+      if (token.kind !== 'AccessToken') return undefined;
+      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+      return source?.acr ? { acr: source.acr } : undefined;
     },
     claims: providerClaimsConfig(),
     scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],

@@ -2,8 +2,9 @@
 import type { Kysely } from 'kysely';
 import type { ClientMetadata } from 'oidc-provider';
 import type { PasswordHasher } from '../accounts/passwords.ts';
-import type { AccountLevel, Schema } from '../db/schema.ts';
+import type { AccountLevel, DocumentKind, Schema } from '../db/schema.ts';
 import type { RelyingParties } from '../oidc/relying-parties.ts';
+import { CATALOGUE } from '../oidc/claims.ts';
 
 export const SANDBOX_CLIENT_ID = 'sandbox';
 /** Every sandbox citizen's password. Synthetic people only: never seeded when NODE_ENV=production. */
@@ -29,6 +30,26 @@ export const SANDBOX_CITIZENS: readonly SandboxCitizen[] = [
   { personalId: '031303007890', familyName: 'Phạm', middleName: 'Thu', givenName: 'Dung', birthdate: '2003-07-30', sex: 'female', level: 1, phone: '+84861234567', email: 'dung.pham@example.vn' },
   { personalId: '092075001122', familyName: 'Võ', middleName: 'Minh', givenName: 'Em', birthdate: '1975-09-09', sex: 'male', level: 2, phone: '+84523456789', email: 'em.vo@example.vn' },
 ];
+
+/** What the population record holds beyond the basics for the level-2 sandbox citizens (level-2 claims come from here). */
+export const SANDBOX_RECORD_DETAILS: Record<string, {
+  record: { nationality: string; ethnicity: string; religion: string; place_of_origin: string; residence_street: string; residence_ward: string; residence_district: string; residence_province: string; id_card_issued_on: string; id_card_expires_on: string; id_card_issuer: string; social_insurance_number: string };
+  driverLicense?: { number: string; classes: string[]; issued_on: string; expires_on: string | null };
+  vehicle?: { plate: string; type: 'motorcycle' | 'car'; brand: string; registered_on: string };
+  healthInsurance?: { card_number: string; clinic: string; valid_from: string; valid_to: string };
+  dependent?: { personalId: string; familyName: string; middleName: string; givenName: string; birthdate: string; sex: 'male' | 'female' };
+}> = {
+  '001090012345': {
+    record: { nationality: 'Việt Nam', ethnicity: 'Kinh', religion: 'Không', place_of_origin: 'Xã Đông Hội, huyện Đông Anh, Hà Nội', residence_street: 'Số 12 ngõ 34 phố Hàng Bông', residence_ward: 'Phường Hàng Gai', residence_district: 'Quận Hoàn Kiếm', residence_province: 'Hà Nội', id_card_issued_on: '2021-04-15', id_card_expires_on: '2030-05-12', id_card_issuer: 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', social_insurance_number: '0112345678' },
+    driverLicense: { number: '010123456789', classes: ['A1', 'B2'], issued_on: '2012-08-01', expires_on: '2032-08-01' },
+    vehicle: { plate: '29A-123.45', type: 'car', brand: 'VinFast', registered_on: '2022-03-10' },
+    healthInsurance: { card_number: 'DN4010123456789', clinic: 'Bệnh viện Bạch Mai', valid_from: '2026-01-01', valid_to: '2026-12-31' },
+    dependent: { personalId: '001318004321', familyName: 'Nguyễn', middleName: 'Ngọc', givenName: 'Mai', birthdate: '2018-06-01', sex: 'female' },
+  },
+  '048201004567': {
+    record: { nationality: 'Việt Nam', ethnicity: 'Kinh', religion: 'Phật giáo', place_of_origin: 'Phường Hòa Khánh, quận Liên Chiểu, Đà Nẵng', residence_street: '45 đường Nguyễn Văn Linh', residence_ward: 'Phường Nam Dương', residence_district: 'Quận Hải Châu', residence_province: 'Đà Nẵng', id_card_issued_on: '2021-06-01', id_card_expires_on: '2026-02-20', id_card_issuer: 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', social_insurance_number: '4812345678' },
+  },
+};
 
 /** Citizens on record without an account yet: for trying the registration desk (a mother and her child under 14, and a man). */
 export const SANDBOX_UNREGISTERED = [
@@ -56,7 +77,7 @@ export function sandboxClient(options: { redirectUris: string[]; clientSecret: s
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
-    scope: 'openid offline_access profile personal_id phone email',
+    scope: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((scope) => scope !== 'openid')].join(' '),
     // The sandbox may try everything, level 2 included.
     assurance_level: 2,
   };
@@ -80,10 +101,25 @@ export async function seedSandbox(
         .values({ personal_id: c.personalId, family_name: c.familyName, middle_name: c.middleName, given_name: c.givenName, birthdate: c.birthdate, sex: c.sex })
         .onConflict((oc) => oc.column('personal_id').doNothing())
         .execute();
-      await trx
+      const details = SANDBOX_RECORD_DETAILS[c.personalId];
+      if (details) await trx.updateTable('citizens').set(details.record).where('personal_id', '=', c.personalId).execute();
+      if (details?.driverLicense) await trx.insertInto('driver_licenses').values({ ...details.driverLicense, personal_id: c.personalId }).execute();
+      if (details?.vehicle) await trx.insertInto('vehicle_registrations').values({ ...details.vehicle, personal_id: c.personalId }).execute();
+      if (details?.healthInsurance) await trx.insertInto('health_insurance_cards').values({ ...details.healthInsurance, personal_id: c.personalId }).execute();
+      const integrated = details
+        ? (['social_insurance', ...(details.driverLicense ? ['driver_license'] : []), ...(details.vehicle ? ['vehicle_registration'] : []), ...(details.healthInsurance ? ['health_insurance'] : [])] as DocumentKind[])
+        : [];
+      const account = await trx
         .insertInto('accounts')
-        .values({ personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true, password_hash: await passwords.hash(SANDBOX_PASSWORD) })
-        .execute();
+        .values({ personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true, password_hash: await passwords.hash(SANDBOX_PASSWORD), integrated_documents: integrated })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const child = details?.dependent;
+      if (child) {
+        await trx.insertInto('citizens').values({ personal_id: child.personalId, family_name: child.familyName, middle_name: child.middleName, given_name: child.givenName, birthdate: child.birthdate, sex: child.sex }).execute();
+        await trx.insertInto('citizen_relatives').values({ personal_id: child.personalId, relation: c.sex === 'male' ? 'father' : 'mother', relative_personal_id: c.personalId, full_name: `${c.familyName} ${c.middleName} ${c.givenName}`, birth_year: Number(c.birthdate.slice(0, 4)) }).execute();
+        await trx.insertInto('account_dependents').values({ dependent_personal_id: child.personalId, guardian_account_id: account.id }).execute();
+      }
     }
     for (const c of SANDBOX_UNREGISTERED) {
       await trx
