@@ -9,3 +9,6 @@ CREATE TABLE sign_in_codes (
   last_sent_at    timestamptz NOT NULL
 );
 CREATE INDEX sign_in_codes_expires_at ON sign_in_codes (expires_at);
+
+-- "How many codes went to this phone today?" (reset codes are capped per day) must not scan the outbox.
+CREATE INDEX sms_outbox_recipient ON sms_outbox (recipient, purpose, created_at);

@@ -132,7 +132,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', async () => jobs.forEach(clearInterval));
 
   function every(seconds: number, name: string, job: () => Promise<unknown>) {
-    const timer = setInterval(() => job().catch((error: unknown) => logger.warn({ err: error }, `${name} failed`)), seconds * 1000);
+    // A pass still running when the next is due is not joined by another.
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      job()
+        .catch((error: unknown) => logger.warn({ err: error }, `${name} failed`))
+        .finally(() => (running = false));
+    }, seconds * 1000);
     timer.unref();
     return timer;
   }

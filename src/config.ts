@@ -23,6 +23,7 @@ const schema = z.object({
   RESET_CODE_SECONDS: int(60, 3600).default(600),
   RESET_RESEND_SECONDS: int(0, 3600).default(60),
   RESET_MAX_ATTEMPTS: int(1, 20).default(5),
+  RESET_MAX_CODES_PER_DAY: int(1, 100).default(5),
   OTP_SECONDS: int(60, 1800).default(300),
   OTP_MAX_ATTEMPTS: int(1, 20).default(5),
   OTP_RESEND_BASE_SECONDS: int(0, 600).default(30),
@@ -51,7 +52,7 @@ export interface Config {
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   purgeIntervalSeconds: number;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
-  passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number };
+  passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number; maxCodesPerDay: number };
   /** The SMS sign-in code that takes a level-2 account to level 2. */
   secondFactor: { codeSeconds: number; maxAttempts: number; resendBaseSeconds: number; maxSends: number };
   officerSessionSeconds: number;
@@ -95,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
-    passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS },
+    passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS, maxCodesPerDay: e.RESET_MAX_CODES_PER_DAY },
     secondFactor: { codeSeconds: e.OTP_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS, resendBaseSeconds: e.OTP_RESEND_BASE_SECONDS, maxSends: e.OTP_MAX_SENDS },
     officerSessionSeconds: e.OFFICER_SESSION_SECONDS,
     signInRatePerMinute: e.SIGN_IN_RATE_PER_MINUTE,

@@ -31,15 +31,17 @@ export async function authenticate(
   // The format is public knowledge: saying "12 digits" reveals nothing about who has an account.
   if (!/^\d{12}$/.test(personalId)) return { ok: false, reason: 'malformed_id' };
 
-  const lockedUntil = await deps.lockout.lockedUntil(personalId);
-  if (lockedUntil) return { ok: false, reason: 'throttled', until: lockedUntil };
+  // The attempt is counted before the password is checked: a burst of parallel guesses gets no more checks
+  // than the lockout allows.
+  const attempt = await deps.lockout.beginAttempt(personalId);
+  if ('locked' in attempt) return { ok: false, reason: 'throttled', until: attempt.locked };
 
   const account = await deps.accounts.findByPersonalId(personalId);
   const matches = account
     ? await deps.passwords.verify(account.passwordHash, input.password)
     : (await deps.passwords.verifyNothing(input.password), false);
   if (!account || !matches) {
-    const until = await deps.lockout.recordFailure(personalId);
+    const until = await deps.lockout.recordFailure(personalId, attempt.attempt);
     if (until && account) await deps.lifecycle.lockForFailures(account.id, until);
     return until ? { ok: false, reason: 'throttled', until } : { ok: false, reason: 'invalid_credentials' };
   }

@@ -39,7 +39,8 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
         .updateTable('accounts')
         .set({ status: 'locked', lock_reason: 'failed_sign_ins', locked_until: until, updated_at: now() })
         .where('id', '=', accountId)
-        .where('status', '=', 'active')
+        // An earlier lock from failures that ran out but was not lifted yet is renewed; an officer's lock stays.
+        .where((w) => w.or([w('status', '=', 'active'), w('lock_reason', '=', 'failed_sign_ins')]))
         .executeTakeFirst();
       if (Number(locked.numUpdatedRows) > 0) {
         await recordAudit(db, { actor: { type: 'system' }, action: 'account.locked', subject: { type: 'account', id: accountId }, detail: { reason: 'failed_sign_ins', until: until.toISOString() }, at: now() });

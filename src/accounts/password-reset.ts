@@ -21,6 +21,8 @@ export interface PasswordResetDeps {
   /** A new code is sent at most this often per account. */
   resendSeconds: number;
   maxAttempts: number;
+  /** Codes sent to one phone per 24 hours at most: bounds guessing across many codes (and SMS to the victim). */
+  maxCodesPerDay: number;
 }
 
 const hashCode = (secret: string, accountId: string, code: string) =>
@@ -37,11 +39,19 @@ export async function requestResetCode(deps: PasswordResetDeps, personalId: stri
   const now = deps.now();
   const existing = await deps.db.selectFrom('password_reset_codes').select('created_at').where('account_id', '=', account.id).executeTakeFirst();
   if (existing && now.getTime() - existing.created_at.getTime() < deps.resendSeconds * 1000) return;
+  const { sentToday } = await deps.db
+    .selectFrom('sms_outbox')
+    .select((eb) => eb.fn.countAll<number>().as('sentToday'))
+    .where('recipient', '=', account.phone)
+    .where('purpose', '=', 'password_reset')
+    .where('created_at', '>', new Date(now.getTime() - 24 * 3600 * 1000))
+    .executeTakeFirstOrThrow();
+  if (Number(sentToday) >= deps.maxCodesPerDay) return;
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const row = { code_hash: hashCode(deps.secret, account.id, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, created_at: now };
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('password_reset_codes').values({ account_id: account.id, ...row }).onConflict((oc) => oc.column('account_id').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)) });
+    await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now });
   });
 }
 

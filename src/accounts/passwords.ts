@@ -17,20 +17,22 @@ export interface PasswordHasher {
 
 export function passwordHasher(params: Argon2Params): PasswordHasher {
   const options = { type: argon2.argon2id as 2, ...params };
-  const hash = (password: string) => argon2.hash(password, options);
+  // One password however the keyboard composed its diacritics (Vietnamese input sends either form).
+  const nfc = (password: string) => password.normalize('NFC');
+  const hash = (password: string) => argon2.hash(nfc(password), options);
   let decoy: Promise<string> | undefined;
   return {
     hash,
     async verify(stored, password) {
       try {
-        return await argon2.verify(stored, password);
+        return await argon2.verify(stored, nfc(password));
       } catch {
         return false; // a malformed stored hash is a failed sign-in, never a crash
       }
     },
     async verifyNothing(password) {
       decoy ??= hash(randomBytes(16).toString('base64url'));
-      await argon2.verify(await decoy, password).catch(() => false);
+      await argon2.verify(await decoy, nfc(password)).catch(() => false);
     },
   };
 }

@@ -161,7 +161,7 @@ export async function decideApplication(deps: RegistrationDeps, supervisor: Offi
     // A child who reaches 14 gets an own account and stops being a dependent.
     await trx.deleteFrom('account_dependents').where('dependent_personal_id', '=', application.personal_id).execute();
     await trx.updateTable('account_applications').set({ status: 'approved', decided_by: supervisor.id, decided_at: at }).where('id', '=', applicationId).execute();
-    await queueSms(trx, { to: application.phone, purpose: 'first_password', text: firstPasswordSms(firstPassword!) });
+    await queueSms(trx, { to: application.phone, purpose: 'first_password', text: firstPasswordSms(firstPassword!), at });
     await recordAudit(trx, { actor: { type: 'officer', id: supervisor.id }, action: 'application.approved', subject: { type: 'application', id: applicationId }, detail: { account: account.id }, ip, at });
     await recordAudit(trx, { actor: { type: 'officer', id: supervisor.id }, action: 'account.issued', subject: { type: 'account', id: account.id }, detail: { level: application.requested_level, dependents: application.dependents.length, first_password: 'sms' }, ip, at });
     return { ok: true as const, status: 'approved' as const, accountId: account.id };

@@ -7,10 +7,15 @@ export interface SmsMessage {
   to: string; // E.164
   purpose: SmsPurpose;
   text: string;
+  /** When it was queued, by the caller's clock (limits per day count by it). */
+  at?: Date;
 }
 
 export async function queueSms(db: Kysely<Schema> | Transaction<Schema>, message: SmsMessage): Promise<void> {
-  await db.insertInto('sms_outbox').values({ recipient: message.to, purpose: message.purpose, body: message.text }).execute();
+  await db
+    .insertInto('sms_outbox')
+    .values({ recipient: message.to, purpose: message.purpose, body: message.text, ...(message.at ? { created_at: message.at } : {}) })
+    .execute();
 }
 
 /** Messages still waiting in the outbox for a phone, newest first (sandbox console and tests). */

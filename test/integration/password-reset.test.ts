@@ -283,6 +283,21 @@ describe('password reset by SMS code', () => {
     expect(await signsIn(citizen.personalId, NEW_PASSWORD)).toBe(citizen.personalId);
   });
 
+  it('sends at most five codes to one phone in 24 hours', async () => {
+    const citizen = await newCitizen();
+    for (let i = 0; i < 7; i++) {
+      const flow = await ForgotPassword.open();
+      const asked = await flow.askCode(citizen.personalId);
+      // The page never tells that the limit was reached (it would tell that the number has an account).
+      expect(asked.html).toContain(vi.sent);
+      clock.advance(RESEND_SECONDS + 1);
+    }
+    expect(await smsCount(citizen.phone)).toBe(5);
+    clock.advance(24 * 3600);
+    await (await ForgotPassword.open()).askCode(citizen.personalId);
+    expect(await smsCount(citizen.phone)).toBe(6);
+  });
+
   it('lifts a lock from failed sign-ins: proving the phone is enough', async () => {
     const citizen = await newCitizen();
     const attempts = [];
