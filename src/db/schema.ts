@@ -17,7 +17,7 @@ export interface OidcPayloadTable {
 
 export interface ProviderKeyTable {
   kid: string;
-  use: 'sig' | 'cookie';
+  use: 'sig' | 'cookie' | 'pairwise';
   alg: string;
   material: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
@@ -218,6 +218,18 @@ export interface SignInCodeTable {
   last_sent_at: Date;
 }
 
+export type DisclosureChannel = 'id_token' | 'userinfo' | 'introspection';
+
+export interface DisclosureTable {
+  id: Generated<number>;
+  account_id: string;
+  client_id: string;
+  channel: DisclosureChannel;
+  claims: string[];
+  acr: string | null;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -238,6 +250,7 @@ export interface Schema {
   sms_outbox: SmsOutboxTable;
   audit_events: AuditEventTable;
   sign_in_codes: SignInCodeTable;
+  disclosures: DisclosureTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

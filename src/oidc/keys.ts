@@ -1,4 +1,4 @@
-// Signing keys (ES256, RS256) and cookie keys: generated on first start, stored, shared by every instance.
+// Signing keys (ES256, RS256), cookie keys and the pairwise salt: generated on first start, stored, shared by every instance.
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
@@ -9,6 +9,8 @@ export interface ProviderKeys {
   signing: JWK[];
   /** Cookie signing secrets, newest first. */
   cookie: string[];
+  /** Keys the pairwise subjects: the same for every instance and forever. */
+  pairwiseSalt: string;
 }
 
 const SIGNING_ALGS = ['RS256', 'ES256'] as const;
@@ -46,21 +48,19 @@ export async function loadOrCreateKeys(db: Kysely<Schema>): Promise<ProviderKeys
       signing.push(jwk);
     }
 
-    const cookie = rows.filter((r) => r.use === 'cookie').map((r) => String(r.material.secret));
-    if (cookie.length === 0) {
+    // Secrets: cookie keys (newest first) and the pairwise-subject salt, which must never change once used.
+    const secrets = async (use: 'cookie' | 'pairwise') => {
+      const stored = rows.filter((r) => r.use === use).map((r) => String(r.material.secret));
+      if (stored.length) return stored;
       const secret = randomBytes(32).toString('base64url');
       await trx
         .insertInto('provider_keys')
-        .values({
-          kid: `cookie-${randomBytes(8).toString('hex')}`,
-          use: 'cookie',
-          alg: 'HS256',
-          material: JSON.stringify({ secret }),
-          retired_at: null,
-        })
+        .values({ kid: `${use}-${randomBytes(8).toString('hex')}`, use, alg: 'HS256', material: JSON.stringify({ secret }), retired_at: null })
         .execute();
-      cookie.push(secret);
-    }
-    return { signing, cookie };
+      return [secret];
+    };
+    const cookie = await secrets('cookie');
+    const [pairwiseSalt] = await secrets('pairwise');
+    return { signing, cookie, pairwiseSalt: pairwiseSalt! };
   });
 }

@@ -1,4 +1,5 @@
 // oidc-provider configuration: the protocol engine is configured here, never re-implemented.
+import { createHmac } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
@@ -108,12 +109,19 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],
     acrValues: ACR_VALUES,
     responseTypes: ['code'],
+    // Pairwise by default: two unrelated services cannot match their users up by `sub`. A public-service
+    // client may be registered with subject_type "public".
+    subjectTypes: ['pairwise', 'public'],
+    async pairwiseIdentifier(_ctx, accountId, client) {
+      return createHmac('sha256', deps.keys.pairwiseSalt).update(`${client.sectorIdentifier}\n${accountId}`).digest('base64url');
+    },
     pkce: { required: () => true },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
+      subject_type: 'pairwise',
     },
     features: {
       devInteractions: { enabled: false },

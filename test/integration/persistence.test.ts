@@ -95,6 +95,7 @@ describe('provider storage', () => {
     expect(a.cookie).toHaveLength(1);
     expect(await loadOrCreateKeys(database.db)).toEqual(a);
     const { count } = (await sql<{ count: number }>`SELECT count(*)::int AS count FROM provider_keys`.execute(database.db)).rows[0]!;
-    expect(count).toBe(3);
+    expect(count).toBe(4); // RS256, ES256, a cookie key and the pairwise salt
+    expect(a.pairwiseSalt).toMatch(/^[\w-]{43}$/);
   });
 });

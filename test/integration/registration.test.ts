@@ -170,9 +170,12 @@ describe('revocation', () => {
 
     const officer = await officerClient(suite.provider.url, 'canbo');
     const supervisor = await officerClient(suite.provider.url, 'giamsat');
-    expect(await officer.call('POST', `/admin/accounts/${sub}/revoke`, { reason: 'Công dân đã mất' })).toMatchObject({ status: 403 });
-    expect(await supervisor.call('POST', `/admin/accounts/${sub}/revoke`, { reason: 'Công dân đề nghị thu hồi' })).toMatchObject({ status: 200, body: { status: 'revoked' } });
-    expect(await supervisor.call('POST', `/admin/accounts/${sub}/revoke`, { reason: 'again' })).toMatchObject({ status: 409 });
+    // The service's `sub` is pairwise; the desk finds the account by the personal ID number.
+    const accountId = (await officer.call('GET', `/admin/citizens/${citizen.personalId}`)).body.account.id as string;
+    expect(accountId).not.toBe(sub);
+    expect(await officer.call('POST', `/admin/accounts/${accountId}/revoke`, { reason: 'Công dân đã mất' })).toMatchObject({ status: 403 });
+    expect(await supervisor.call('POST', `/admin/accounts/${accountId}/revoke`, { reason: 'Công dân đề nghị thu hồi' })).toMatchObject({ status: 200, body: { status: 'revoked' } });
+    expect(await supervisor.call('POST', `/admin/accounts/${accountId}/revoke`, { reason: 'again' })).toMatchObject({ status: 409 });
 
     await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
     await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token ?? 'none')).rejects.toBeTruthy();
