@@ -22,6 +22,8 @@ import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
+import { recordDisclosures } from './oidc/disclosures.ts';
+import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
@@ -66,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
+  recordDisclosures(provider, db, logger, now);
   // Provider errors are answered to the caller; log them without request data.
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'provider server error'));
 
@@ -117,6 +120,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(providerRoutes, { provider });
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds });
+  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies });
+  await relyingParties.save(accountClient(config.issuer));
 
   const jobs = [
     every(config.purgeIntervalSeconds, 'purge', async () => {

@@ -31,6 +31,8 @@ export interface ProviderDeps {
 }
 
 export const INTERACTION_PATH = '/interaction';
+/** The citizen's own account page, a first-party client (see selfservice/routes.ts). */
+export const FIRST_PARTY_CLIENT = 'dinhdanh-account';
 
 /**
  * The login prompt, with the assurance rule of levels: a session satisfies a request when its level is at
@@ -108,7 +110,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     claims: providerClaimsConfig(),
     scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],
     acrValues: ACR_VALUES,
-    responseTypes: ['code'],
+    // 'none' only for the first-party account page, which needs the session and nothing else.
+    responseTypes: ['code', 'none'],
     // Pairwise by default: two unrelated services cannot match their users up by `sub`. A public-service
     // client may be registered with subject_type "public".
     subjectTypes: ['pairwise', 'public'],
@@ -151,6 +154,16 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // Browsers may call the token and userinfo endpoints only from origins the client registered redirect URIs on.
     clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin),
+    // The first-party account page never asks the citizen's consent: it releases nothing to anyone.
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (ctx.oidc.client?.clientId !== FIRST_PARTY_CLIENT || !ctx.oidc.session?.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: FIRST_PARTY_CLIENT, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope('openid');
+      await grant.save();
+      return grant;
+    },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: interactions() },
     extraClientMetadata: {
       properties: ['assurance_level'],

@@ -5,6 +5,7 @@ import type { PasswordHasher } from '../accounts/passwords.ts';
 import type { AccountLevel, DocumentKind, Schema } from '../db/schema.ts';
 import type { RelyingParties } from '../oidc/relying-parties.ts';
 import { CATALOGUE } from '../oidc/claims.ts';
+import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 
 export const SANDBOX_CLIENT_ID = 'sandbox';
 /** Every sandbox citizen's password. Synthetic people only: never seeded when NODE_ENV=production. */
@@ -90,7 +91,8 @@ export async function seedSandbox(
   passwords: PasswordHasher,
   options: { redirectUris: string[]; clientSecret: string },
 ): Promise<boolean> {
-  const anyClient = await db.selectFrom('relying_parties').select('client_id').limit(1).executeTakeFirst();
+  // The first-party account page's client is registered by every start; it does not make the database "used".
+  const anyClient = await db.selectFrom('relying_parties').select('client_id').where('client_id', '!=', FIRST_PARTY_CLIENT).limit(1).executeTakeFirst();
   const anyAccount = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
   if (anyClient || anyAccount) return false;
 

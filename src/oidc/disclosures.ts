@@ -1,0 +1,82 @@
+// The disclosure log: every time claims about a citizen leave (an ID token, a userinfo answer, an
+// introspection answer), which relying party got which claim names — never values — at which level, when.
+import { decodeJwt } from 'jose';
+import type { Kysely } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { DisclosureChannel, Schema } from '../db/schema.ts';
+import { CLAIM_SCOPE } from './claims.ts';
+
+const CHANNEL: Record<string, DisclosureChannel> = { token: 'id_token', userinfo: 'userinfo', introspection: 'introspection' };
+
+/** Identity claims only: protocol fields (iss, aud, exp, nonce, acr …) say nothing about the citizen. */
+const identityClaims = (payload: Record<string, unknown>) =>
+  Object.keys(payload).filter((claim) => claim === 'sub' || claim === 'verified_claims' || CLAIM_SCOPE.has(claim)).sort();
+
+/**
+ * Watches the provider's answers (a post-processing middleware, the provider's documented extension point)
+ * and records what left. The answer is already complete when this runs: recording never changes it.
+ */
+export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger: Logger, now: () => Date) {
+  provider.use(async (ctx, next) => {
+    await next();
+    const channel = CHANNEL[ctx.oidc?.route ?? ''];
+    if (!channel || ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
+    const body = ctx.body as Record<string, unknown>;
+    const accountId = ctx.oidc.entities.Grant?.accountId;
+    const clientId = ctx.oidc.client?.clientId;
+    if (!accountId || !clientId) return;
+    let claims: string[];
+    let acr: unknown;
+    if (channel === 'id_token') {
+      if (typeof body.id_token !== 'string') return;
+      const payload = decodeJwt(body.id_token);
+      claims = identityClaims(payload);
+      acr = payload.acr;
+    } else if (channel === 'userinfo') {
+      claims = identityClaims(body);
+      const token = ctx.oidc.entities.AccessToken as { extra?: { acr?: string } } | undefined;
+      acr = token?.extra?.acr;
+    } else {
+      if (body.active !== true || !body.sub) return;
+      claims = identityClaims(body);
+      acr = body.acr;
+    }
+    try {
+      await db
+        .insertInto('disclosures')
+        .values({ account_id: accountId, client_id: clientId, channel, claims, acr: typeof acr === 'string' ? acr : null, at: now() })
+        .execute();
+    } catch (error) {
+      logger.error({ err: error, client: clientId, channel }, 'disclosure not recorded');
+    }
+  });
+}
+
+export interface DisclosureSummary {
+  clientId: string;
+  claims: string[];
+  lastAt: Date;
+  lastAcr: string | null;
+  count: number;
+}
+
+/** Per relying party: every claim it ever received about the citizen, and when it last did. */
+export async function disclosuresFor(db: Kysely<Schema>, accountId: string): Promise<DisclosureSummary[]> {
+  const rows = await db
+    .selectFrom('disclosures')
+    .select(['client_id', 'claims', 'acr', 'at'])
+    .where('account_id', '=', accountId)
+    .orderBy('at')
+    .execute();
+  const byClient = new Map<string, DisclosureSummary>();
+  for (const row of rows) {
+    const summary = byClient.get(row.client_id) ?? { clientId: row.client_id, claims: [], lastAt: row.at, lastAcr: row.acr, count: 0 };
+    summary.claims = [...new Set([...summary.claims, ...row.claims])];
+    summary.lastAt = row.at;
+    summary.lastAcr = row.acr;
+    summary.count++;
+    byClient.set(row.client_id, summary);
+  }
+  return [...byClient.values()];
+}

@@ -1,0 +1,110 @@
+// The citizen's own page (/account): which services hold a grant, what each received and when, and revoking one.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientMetadata } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import { fullName } from '../accounts/accounts.ts';
+import type { AccountServices } from '../accounts/services.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { claimLabels, translator, type Language } from '../interactions/i18n.ts';
+import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from '../interactions/language.ts';
+import { CATALOGUE } from '../oidc/claims.ts';
+import { disclosuresFor } from '../oidc/disclosures.ts';
+import { grantsOf, revokeClientGrants } from '../oidc/grants.ts';
+import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
+import { sessionAccountId } from '../oidc/session.ts';
+
+export const ACCOUNT_CLIENT_ID = FIRST_PARTY_CLIENT;
+
+/** The first-party client the account page signs in with: public, no tokens, no consent asked. */
+export function accountClient(issuer: string): ClientMetadata {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Tài khoản định danh điện tử',
+    redirect_uris: [`${issuer}/account/callback`],
+    response_types: ['none'],
+    grant_types: [],
+    token_endpoint_auth_method: 'none',
+    scope: 'openid',
+  };
+}
+
+export interface SelfServiceDeps {
+  provider: Provider;
+  services: AccountServices;
+  issuer: string;
+  secureCookies: boolean;
+}
+
+export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceDeps) {
+  const { provider, services } = deps;
+  const db = services.registration.db;
+  const cookieOptions = { path: '/account', sameSite: 'lax' as const, httpOnly: true, secure: deps.secureCookies };
+
+  const languageOf = (request: FastifyRequest<{ Querystring: { lang?: string } }>): Language =>
+    chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE] });
+
+  /**
+   * Not signed in: sign in at the provider as the first-party account client. response_type=none: the only
+   * outcome wanted is the provider's browser session, which this page then reads; nothing is issued.
+   */
+  function signIn(reply: FastifyReply, lang: Language) {
+    const url = new URL(`${deps.issuer}/auth`);
+    url.search = new URLSearchParams({ client_id: ACCOUNT_CLIENT_ID, response_type: 'none', scope: 'openid', redirect_uri: `${deps.issuer}/account/callback`, state: randomBytes(16).toString('base64url'), ui_locales: lang }).toString();
+    return reply.redirect(url.toString(), 303);
+  }
+
+  app.get<{ Querystring: { lang?: string } }>('/account', async (request, reply) => {
+    const lang = languageOf(request);
+    if (request.query.lang === lang) reply.setCookie(LANGUAGE_COOKIE, lang, { ...cookieOptions, path: '/', maxAge: 365 * 24 * 3600 });
+    const accountId = await sessionAccountId(provider, request.raw, reply.raw);
+    const account = accountId ? await services.accounts.findById(accountId) : undefined;
+    if (!account || account.status !== 'active') return signIn(reply, lang);
+
+    const t = translator(lang);
+    const disclosures = new Map((await disclosuresFor(db, account.id)).map((d) => [d.clientId, d]));
+    const grants = (await grantsOf(db, account.id)).filter((g) => g.clientId !== ACCOUNT_CLIENT_ID);
+    const clientIds = [...new Set(grants.map((g) => g.clientId))];
+    const servicesList = await Promise.all(
+      clientIds.map(async (clientId) => {
+        const client = await provider.Client.find(clientId);
+        const scopes = [...new Set(grants.filter((g) => g.clientId === clientId).flatMap((g) => g.scopes))];
+        const granted = scopes.flatMap((scope) => [...(CATALOGUE[scope as keyof typeof CATALOGUE]?.claims ?? [])]);
+        const received = disclosures.get(clientId);
+        return {
+          clientId,
+          name: client?.clientName ?? clientId,
+          granted: claimLabels(granted, t),
+          received: received ? claimLabels(received.claims, t) : [],
+          lastAt: received ? received.lastAt.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' }) : null,
+          revokeAction: `/account/services/${encodeURIComponent(clientId)}/revoke`,
+        };
+      }),
+    );
+    reply.header('cache-control', 'no-store');
+    return reply.view('account', {
+      lang,
+      t,
+      title: t('account.title'),
+      switchUrl: switchUrl(request.url, lang),
+      name: fullName(account),
+      level: account.level,
+      services: servicesList,
+      notice: (request.query as { revoked?: string }).revoked ? t('account.revoked') : undefined,
+      csrf: await reply.generateCsrf(),
+    });
+  });
+
+  // Back from signing in (or from a cancelled sign-in): the page itself knows which it was.
+  app.get('/account/callback', async (_request, reply) => reply.redirect('/account', 303));
+
+  app.post<{ Params: { clientId: string } }>('/account/services/:clientId/revoke', { preHandler: app.csrfProtection }, async (request, reply) => {
+    const accountId = await sessionAccountId(provider, request.raw, reply.raw);
+    if (!accountId) return reply.redirect('/account', 303);
+    const revoked = await revokeClientGrants(db, accountId, request.params.clientId);
+    if (revoked) {
+      await recordAudit(db, { actor: { type: 'citizen', id: accountId }, action: 'grant.revoked', subject: { type: 'account', id: accountId }, detail: { client: request.params.clientId }, ip: request.ip, at: services.now() });
+    }
+    return reply.redirect('/account?revoked=1', 303);
+  });
+}

@@ -1,0 +1,66 @@
+// The citizen's own page: which services received what and when; revoking one kills its grant and tokens at once.
+import * as oidc from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
+import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+
+const suite = sandboxProviderForSuite();
+const binh = SANDBOX_CITIZENS[1]!;
+
+describe('/account', () => {
+  it('signs the citizen in when needed and comes back to the page', async () => {
+    const agent = new UserAgent();
+    const first = await agent.follow(`${suite.provider.url}/account`, suite.provider.url);
+    expect(first.page?.html).toContain('id="login"');
+    const back = await agent.follow(new URL(formAction(first.page!.html, 'login'), first.page!.url).href, suite.provider.url, {
+      form: { _csrf: csrfToken(first.page!.html), username: binh.personalId, password: SANDBOX_PASSWORD },
+    });
+    expect(back.page?.url).toBe(`${suite.provider.url}/account`);
+    expect(back.page?.html).toContain('<html lang="vi">');
+    expect(back.page?.html).toContain('Xin chào, Trần Thị Bình');
+    expect(back.page?.html).toContain('Chưa có dịch vụ nào nhận thông tin của bạn.');
+  });
+
+  it('lists what each service received and when, and revoking one ends its access at once', async () => {
+    const agent = new UserAgent();
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile phone offline_access', prompt: 'consent' });
+    const tokens = await redeem(suite.rp, request, await signInThroughPages(agent, request.url.href, { username: binh.personalId, password: SANDBOX_PASSWORD }));
+    const sub = tokens.claims()!.sub;
+    await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub);
+
+    // The log holds claim names, never values.
+    const rows = await suite.provider.database.db.selectFrom('disclosures').selectAll().where('client_id', '=', 'sandbox').orderBy('id').execute();
+    expect(rows.map((r) => r.channel)).toEqual(['id_token', 'userinfo']);
+    expect(rows[1]!.claims).toEqual(['birthdate', 'family_name', 'gender', 'given_name', 'middle_name', 'name', 'phone_number', 'phone_number_verified', 'sub']);
+    expect(rows[1]!.acr).toBe('urn:vn:eid:loa:1');
+    expect(JSON.stringify(rows)).not.toContain(binh.phone);
+
+    const page = await agent.follow(`${suite.provider.url}/account`, suite.provider.url);
+    const html = page.page!.html;
+    expect(html).toContain('<h3 id="svc-sandbox">Sandbox</h3>');
+    expect(html).toMatch(/Đã nhận:<\/strong> [^<]*Họ và tên[^<]*Số điện thoại/);
+    expect(html).toContain('Lần gần nhất');
+
+    const revoked = await agent.follow(new URL('/account/services/sandbox/revoke', suite.provider.url).href, suite.provider.url, { form: { _csrf: csrfToken(html) } });
+    expect(revoked.page?.html).toContain('Đã thu hồi.');
+    expect(revoked.page?.html).not.toContain('id="svc-sandbox"');
+
+    await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The service must ask again.
+    const again = await authorizationRequest(suite.rp);
+    const step = await agent.follow(again.url.href, suite.provider.url);
+    expect(step.page?.html).toContain('id="consent"');
+  });
+
+  it('refuses a revocation posted without the page’s CSRF token', async () => {
+    const agent = new UserAgent();
+    const request = await authorizationRequest(suite.rp);
+    await redeem(suite.rp, request, await signInThroughPages(agent, request.url.href, { username: binh.personalId, password: SANDBOX_PASSWORD }));
+    const forged = await agent.request(`${suite.provider.url}/account/services/sandbox/revoke`, { method: 'POST', form: { _csrf: 'forged' } });
+    expect(forged.status).toBe(403);
+    const page = await agent.follow(`${suite.provider.url}/account`, suite.provider.url);
+    expect(page.page?.html).toContain('id="svc-sandbox"');
+  });
+});
