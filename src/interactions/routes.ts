@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
 import { fullName } from '../accounts/accounts.ts';
 import { authenticate } from '../accounts/authenticate.ts';
 import type { AccountServices } from '../accounts/services.ts';
-import { CATALOGUE } from '../oidc/claims.ts';
+import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { field, interactionFlow, type Details, type UidRequest } from './flow.ts';
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
@@ -49,19 +49,27 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   async function showConsent(request: UidRequest, reply: FastifyReply, details: Details, lang: Language) {
     const t = translator(lang);
     const prompt = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    // Only what this request adds to what the citizen already granted this service.
     const scopes = prompt.missingOIDCScope ?? [];
     const claims = new Set<string>(prompt.missingOIDCClaims ?? []);
     for (const scope of scopes) {
       for (const claim of CATALOGUE[scope as keyof typeof CATALOGUE]?.claims ?? []) claims.add(claim);
     }
-    const labels = claimLabels(claims, t);
-    if (scopes.includes('offline_access')) labels.push(t('claim.offline_access'));
+    const levelOf = (claim: string) => CATALOGUE[CLAIM_SCOPE.get(claim) ?? 'openid'].level;
+    const basic = claimLabels([...claims].filter((c) => levelOf(c) === 1), t);
+    if (scopes.includes('offline_access')) basic.push(t('claim.offline_access'));
+    const verified = claimLabels([...claims].filter((c) => levelOf(c) === 2), t);
     const account = await services.accounts.findById(String(details.session?.accountId));
-    return reply.view('consent', flow.page(lang, request, 'consent.title', {
+    const client = await provider.Client.find(String(details.params.client_id));
+    // A public-service client registered for notice informs instead of asking (consent_mode "notice").
+    const notice = client?.metadata().consent_mode === 'notice';
+    return reply.view(notice ? 'notice' : 'consent', flow.page(lang, request, 'consent.title', {
       clientName: await flow.clientName(details),
       accountName: account ? fullName(account) : '',
-      claims: labels,
+      claims: basic,
+      verifiedClaims: verified,
       action: `${INTERACTION_PATH}/${details.uid}/consent`,
+      abortUrl: `${INTERACTION_PATH}/${details.uid}/abort`,
       csrf: await reply.generateCsrf(),
     }));
   }

@@ -166,10 +166,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: interactions() },
     extraClientMetadata: {
-      properties: ['assurance_level'],
+      // assurance_level: the highest level the relying party is approved for (default 1);
+      // consent_mode: "choice" (default) or "notice" for public services that inform instead of asking.
+      properties: ['assurance_level', 'consent_mode'],
       validator(_ctx, key, value) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
+        }
+        if (key === 'consent_mode' && value !== undefined && value !== 'choice' && value !== 'notice') {
+          throw new errors.InvalidClientMetadata('consent_mode must be "choice" or "notice"');
         }
       },
     },
