@@ -18,6 +18,8 @@ export interface RecordIdentity {
   healthInsurance: { cardNumber: string; clinic: string; validFrom: string; validTo: string | null } | null;
   socialInsuranceNumber: string | null;
   dependents: { name: string; birthdate: string; personalId: string }[];
+  /** The in-person verification behind level 2: when the account was approved, at which police unit. */
+  verification: { at: Date; by: string; reference: string };
 }
 
 export async function recordIdentity(db: Kysely<Schema>, account: CitizenAccount): Promise<RecordIdentity> {
@@ -30,6 +32,15 @@ export async function recordIdentity(db: Kysely<Schema>, account: CitizenAccount
     integrated.has('health_insurance') ? db.selectFrom('health_insurance_cards').selectAll().where('personal_id', '=', id).executeTakeFirst() : undefined,
     dependentsOf(db, account.id),
   ]);
+  const approval = account.level === 2
+    ? await db
+        .selectFrom('accounts as a')
+        .leftJoin('account_applications as app', 'app.id', 'a.application_id')
+        .leftJoin('officers as o', 'o.id', 'app.filed_by')
+        .select(['a.created_at', 'app.id as applicationId', 'app.decided_at', 'o.police_unit'])
+        .where('a.id', '=', account.id)
+        .executeTakeFirst()
+    : undefined;
   const hasResidence = record.residence_street || record.residence_ward || record.residence_district || record.residence_province;
   return {
     residence: hasResidence
@@ -45,5 +56,10 @@ export async function recordIdentity(db: Kysely<Schema>, account: CitizenAccount
     healthInsurance: insurance ? { cardNumber: insurance.card_number, clinic: insurance.clinic, validFrom: insurance.valid_from, validTo: insurance.valid_to } : null,
     socialInsuranceNumber: integrated.has('social_insurance') ? record.social_insurance_number : null,
     dependents: dependents.map((d) => ({ name: fullName(d), birthdate: d.birthdate, personalId: d.personalId })),
+    verification: {
+      at: approval?.decided_at ?? approval?.created_at ?? new Date(0),
+      by: approval?.police_unit ?? 'Bộ Công an',
+      reference: approval?.applicationId ?? account.id,
+    },
   };
 }

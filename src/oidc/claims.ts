@@ -40,7 +40,7 @@ export const CLAIM_SCOPE: ReadonlyMap<string, CatalogueScope> = new Map(
 
 /** oidc-provider's `claims` option: scope → claim names it releases. */
 export function providerClaimsConfig(): Record<string, string[] | null> {
-  const config: Record<string, string[] | null> = { acr: null, amr: null, auth_time: null, sid: null };
+  const config: Record<string, string[] | null> = { acr: null, amr: null, auth_time: null, sid: null, verified_claims: null };
   for (const [scope, entry] of Object.entries(CATALOGUE)) {
     // openid's acr, amr and auth_time come from the authentication, not the account: listing them puts them in every ID token.
     config[scope] = [...entry.claims];

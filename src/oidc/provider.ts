@@ -9,6 +9,7 @@ import { recordIdentity } from '../accounts/identity.ts';
 import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
+import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
 /** Renders one of our pages for the provider's own error and logout responses. */
@@ -86,18 +87,24 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!account || account.status === 'revoked') return undefined;
       return {
         accountId: account.id,
-        async claims(_use, scope) {
+        async claims(_use, scope, requested) {
           const client = ctx.oidc.client;
           // The level of the authentication behind this token (codes and refresh tokens carry it, access tokens
           // in `extra`), never above what the client is approved for.
           const tokenAcr = (token as { acr?: string; extra?: { acr?: string } } | undefined);
           const level = Math.min(levelOfAcr(tokenAcr?.acr ?? tokenAcr?.extra?.acr) ?? 1, approvedLevel(client)) as 1 | 2;
           const record = level === 2 ? await recordIdentity(deps.db, account) : undefined;
-          return releasable(citizenClaims(account, account.id, record), {
-            level,
-            approvedScopes: new Set((client?.scope ?? 'openid').split(' ')),
-            tokenScopes: new Set((scope ?? '').split(' ')),
-          }) as { sub: string };
+          const all = citizenClaims(account, account.id, record);
+          const context = { level, approvedScopes: new Set((client?.scope ?? 'openid').split(' ')), tokenScopes: new Set((scope ?? '').split(' ')) };
+          const released = releasable(all, context);
+          // verified_claims: level 2 only (so only clients approved for level 2), inner claims by the same rule.
+          const verification = (requested as Record<string, unknown> | undefined)?.verified_claims;
+          if (verification && record) {
+            const evidence = { personalId: account.personalId, idCard: record.idCard, verifiedAt: record.verification.at, verifiedBy: record.verification.by, reference: record.verification.reference };
+            const answer = verifiedClaims(verification, evidence, all, (inner) => releasable(inner, context));
+            if (answer) released.verified_claims = answer;
+          }
+          return released as { sub: string };
         },
       };
     },
@@ -128,7 +135,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      claimsParameter: { enabled: true },
+      claimsParameter: {
+        enabled: true,
+        assertClaimsParameter: async (_ctx, claims) => assertVerifiedClaimsRequest(claims as Record<string, unknown>),
+      },
       clientCredentials: { enabled: true },
       // Least privilege: a relying party learns about, and revokes, only tokens issued to itself.
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
@@ -185,7 +195,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ttl,
     // Refresh tokens rotate on use; a replayed old one is detected by the provider.
     rotateRefreshToken: true,
-    discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'] },
+    discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
 
   const provider = new Provider(deps.issuer, configuration);
