@@ -9,6 +9,7 @@ import { recordIdentity } from '../accounts/identity.ts';
 import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
+import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
@@ -178,10 +179,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraClientMetadata: {
       // assurance_level: the highest level the relying party is approved for (default 1);
       // consent_mode: "choice" (default) or "notice" for public services that inform instead of asking.
-      properties: ['assurance_level', 'consent_mode'],
+      // scope_policy: "refuse" (default: a scope beyond the approval is invalid_scope) or "trim" (dropped).
+      properties: ['assurance_level', 'consent_mode', 'scope_policy'],
       validator(_ctx, key, value) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
+        }
+        if (key === 'scope_policy' && value !== undefined && value !== 'refuse' && value !== 'trim') {
+          throw new errors.InvalidClientMetadata('scope_policy must be "refuse" or "trim"');
         }
         if (key === 'consent_mode' && value !== undefined && value !== 'choice' && value !== 'notice') {
           throw new errors.InvalidClientMetadata('consent_mode must be "choice" or "notice"');
@@ -200,5 +205,6 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  trimScopesForTrimmingClients(provider, deps.relyingParties);
   return provider;
 }

@@ -103,6 +103,24 @@ describe('authorization endpoint errors', () => {
     expect(location.searchParams.get('state')).toBe('xyz');
   });
 
+  it('trims scopes beyond its approval for a client registered with scope_policy trim', async () => {
+    await suite.provider.addClient({
+      client_id: 'portal-trim',
+      client_secret: 'portal-trim-secret-0123456789',
+      redirect_uris: ['http://localhost:8080/callback'],
+      scope: 'openid profile',
+      scope_policy: 'trim',
+    });
+    const portal = await relyingParty(suite.provider.url, 'portal-trim', 'portal-trim-secret-0123456789');
+    const request = await authorizationRequest(portal, { scope: 'openid profile personal_id phone' });
+    const tokens = await redeem(portal, request, await signInThroughPages(new UserAgent(), request.url.href, citizen));
+    expect(tokens.scope?.split(' ').sort()).toEqual(['openid', 'profile']);
+    const userinfo = await oidc.fetchUserInfo(portal, tokens.access_token, tokens.claims()!.sub);
+    expect(userinfo.name).toBeTruthy();
+    expect(userinfo).not.toHaveProperty('personal_id');
+    expect(userinfo).not.toHaveProperty('phone_number');
+  });
+
   it('refuses a scope the relying party was not registered for', async () => {
     await suite.provider.addClient({
       client_id: 'portal-basic',
