@@ -27,7 +27,7 @@ beforeAll(async () => {
   redirectUri = `http://127.0.0.1:${port}/callback`;
   callbackServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>RP</title><p>back at the service</p>'));
   await new Promise<void>((resolve) => callbackServer.listen(port, '127.0.0.1', resolve));
-  await provider.addClient({ ...CLIENT, redirect_uris: [redirectUri], scope: 'openid profile personal_id phone email' });
+  await provider.addClient({ ...CLIENT, redirect_uris: [redirectUri], scope: 'openid profile personal_id phone email address', assurance_level: 2 });
   rp = await relyingParty(provider.url, CLIENT.client_id, CLIENT.client_secret);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -130,6 +130,28 @@ describe('sign-in and consent in a browser', () => {
     const result = new URL(page.url()).searchParams;
     expect(result.get('error')).toBe('access_denied');
     expect(result.get('state')).toBe(request.state);
+    await context.close();
+  });
+
+  it('takes a level-2 account to level 2 with the SMS code, and the address comes with it', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid profile address', acr_values: 'urn:vn:eid:loa:2' });
+    await page.goto(request.url.href);
+    await signIn(page, SANDBOX_PASSWORD);
+    await page.waitForSelector('form#otp');
+    expect(await page.textContent('main')).toContain('+84 •••• ••678');
+    const code = /là (\d{6}),/.exec((await provider.lastSms(an.phone)) ?? '')![1]!;
+    await page.getByLabel('Mã xác thực').fill(code);
+    await page.locator('form#otp [type="submit"]').click();
+    await page.waitForSelector('form#consent');
+    expect(await page.textContent('main')).toContain('Thông tin mức độ 2');
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/dinhdanh-consent-level2.png` });
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    const tokens = await finishAt(page, request);
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:vn:eid:loa:2', amr: ['pwd', 'otp', 'sms'] });
+    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+    expect(userinfo.address).toMatchObject({ region: 'Hà Nội', country: 'VN' });
     await context.close();
   });
 });
