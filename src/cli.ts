@@ -1,15 +1,12 @@
 // Operator commands. `npm run cli -- <command>`; `npm run migrate` is `cli migrate`.
 // Exit codes: 0 done (an import with rejected lines is done: the summary counts them), 1 failure, 2 usage.
+// Modules are loaded per command: an import's process should not carry what only migrate needs.
 import { createWriteStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
-import { databaseLocation, openDatabase } from './db/database.ts';
-import { migrate } from './db/migrator.ts';
-import { generateRecords, writeRecords } from './registry/generate.ts';
-import { DEFAULT_BATCH_SIZE, importExtract, type ImportSummary } from './registry/import/importer.ts';
-import { describeCounts, progressDisplay } from './registry/import/progress.ts';
+import type { ImportSummary } from './registry/import/importer.ts';
 import { ImportError, formatOf, type Format } from './registry/import/readers.ts';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -53,6 +50,8 @@ function format(path: string | undefined, explicit: string | undefined): Format 
 }
 
 async function runMigrate(): Promise<number> {
+  const { databaseLocation, openDatabase } = await import('./db/database.ts');
+  const { migrate } = await import('./db/migrator.ts');
   const database = await openDatabase(databaseLocation(loadConfig()));
   try {
     const result = await migrate(database);
@@ -70,30 +69,29 @@ async function runMigrate(): Promise<number> {
 async function runImport(argv: string[]): Promise<number> {
   const { values, positionals } = options(argv, { format: { type: 'string' }, rejects: { type: 'string' }, batch: { type: 'string' } }, 1);
   const path = positionals[0]!;
-  const settings = { format: format(path, values.format), batchSize: positiveInteger('batch', values.batch, 100_000) ?? DEFAULT_BATCH_SIZE, rejectsPath: values.rejects ?? `${path}.rejects.ndjson` };
+  const batchSize = positiveInteger('batch', values.batch, 100_000);
+  const settings = { format: format(path, values.format), rejectsPath: values.rejects ?? `${path}.rejects.ndjson`, ...(batchSize ? { batchSize } : {}) };
   await access(path, constants.R_OK).catch(() => {
     throw new ImportError(`cannot read ${path}`);
   });
-  const config = loadConfig();
-  const location = databaseLocation(config);
-  const database = await openDatabase(location);
-  try {
-    await migrate(database);
-    const display = progressDisplay(process.stderr);
-    const summary = await importExtract(database, location, { path, ...settings, onProgress: display.update }).finally(display.done);
-    process.stdout.write(describeSummary(path, summary));
-    return 0;
-  } finally {
-    await database.close();
-  }
+  const { databaseLocation } = await import('./db/database.ts');
+  const { importInWorker } = await import('./registry/import/worker.ts');
+  const { progressDisplay } = await import('./registry/import/progress.ts');
+  const display = progressDisplay(process.stderr);
+  const summary = await importInWorker({ location: databaseLocation(loadConfig()), options: { path, ...settings } }, display.update).finally(display.done);
+  process.stdout.write(await describeSummary(path, summary));
+  return 0;
 }
 
-function describeSummary(path: string, summary: ImportSummary): string {
+async function describeSummary(path: string, summary: ImportSummary): Promise<string> {
+  const { describeCounts } = await import('./registry/import/progress.ts');
   const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
+  const peak = process.resourceUsage().maxRSS / 1024;
   return [
     `imported ${path} in ${(summary.elapsedMs / 1000).toFixed(1)} s: ${describeCounts(summary)}`,
     ...(reasons.length > 0 ? [`rejected lines by reason: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}`] : []),
     `reject report: ${summary.rejectsPath}${summary.rejected === 0 ? ' (empty)' : ''}`,
+    `peak memory: ${Math.round(peak)} MB`,
     '',
   ].join('\n');
 }
@@ -102,6 +100,7 @@ async function runGenerate(argv: string[]): Promise<number> {
   const { values } = options(argv, { count: { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, 0);
   const count = positiveInteger('count', values.count, 100_000_000);
   if (count === undefined) throw new UsageError('--count is required');
+  const { generateRecords, writeRecords } = await import('./registry/generate.ts');
   const records = generateRecords({ count, seed: values.seed ?? '1' });
   const as = format(values.out, values.format);
   if (values.out === undefined) {

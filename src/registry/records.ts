@@ -104,10 +104,17 @@ const LICENSE_CLASS = /^[A-F][0-9A-Z]{0,3}$/;
 const SOCIAL_INSURANCE = /^[0-9]{10}$/;
 
 const REQUIRED = ['personal_id', 'family_name', 'given_name', 'birthdate', 'sex'] as const;
-const TOP_LEVEL = [
+const TOP_LEVEL = new Set([
   ...REQUIRED, 'middle_name', 'nationality', 'ethnicity', 'religion', 'place_of_origin', 'residence', 'portrait_ref',
   'id_card', 'social_insurance_number', 'relatives', 'driver_licenses', 'vehicles', 'health_insurance',
-];
+]);
+const RESIDENCE = new Set(['street', 'ward', 'district', 'province']);
+const ID_CARD = new Set(['issued_on', 'expires_on', 'issuer']);
+const RELATIVE = new Set(['personal_id', 'full_name', 'birth_year']);
+const RELATION_KEYS: ReadonlySet<string> = new Set(RELATIONS);
+const LICENCE = new Set(['number', 'classes', 'issued_on', 'expires_on']);
+const VEHICLE = new Set(['plate', 'type', 'brand', 'registered_on']);
+const INSURANCE = new Set(['card_number', 'clinic', 'valid_from', 'valid_to']);
 
 /**
  * Checks one input record and turns it into rows. `today` (YYYY-MM-DD) bounds the date of birth.
@@ -141,12 +148,12 @@ function recordRows(input: Fields, today: string): RecordRows {
   if (birthdate > today) fail('invalid_field:birthdate', 'birthdate is in the future');
   refuseUnknownKeys(input, TOP_LEVEL);
 
-  const residence = optionalObject(input, 'residence', ['street', 'ward', 'district', 'province']) ?? {};
-  const card = optionalObject(input, 'id_card', ['issued_on', 'expires_on', 'issuer']) ?? {};
-  const cardIssued = optionalDate(card, 'issued_on', 'id_card.issued_on');
-  const cardExpires = optionalDate(card, 'expires_on', 'id_card.expires_on');
-  after(cardIssued, birthdate, 'id_card.issued_on', 'the date of birth');
-  after(cardExpires, cardIssued, 'id_card.expires_on', 'id_card.issued_on');
+  const residence = optionalObject(input, 'residence', RESIDENCE) ?? {};
+  const card = optionalObject(input, 'id_card', ID_CARD) ?? {};
+  const cardIssued = optionalDate(card, 'issued_on', 'id_card.');
+  const cardExpires = optionalDate(card, 'expires_on', 'id_card.');
+  after(cardIssued, birthdate, 'issued_on', 'the date of birth', 'id_card.');
+  after(cardExpires, cardIssued, 'expires_on', 'id_card.issued_on', 'id_card.');
 
   const citizen: CitizenRow = {
     personal_id: personalId,
@@ -159,14 +166,14 @@ function recordRows(input: Fields, today: string): RecordRows {
     ethnicity: optionalText(input, 'ethnicity'),
     religion: optionalText(input, 'religion'),
     place_of_origin: optionalText(input, 'place_of_origin'),
-    residence_street: optionalText(residence, 'street', 'residence.street'),
-    residence_ward: optionalText(residence, 'ward', 'residence.ward'),
-    residence_district: optionalText(residence, 'district', 'residence.district'),
-    residence_province: optionalText(residence, 'province', 'residence.province'),
+    residence_street: optionalText(residence, 'street', 'residence.'),
+    residence_ward: optionalText(residence, 'ward', 'residence.'),
+    residence_district: optionalText(residence, 'district', 'residence.'),
+    residence_province: optionalText(residence, 'province', 'residence.'),
     portrait_ref: optionalText(input, 'portrait_ref'),
     id_card_issued_on: cardIssued,
     id_card_expires_on: cardExpires,
-    id_card_issuer: optionalText(card, 'issuer', 'id_card.issuer'),
+    id_card_issuer: optionalText(card, 'issuer', 'id_card.'),
     social_insurance_number: matching(optionalText(input, 'social_insurance_number'), SOCIAL_INSURANCE, 'social_insurance_number', '10 digits'),
   };
   return {
@@ -185,52 +192,56 @@ function personalIdOf(value: unknown): string {
   return value;
 }
 
+const RELATION_PREFIX: Readonly<Record<Relation, string>> = { father: 'relatives.father.', mother: 'relatives.mother.', spouse: 'relatives.spouse.', guardian: 'relatives.guardian.' };
+
 function relativeRows(input: Fields, personalId: string): RelativeRow[] {
-  const relatives = optionalObject(input, 'relatives', RELATIONS) ?? {};
+  const relatives = optionalObject(input, 'relatives', RELATION_KEYS) ?? {};
   const rows: RelativeRow[] = [];
   for (const relation of RELATIONS) {
-    const path = `relatives.${relation}`;
-    const relative = optionalObject(relatives, relation, ['personal_id', 'full_name', 'birth_year'], path);
+    const relative = optionalObject(relatives, relation, RELATIVE, 'relatives.');
     if (!relative) continue;
-    const number = optionalText(relative, 'personal_id', `${path}.personal_id`);
-    const birthYear = optionalInteger(relative, 'birth_year', 1800, 2299, `${path}.birth_year`);
+    const prefix = RELATION_PREFIX[relation];
+    const number = optionalText(relative, 'personal_id', prefix);
+    const birthYear = optionalInteger(relative, 'birth_year', 1800, 2299, prefix);
     if (number !== null) {
       const parts = isWellFormed(number) ? parsePersonalId(number) : { problem: 'format' as const };
-      if ('problem' in parts || number === personalId) fail(`invalid_field:${path}.personal_id`, `${path}.personal_id is not a valid ID number of another citizen`);
-      if (birthYear !== null && parts.birthYear !== birthYear) fail(`invalid_field:${path}.personal_id`, `${path}.personal_id does not match ${path}.birth_year`);
+      if ('problem' in parts || number === personalId) fail(`invalid_field:${prefix}personal_id`, `${prefix}personal_id is not a valid ID number of another citizen`);
+      if (birthYear !== null && parts.birthYear !== birthYear) fail(`invalid_field:${prefix}personal_id`, `${prefix}personal_id does not match ${prefix}birth_year`);
       if ((relation === 'father' && parts.sex !== 'male') || (relation === 'mother' && parts.sex !== 'female')) {
-        fail(`invalid_field:${path}.personal_id`, `${path}.personal_id is the number of a ${parts.sex === 'male' ? 'man' : 'woman'}`);
+        fail(`invalid_field:${prefix}personal_id`, `${prefix}personal_id is the number of a ${parts.sex === 'male' ? 'man' : 'woman'}`);
       }
     }
-    rows.push({ personal_id: personalId, relation, relative_personal_id: number, full_name: requiredText(relative, 'full_name', `${path}.full_name`), birth_year: birthYear });
+    rows.push({ personal_id: personalId, relation, relative_personal_id: number, full_name: requiredText(relative, 'full_name', prefix), birth_year: birthYear });
   }
   return rows;
 }
 
-function each(input: Fields, key: string, allowed: readonly string[]): Array<[Fields, string]> {
-  return optionalArray(input, key).map((item, index) => {
-    const path = `${key}[${index}]`;
-    if (!isPlainObject(item)) fail(`invalid_field:${key}`, `${path} must be an object`);
+/** The objects of a list field, each with its path prefix (e.g. "vehicles[0]."). */
+function each(input: Fields, key: string, allowed: ReadonlySet<string>): Array<[Fields, string]> {
+  const items = optionalArray(input, key);
+  if (items.length === 0) return [];
+  return items.map((item, index) => {
+    if (!isPlainObject(item)) fail(`invalid_field:${key}`, `${key}[${index}] must be an object`);
     refuseUnknownKeys(item, allowed, `${key}[].`);
-    return [item, path];
+    return [item, `${key}[${index}].`];
   });
 }
 
 function unique(values: string[], key: string, what: string): void {
-  if (new Set(values).size !== values.length) fail(`invalid_field:${key}`, `${key} lists the same ${what} twice`);
+  if (values.length > 1 && new Set(values).size !== values.length) fail(`invalid_field:${key}`, `${key} lists the same ${what} twice`);
 }
 
 function licenseRows(input: Fields, personalId: string, birthdate: string): DriverLicenseRow[] {
-  const rows = each(input, 'driver_licenses', ['number', 'classes', 'issued_on', 'expires_on']).map(([licence, path]): DriverLicenseRow => {
-    const number = matching(requiredText(licence, 'number', `${path}.number`), LICENSE_NUMBER, `${path}.number`, '12 digits')!;
+  const rows = each(input, 'driver_licenses', LICENCE).map(([licence, prefix]): DriverLicenseRow => {
+    const number = matching(requiredText(licence, 'number', prefix), LICENSE_NUMBER, 'number', '12 digits', prefix)!;
     const classes = licence.classes;
     if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string' && LICENSE_CLASS.test(c))) {
-      fail(`invalid_field:${path}.classes`, `${path}.classes must be a non-empty list of licence classes such as "A1" or "B2"`);
+      fail(`invalid_field:${prefix}classes`, `${prefix}classes must be a non-empty list of licence classes such as "A1" or "B2"`);
     }
-    const issued = requiredDate(licence, 'issued_on', `${path}.issued_on`);
-    const expires = optionalDate(licence, 'expires_on', `${path}.expires_on`);
-    after(issued, birthdate, `${path}.issued_on`, 'the date of birth');
-    after(expires, issued, `${path}.expires_on`, `${path}.issued_on`);
+    const issued = requiredDate(licence, 'issued_on', prefix);
+    const expires = optionalDate(licence, 'expires_on', prefix);
+    after(issued, birthdate, 'issued_on', 'the date of birth', prefix);
+    after(expires, issued, 'expires_on', `${prefix}issued_on`, prefix);
     return { number, personal_id: personalId, classes: classes as string[], issued_on: issued, expires_on: expires };
   });
   unique(rows.map((r) => r.number), 'driver_licenses', 'licence number');
@@ -238,27 +249,27 @@ function licenseRows(input: Fields, personalId: string, birthdate: string): Driv
 }
 
 function vehicleRows(input: Fields, personalId: string): VehicleRow[] {
-  const rows = each(input, 'vehicles', ['plate', 'type', 'brand', 'registered_on']).map(([vehicle, path]): VehicleRow => {
-    const plate = matching(requiredText(vehicle, 'plate', `${path}.plate`), PLATE, `${path}.plate`, 'a plate such as 29A-123.45 or 59X1-123.45')!;
-    const type = requiredText(vehicle, 'type', `${path}.type`);
-    if (!(VEHICLE_TYPES as readonly string[]).includes(type)) fail(`invalid_field:${path}.type`, `${path}.type must be one of ${VEHICLE_TYPES.join(', ')}`);
-    return { plate, personal_id: personalId, type: type as VehicleType, brand: optionalText(vehicle, 'brand', `${path}.brand`), registered_on: requiredDate(vehicle, 'registered_on', `${path}.registered_on`) };
+  const rows = each(input, 'vehicles', VEHICLE).map(([vehicle, prefix]): VehicleRow => {
+    const plate = matching(requiredText(vehicle, 'plate', prefix), PLATE, 'plate', 'a plate such as 29A-123.45 or 59X1-123.45', prefix)!;
+    const type = requiredText(vehicle, 'type', prefix);
+    if (!(VEHICLE_TYPES as readonly string[]).includes(type)) fail(`invalid_field:${prefix}type`, `${prefix}type must be one of ${VEHICLE_TYPES.join(', ')}`);
+    return { plate, personal_id: personalId, type: type as VehicleType, brand: optionalText(vehicle, 'brand', prefix), registered_on: requiredDate(vehicle, 'registered_on', prefix) };
   });
   unique(rows.map((r) => r.plate), 'vehicles', 'plate');
   return rows;
 }
 
 function insuranceRow(input: Fields, personalId: string): HealthInsuranceRow | null {
-  const card = optionalObject(input, 'health_insurance', ['card_number', 'clinic', 'valid_from', 'valid_to']);
+  const card = optionalObject(input, 'health_insurance', INSURANCE);
   if (!card) return null;
-  const path = 'health_insurance';
-  const from = requiredDate(card, 'valid_from', `${path}.valid_from`);
-  const to = optionalDate(card, 'valid_to', `${path}.valid_to`);
-  after(to, from, `${path}.valid_to`, `${path}.valid_from`);
+  const prefix = 'health_insurance.';
+  const from = requiredDate(card, 'valid_from', prefix);
+  const to = optionalDate(card, 'valid_to', prefix);
+  after(to, from, 'valid_to', 'health_insurance.valid_from', prefix);
   return {
-    card_number: matching(requiredText(card, 'card_number', `${path}.card_number`), HEALTH_CARD, `${path}.card_number`, 'two capital letters and 13 digits')!,
+    card_number: matching(requiredText(card, 'card_number', prefix), HEALTH_CARD, 'card_number', 'two capital letters and 13 digits', prefix)!,
     personal_id: personalId,
-    clinic: requiredText(card, 'clinic', `${path}.clinic`),
+    clinic: requiredText(card, 'clinic', prefix),
     valid_from: from,
     valid_to: to,
   };

@@ -47,9 +47,7 @@ function postgresConnection(client: pg.Client): ImportConnection {
     query: async <R>(text: string, params: readonly unknown[] = []) => (await client.query(text, params as unknown[])).rows as R[],
     async insertRows(table, columns, rows) {
       if (rows.length === 0) return;
-      let text = '';
-      for (const row of rows) text += copyLine(row);
-      await pipeline([text], client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+      await pipeline([copyText(rows)], client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
     },
   };
 }
@@ -67,22 +65,44 @@ function pgliteConnection(execute: (compiled: CompiledQuery) => Promise<{ rows: 
   };
 }
 
-// COPY text format: \N is null; backslash, tab, newline and carriage return are escaped.
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_SPECIALS = /[\\\t\n\r]/g;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+// COPY text format: tab-separated, \N for null; backslash, tab, newline and carriage return escaped. Written
+// straight into a buffer: formatting millions of rows as strings first would be most of an import's garbage.
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPES = /[\\\t\n\r]/g;
+const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escape = (text: string) => (NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, (c) => ESCAPED[c]!) : text);
+const TAB = 9;
+const NEWLINE = 10;
+const NULL = '\\N';
 
-/** One row in COPY's text format. */
-export function copyLine(values: readonly unknown[]): string {
-  return `${values.map(copyValue).join('\t')}\n`;
-}
-
-function copyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (Array.isArray(value)) return copyText(`{${value.map((v) => `"${String(v).replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
-  return copyText(String(value));
-}
-
-function copyText(text: string): string {
-  return COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : text;
+/** Rows (values in column order) as COPY text. */
+export function copyText(rows: ReadonlyArray<readonly unknown[]>): Buffer {
+  let buffer = Buffer.allocUnsafe(64 * 1024);
+  let at = 0;
+  const room = (bytes: number) => {
+    if (at + bytes <= buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(buffer.length * 2, at + bytes));
+    buffer.copy(bigger, 0, 0, at);
+    buffer = bigger;
+  };
+  // UTF-8 needs at most 3 bytes per UTF-16 unit.
+  const put = (text: string) => {
+    room(text.length * 3);
+    at += buffer.write(text, at);
+  };
+  const byte = (value: number) => {
+    room(1);
+    buffer[at++] = value;
+  };
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) byte(TAB);
+      const value = row[i];
+      if (value === null || value === undefined) put(NULL);
+      else if (Array.isArray(value)) put(escape(`{${value.map((v) => `"${String(v).replace(/["\\]/g, '\\$&')}"`).join(',')}}`));
+      else put(typeof value === 'string' ? escape(value) : String(value));
+    }
+    byte(NEWLINE);
+  }
+  return buffer.subarray(0, at);
 }

@@ -1,0 +1,20 @@
+// Entry point of the import worker (worker.ts starts it): open the database, migrate, import, report.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from '../../db/database.ts';
+import { migrate } from '../../db/migrator.ts';
+import { importExtract } from './importer.ts';
+import { ImportError } from './readers.ts';
+import type { ImportJob, WorkerMessage } from './worker.ts';
+
+const job = workerData as ImportJob;
+const post = (message: WorkerMessage) => parentPort!.postMessage(message);
+const database = await openDatabase(job.location);
+try {
+  await migrate(database);
+  post({ done: await importExtract(database, job.location, { ...job.options, onProgress: (progress) => post({ progress }) }) });
+} catch (error) {
+  const { message, stack } = error as Error;
+  post({ failed: { message: String(message), stack, importError: error instanceof ImportError } });
+} finally {
+  await database.close();
+}
