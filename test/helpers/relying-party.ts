@@ -53,11 +53,11 @@ export function redeem(config: oidc.Configuration, request: AuthorizationRequest
  * The common test setup: a fresh database, the provider with the sandbox seeded, and the sandbox client as a
  * relying party. Fields are filled in beforeAll, and everything is torn down in afterAll.
  */
-export function sandboxProviderForSuite(): { provider: RunningProvider; rp: oidc.Configuration } {
+export function sandboxProviderForSuite(options: { env?: Record<string, string>; clock?: () => Date } = {}): { provider: RunningProvider; rp: oidc.Configuration } {
   const suite = {} as { provider: RunningProvider; rp: oidc.Configuration; testDb: TestDatabase };
   beforeAll(async () => {
     suite.testDb = await createTestDatabase();
-    suite.provider = await startProvider(suite.testDb);
+    suite.provider = await startProvider(suite.testDb, options);
     suite.rp = await relyingParty(suite.provider.url, 'sandbox', SANDBOX_SECRET);
   });
   afterAll(async () => {

@@ -2,15 +2,13 @@
 // reaches only the registered phone, is short-lived and tried a few times at most, and the pages never
 // tell whether an ID number has an account.
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resetPassword } from '../../src/accounts/password-reset.ts';
 import { outboxFor } from '../../src/notify/sms.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { testClock } from '../helpers/clock.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { officerClient } from '../helpers/officer-api.ts';
-import { SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
-import { authorizationRequest, redeem, relyingParty, type AuthorizationRequest } from '../helpers/relying-party.ts';
+import { authorizationRequest, redeem, relyingParty, sandboxProviderForSuite, type AuthorizationRequest } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, signInThroughPages, UserAgent, type FormPage } from '../helpers/user-agent.ts';
 
 const an = SANDBOX_CITIZENS[0]!;
@@ -31,19 +29,7 @@ const vi = {
 };
 
 const clock = testClock();
-let testDb: TestDatabase;
-let provider: RunningProvider;
-let rp: oidc.Configuration;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  provider = await startProvider(testDb, { env: { LOCKOUT_MAX_FAILURES: '3', SIGN_IN_RATE_PER_MINUTE: '10000' }, clock: clock.now });
-  rp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
-});
-afterAll(async () => {
-  await provider?.close();
-  await testDb?.drop();
-});
+const suite = sandboxProviderForSuite({ env: { LOCKOUT_MAX_FAILURES: '3', SIGN_IN_RATE_PER_MINUTE: '10000' }, clock: clock.now });
 
 const decode = (text: string) => text.replace(/&amp;/g, '&');
 const errorOf = (html: string) => /role="alert"[^>]*>([^<]*)</.exec(html)?.[1];
@@ -57,8 +43,8 @@ class ForgotPassword {
 
   static async open(): Promise<ForgotPassword> {
     const flow = new ForgotPassword();
-    flow.request = await authorizationRequest(rp, { scope: 'openid personal_id' });
-    const login = (await flow.agent.follow(flow.request.url.href, provider.url)).page!;
+    flow.request = await authorizationRequest(suite.rp, { scope: 'openid personal_id' });
+    const login = (await flow.agent.follow(flow.request.url.href, suite.provider.url)).page!;
     const link = /<a href="([^"]+)">Quên mật khẩu\?<\/a>/.exec(login.html)?.[1];
     expect(link, 'the sign-in page links to the reset').toBeTruthy();
     await flow.get(new URL(decode(link!), login.url).href);
@@ -68,7 +54,7 @@ class ForgotPassword {
   }
 
   async get(url: string) {
-    const step = await this.agent.follow(url, provider.url);
+    const step = await this.agent.follow(url, suite.provider.url);
     this.page = step.page!;
     return this.page;
   }
@@ -109,11 +95,11 @@ class ForgotPassword {
 }
 
 async function smsCount(phone: string) {
-  return (await outboxFor(provider.database.db, phone)).length;
+  return (await outboxFor(suite.provider.database.db, phone)).length;
 }
 
 async function latestCode(phone: string): Promise<string> {
-  const text = await provider.lastSms(phone);
+  const text = await suite.provider.lastSms(phone);
   const code = /mã đặt lại mật khẩu của bạn là (\d{6}),/.exec(text ?? '')?.[1];
   expect(code, `a reset code in the SMS to ${phone}: ${text}`).toBeTruthy();
   return code!;
@@ -121,15 +107,15 @@ async function latestCode(phone: string): Promise<string> {
 
 /** Signs in through the pages and back at the relying party; returns the personal ID the service received. */
 async function signsIn(personalId: string, password: string) {
-  const request = await authorizationRequest(rp, { scope: 'openid personal_id', prompt: 'consent' });
-  const tokens = await redeem(rp, request, await signInThroughPages(new UserAgent(), request.url.href, { username: personalId, password }));
-  return (await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).personal_id;
+  const request = await authorizationRequest(suite.rp, { scope: 'openid personal_id', prompt: 'consent' });
+  const tokens = await redeem(suite.rp, request, await signInThroughPages(new UserAgent(), request.url.href, { username: personalId, password }));
+  return (await oidc.fetchUserInfo(suite.rp, tokens.access_token, tokens.claims()!.sub)).personal_id;
 }
 
 /** The sign-in page's answer to one attempt. */
 async function signInAttempt(personalId: string, password: string) {
   const agent = new UserAgent();
-  const page = (await agent.follow((await authorizationRequest(rp)).url.href, provider.url)).page!;
+  const page = (await agent.follow((await authorizationRequest(suite.rp)).url.href, suite.provider.url)).page!;
   const response = await agent.request(new URL(formAction(page.html, 'login'), page.url).href, { form: { _csrf: csrfToken(page.html), username: personalId, password } });
   return { status: response.status, error: errorOf(await response.text()) };
 }
@@ -140,11 +126,11 @@ async function newCitizen() {
   serial++;
   const personalId = `001094${String(serial).padStart(6, '0')}`;
   const phone = `+8498${String(serial).padStart(7, '0')}`;
-  const db = provider.database.db;
+  const db = suite.provider.database.db;
   await db.insertInto('citizens').values({ personal_id: personalId, family_name: 'Hồ', middle_name: 'Văn', given_name: 'Thử', birthdate: '1994-08-17', sex: 'male' }).execute();
   const account = await db
     .insertInto('accounts')
-    .values({ personal_id: personalId, level: 1, phone, phone_verified: true, password_hash: await provider.services.passwords.hash(SANDBOX_PASSWORD) })
+    .values({ personal_id: personalId, level: 1, phone, phone_verified: true, password_hash: await suite.provider.services.passwords.hash(SANDBOX_PASSWORD) })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { personalId, phone, id: account.id };
@@ -160,7 +146,7 @@ describe('password reset by SMS code', () => {
     expect(asked.html).toContain(vi.sent);
     expect(asked.html).toContain('id="password-reset"');
     expect(await smsCount(an.phone)).toBe(before + 1);
-    expect(await provider.lastSms(an.phone)).toMatch(/^Định danh điện tử: mã đặt lại mật khẩu của bạn là \d{6}, có hiệu lực 10 phút\./);
+    expect(await suite.provider.lastSms(an.phone)).toMatch(/^Định danh điện tử: mã đặt lại mật khẩu của bạn là \d{6}, có hiệu lực 10 phút\./);
     const code = await latestCode(an.phone);
 
     const wrongCode = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
@@ -179,15 +165,15 @@ describe('password reset by SMS code', () => {
 
     const done = await flow.confirm(code, NEW_PASSWORD);
     expect(done.status).toBe(303);
-    const login = await flow.get(new URL(done.location!, provider.url).href);
+    const login = await flow.get(new URL(done.location!, suite.provider.url).href);
     expect(login.status).toBe(200);
     expect(login.html).toContain('id="login"');
     expect(noticeOf(login.html)).toBe(vi.reset);
 
     // The citizen signs in right there, and the service gets them back.
     const callback = await signInThroughPages(flow.agent, flow.request.url.href, { username: an.personalId, password: NEW_PASSWORD });
-    const tokens = await redeem(rp, flow.request, callback);
-    expect((await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub)).personal_id).toBe(an.personalId);
+    const tokens = await redeem(suite.rp, flow.request, callback);
+    expect((await oidc.fetchUserInfo(suite.rp, tokens.access_token, tokens.claims()!.sub)).personal_id).toBe(an.personalId);
     expect(await signInAttempt(an.personalId, SANDBOX_PASSWORD)).toEqual({ status: 401, error: vi.wrong });
 
     // The code was for one use: the same form sent again is refused. Neither the code nor the new
@@ -195,7 +181,7 @@ describe('password reset by SMS code', () => {
     const again = await ForgotPassword.open();
     expect(await again.replayConfirm(an.personalId, code, 'Một-mật-khẩu-khác-7')).toMatchObject({ status: 400, error: vi.invalidCode });
     expect(await smsCount(an.phone)).toBe(before + 1);
-    const logs = provider.logs.join('');
+    const logs = suite.provider.logs.join('');
     expect(logs).not.toContain(code);
     expect(logs).not.toContain(NEW_PASSWORD);
   });
@@ -203,7 +189,7 @@ describe('password reset by SMS code', () => {
   it('gives an unknown ID number the identical page and sends no SMS', async () => {
     const known = await newCitizen();
     const unknown = '001094999999';
-    const count = async () => (await provider.database.db.selectFrom('sms_outbox').select('id').execute()).length;
+    const count = async () => (await suite.provider.database.db.selectFrom('sms_outbox').select('id').execute()).length;
 
     const first = await ForgotPassword.open();
     const knownPage = await first.askCode(known.personalId);
@@ -245,7 +231,7 @@ describe('password reset by SMS code', () => {
     // Twenty guesses at the same moment, the right one last: only five are ever tried.
     const guesses = Array.from({ length: 20 }, (_, i) => (i === 19 ? code : String((Number(code) + i + 1) % 1_000_000).padStart(6, '0')));
     const outcomes = await Promise.all(
-      guesses.map((guess) => resetPassword(provider.services.passwordReset, { personalId: citizen.personalId, code: guess, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })),
+      guesses.map((guess) => resetPassword(suite.provider.services.passwordReset, { personalId: citizen.personalId, code: guess, password: NEW_PASSWORD, confirmation: NEW_PASSWORD })),
     );
     expect(outcomes.every((o) => !o.ok && o.problem === 'invalid_code')).toBe(true);
     expect(await signsIn(citizen.personalId, SANDBOX_PASSWORD)).toBe(citizen.personalId);
@@ -309,12 +295,12 @@ describe('password reset by SMS code', () => {
     await flow.askCode(citizen.personalId);
     expect((await flow.confirm(await latestCode(citizen.phone), NEW_PASSWORD)).status).toBe(303);
     expect(await signsIn(citizen.personalId, NEW_PASSWORD)).toBe(citizen.personalId);
-    const officer = await officerClient(provider.url, 'canbo');
+    const officer = await officerClient(suite.provider.url, 'canbo');
     expect((await officer.call('GET', `/admin/accounts/${citizen.id}`)).body).toMatchObject({ status: 'active', lock_reason: null });
   });
 
   it('sends no code to an account an officer locked, and an officer lock voids a code already sent', async () => {
-    const officer = await officerClient(provider.url, 'canbo');
+    const officer = await officerClient(suite.provider.url, 'canbo');
     const lockedFirst = await newCitizen();
     expect((await officer.call('POST', `/admin/accounts/${lockedFirst.id}/lock`, { reason: 'Nghi bị chiếm đoạt tài khoản' })).status).toBe(200);
     const flow = await ForgotPassword.open();
@@ -359,7 +345,7 @@ describe('password reset by SMS code', () => {
 
     const done = await flow.confirm(code, NEW_PASSWORD);
     expect(done.status).toBe(303);
-    const login = await flow.get(new URL(done.location!, provider.url).href);
+    const login = await flow.get(new URL(done.location!, suite.provider.url).href);
     expect(noticeOf(login.html)).toBe(vi.reset);
   });
 });
