@@ -1,7 +1,54 @@
-// `npm run bench`: benchmarks run on demand, never part of npm test. Figures are ratios within one run.
+// `npm run bench [-- login import lookup]`: benchmarks run on demand, never part of npm test. Figures are
+// comparisons within one run. import and lookup need PostgreSQL: BENCH_DATABASE_URL=postgres://… (a database
+// of their own is created there and dropped); BENCH_COUNT sets the population (default 1,000,000).
+import { createBenchDatabase, importBench, loadRecords } from './import.ts';
 import { loginTiming } from './login-timing.ts';
+import { createAccounts, lookupBench } from './lookup.ts';
 
-const timing = await loginTiming(Number(process.env.ROUNDS ?? 60));
-console.log(`sign-in timing, argon2id m=${timing.argon2.memoryCost} KiB t=${timing.argon2.timeCost} p=${timing.argon2.parallelism}, ${timing.rounds} rounds each, interleaved`);
-for (const r of timing.rows) console.log(`  ${r.label.padEnd(28)} p50 ${r.p50.toFixed(1)} ms   p90 ${r.p90.toFixed(1)} ms`);
-console.log(`  unknown / known (p50): ${timing.ratioP50.toFixed(3)}`);
+const ALL = ['login', 'import', 'lookup'];
+const args = process.argv.slice(2);
+const wanted = new Set(args.length > 0 ? args : (process.env.BENCH?.split(',') ?? ALL));
+for (const name of wanted) if (!ALL.includes(name)) throw new Error(`unknown benchmark ${name} (${ALL.join(', ')})`);
+const f = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+if (wanted.has('login')) {
+  const timing = await loginTiming(Number(process.env.ROUNDS ?? 60));
+  console.log(`sign-in timing, argon2id m=${timing.argon2.memoryCost} KiB t=${timing.argon2.timeCost} p=${timing.argon2.parallelism}, ${timing.rounds} rounds each, interleaved`);
+  for (const r of timing.rows) console.log(`  ${r.label.padEnd(28)} p50 ${r.p50.toFixed(1)} ms   p90 ${r.p90.toFixed(1)} ms`);
+  console.log(`  unknown / known (p50): ${timing.ratioP50.toFixed(3)}`);
+}
+
+if (wanted.has('import') || wanted.has('lookup')) {
+  const adminUrl = process.env.BENCH_DATABASE_URL;
+  const count = Number(process.env.BENCH_COUNT ?? 1_000_000);
+  if (!adminUrl) {
+    console.log('import and lookup benchmarks skipped: set BENCH_DATABASE_URL=postgres://user@host:5432/postgres');
+  } else {
+    const bench = await createBenchDatabase(adminUrl);
+    try {
+      if (wanted.has('import')) {
+        const r = await importBench(bench.url, count);
+        console.log(`population import, ${f(count)} generated records (${f(r.fileMiB)} MiB of NDJSON; ${Object.entries(r.rows).map(([t, n]) => `${t} ${f(n)}`).join(', ')})`);
+        console.log(`  raw COPY of the same rows       ${f(r.copy.perSecond)} records/s (${r.copy.seconds.toFixed(1)} s)`);
+        console.log(`  npm run cli -- import           ${f(r.first.perSecond)} records/s (${r.first.seconds.toFixed(1)} s), ${f((100 * r.first.perSecond) / r.copy.perSecond)} % of raw COPY, peak RSS ${r.first.peakRssMiB} MB`);
+        console.log(`  same file again (all unchanged) ${f(r.again.perSecond)} records/s (${r.again.seconds.toFixed(1)} s), peak RSS ${r.again.peakRssMiB} MB`);
+        console.log(`  counts: first ${JSON.stringify(r.first.counts)}, again ${JSON.stringify(r.again.counts)}`);
+      } else {
+        await loadRecords(bench.url, count);
+      }
+      if (wanted.has('lookup')) {
+        await createAccounts(bench.url, 20);
+        const r = await lookupBench(bench.url, Number(process.env.LOOKUPS ?? 10_000));
+        console.log(`account lookup by ID number (accounts.findByPersonalId), ${f(r.citizens)} citizens, ${f(r.accounts)} accounts`);
+        console.log(`  ${f(r.lookups)} lookups one after another (${f(r.found)} found): p50 ${r.p50.toFixed(2)} ms   p90 ${r.p90.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms   max ${r.max.toFixed(2)} ms`);
+        console.log('  plans of the queries a failed sign-in runs:');
+        for (const { query, plan } of r.plans) {
+          console.log(`    ${query.replace(/\s+/g, ' ').slice(0, 110)}${query.length > 110 ? '…' : ''}`);
+          for (const line of plan) console.log(`      ${line}`);
+        }
+      }
+    } finally {
+      await bench.drop();
+    }
+  }
+}

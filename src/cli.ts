@@ -16,7 +16,7 @@ commands:
   import FILE [--format ndjson|csv] [--rejects PATH] [--batch N]
              load a population extract (NDJSON or CSV, by extension unless --format); new records are
              added, changed ones updated, the same file again changes nothing; rejected lines are listed
-             in PATH (default FILE.rejects.ndjson)
+             in PATH (default FILE.rejects.ndjson); N records per transaction (1-20000, default 5000)
   generate --count N [--seed S] [--format ndjson|csv] [--out PATH]
              write N synthetic population records (the same seed gives the same records); stdout
              unless --out
@@ -69,7 +69,8 @@ async function runMigrate(): Promise<number> {
 async function runImport(argv: string[]): Promise<number> {
   const { values, positionals } = options(argv, { format: { type: 'string' }, rejects: { type: 'string' }, batch: { type: 'string' } }, 1);
   const path = positionals[0]!;
-  const batchSize = positiveInteger('batch', values.batch, 100_000);
+  // Two batches are alive at a time; larger ones would press against the import worker's heap cap.
+  const batchSize = positiveInteger('batch', values.batch, 20_000);
   const settings = { format: format(path, values.format), rejectsPath: values.rejects ?? `${path}.rejects.ndjson`, ...(batchSize ? { batchSize } : {}) };
   await access(path, constants.R_OK).catch(() => {
     throw new ImportError(`cannot read ${path}`);

@@ -11,6 +11,7 @@ import { migrate } from '../../src/db/migrator.ts';
 import { generateRecords } from '../../src/registry/generate.ts';
 import { csvLine, CSV_COLUMNS, recordToCsvCells } from '../../src/registry/import/csv-columns.ts';
 import { importExtract } from '../../src/registry/import/importer.ts';
+import { insertRecords } from '../../src/registry/import/insert-records.ts';
 import type { Format } from '../../src/registry/import/readers.ts';
 import type { PopulationRecord } from '../../src/registry/records.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -240,6 +241,21 @@ describe('generated extracts', () => {
     expect(await count('vehicle_registrations')).toBe(records.reduce((n, r) => n + (r.vehicles?.length ?? 0), 0));
     const asCsv = await runImport('generated.csv', csv(records).join(''), 'csv', 500);
     expect(asCsv.summary).toMatchObject({ read: 2000, inserted: 0, updated: 0, unchanged: 2000, rejected: 0 });
+  });
+});
+
+describe('insertRecords (the sandbox seed)', () => {
+  it('puts generated records in with their relatives and documents, and leaves numbers already there alone', async () => {
+    const records = [...generateRecords({ count: 120, seed: 'sandbox' })];
+    expect(await insertRecords(database.db, records, TODAY)).toBe(120);
+    const before = await snapshot();
+    expect(before.relatives).toHaveLength(records.reduce((n, r) => n + Object.keys(r.relatives ?? {}).length, 0));
+    expect(before.vehicles).toHaveLength(records.reduce((n, r) => n + (r.vehicles?.length ?? 0), 0));
+    expect(await insertRecords(database.db, records, TODAY)).toBe(0);
+    expect(await snapshot()).toEqual(before);
+    // Seeded records are what an import of the same records finds unchanged.
+    const { summary } = await runImport('seeded.ndjson', records.map(json).join('\n'));
+    expect(summary).toMatchObject({ inserted: 0, updated: 0, unchanged: 120 });
   });
 });
 
