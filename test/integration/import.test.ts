@@ -217,6 +217,7 @@ describe('CSV extracts', () => {
       { line: 16, reason: 'invalid_field:vehicles' },
       { line: lines.length, reason: 'invalid_field:birthdate' },
     ]);
+    expect(rejects[2]).toHaveProperty('personal_id', spare[1]!.personal_id);
     const again = await runImport('same.ndjson', good.map(json).join('\n'));
     expect(again.summary).toMatchObject({ inserted: 0, updated: 0, unchanged: 40 });
   });

@@ -1,6 +1,7 @@
 // The CSV extract: one flat row per record. Relatives, residence, ID card and health insurance become
 // prefixed columns; the lists (driver's licences, vehicles) are a JSON array in one column each.
 import type { Reject } from './fields.ts';
+import { isWellFormed } from '../personal-id.ts';
 import type { PopulationRecord } from '../records.ts';
 
 const RELATIVE_COLUMNS = ['father', 'mother', 'spouse', 'guardian'].flatMap((r) => [`${r}_id`, `${r}_name`, `${r}_birth_year`]);
@@ -63,7 +64,8 @@ export function csvRowToInput(row: Flat): { input: Record<string, unknown> } | {
     try {
       input[list] = JSON.parse(value);
     } catch {
-      return { reject: { reason: `invalid_field:${list}`, message: `${list} must be a JSON list` } };
+      const number = row.personal_id !== undefined && isWellFormed(row.personal_id) ? { personalId: row.personal_id } : {};
+      return { reject: { reason: `invalid_field:${list}`, message: `${list} must be a JSON list`, ...number } };
     }
   }
   return { input };
