@@ -119,7 +119,7 @@ async function rawCopy(url: string, files: string[]): Promise<{ seconds: number;
 export interface CliImport {
   seconds: number;
   perSecond: number;
-  counts: { read: number; new: number; updated: number; unchanged: number; rejected: number };
+  counts: { read: number; inserted: number; updated: number; unchanged: number; rejected: number };
   peakRssMiB: number;
 }
 
@@ -128,14 +128,14 @@ function cliImport(url: string, file: string): CliImport {
   const root = fileURLToPath(new URL('../', import.meta.url));
   const out = execFileSync(process.execPath, ['src/cli.ts', 'import', file], { cwd: root, env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const number = (text: string) => Number(text.replaceAll(',', ''));
-  const summary = /in ([\d.]+) s: ([\d,]+) read \(([\d,]+)\/s\): ([\d,]+) new, ([\d,]+) updated, ([\d,]+) unchanged, ([\d,]+) rejected/.exec(out);
+  const summary = /in ([\d.]+) s: ([\d,]+) read \(([\d,]+)\/s\): ([\d,]+) inserted, ([\d,]+) updated, ([\d,]+) unchanged, ([\d,]+) rejected/.exec(out);
   const peak = /peak memory: (\d+) MB/.exec(out);
   if (!summary || !peak) throw new Error(`unexpected import output:\n${out}`);
-  const [, seconds, read, perSecond, created, updated, unchanged, rejected] = summary as unknown as string[];
+  const [, seconds, read, perSecond, inserted, updated, unchanged, rejected] = summary as unknown as string[];
   return {
     seconds: Number(seconds),
     perSecond: number(perSecond!),
-    counts: { read: number(read!), new: number(created!), updated: number(updated!), unchanged: number(unchanged!), rejected: number(rejected!) },
+    counts: { read: number(read!), inserted: number(inserted!), updated: number(updated!), unchanged: number(unchanged!), rejected: number(rejected!) },
     peakRssMiB: Number(peak[1]),
   };
 }

@@ -274,7 +274,7 @@ describe('npm run cli -- import', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env, encoding: 'utf8' });
     const result = run('import', path, '--rejects', join(dir, 'cli-rejects.ndjson'));
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/6 read .*5 new, 0 updated, 0 unchanged, 1 rejected/);
+    expect(result.stdout).toMatch(/6 read .*5 inserted, 0 updated, 0 unchanged, 1 rejected/);
     expect(result.stdout).toContain('malformed_line 1');
     expect(JSON.parse(readFileSync(join(dir, 'cli-rejects.ndjson'), 'utf8'))).toMatchObject({ line: 6, reason: 'malformed_line' });
     expect(result.stderr).toBe('');

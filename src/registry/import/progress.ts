@@ -19,7 +19,7 @@ const grouped = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function describeCounts(c: ImportCounts): string {
   const rate = c.elapsedMs > 0 ? (c.read * 1000) / c.elapsedMs : 0;
-  return `${grouped(c.read)} read (${grouped(rate)}/s): ${grouped(c.inserted)} new, ${grouped(c.updated)} updated, ${grouped(c.unchanged)} unchanged, ${grouped(c.rejected)} rejected`;
+  return `${grouped(c.read)} read (${grouped(rate)}/s): ${grouped(c.inserted)} inserted, ${grouped(c.updated)} updated, ${grouped(c.unchanged)} unchanged, ${grouped(c.rejected)} rejected`;
 }
 
 export function progressDisplay(stream: NodeJS.WriteStream, options: { intervalMs?: number } = {}): ProgressDisplay {
