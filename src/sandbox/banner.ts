@@ -1,6 +1,6 @@
 // What a developer sees on `npm start`: where the provider is, the sandbox client and the test citizens.
 import type { Config } from '../config.ts';
-import { SANDBOX_CITIZENS, SANDBOX_CLIENT_ID, SANDBOX_OFFICER_PASSWORD, SANDBOX_OFFICERS, SANDBOX_PASSWORD, SANDBOX_UNREGISTERED } from './seed.ts';
+import { SANDBOX_CITIZENS, SANDBOX_CLIENT_ID, SANDBOX_OFFICER_PASSWORD, SANDBOX_OFFICERS, SANDBOX_PASSWORD, SANDBOX_POPULATION, SANDBOX_UNREGISTERED } from './seed.ts';
 
 export function sandboxBanner(config: Config, databaseLabel: string): string {
   const rows = SANDBOX_CITIZENS.map(
@@ -33,7 +33,8 @@ export function sandboxBanner(config: Config, databaseLabel: string): string {
     ...SANDBOX_OFFICERS.map((o) => `    ${o.username.padEnd(10)} ${o.role}`),
     '  citizens on record without an account, to register:',
     ...SANDBOX_UNREGISTERED.map((c) => `    ${c.personalId}  ${`${c.familyName} ${c.middleName} ${c.givenName}`.padEnd(18)} ${c.birthdate}`),
-    '  SMS (first passwords, reset codes) stay in the sms_outbox table: no gateway is configured',
+    `  and ${SANDBOX_POPULATION} synthetic citizens on record (households, documents; generator seed "sandbox")`,
+    '  SMS (first passwords, codes) stay in the sms_outbox table: no gateway is configured',
     '',
     '  try it: open this in a browser (PKCE verifier: dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk)',
     `    ${example}`,

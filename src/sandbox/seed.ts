@@ -5,9 +5,14 @@ import type { PasswordHasher } from '../accounts/passwords.ts';
 import type { AccountLevel, DocumentKind, Schema } from '../db/schema.ts';
 import type { RelyingParties } from '../oidc/relying-parties.ts';
 import { CATALOGUE } from '../oidc/claims.ts';
+import { generateRecords } from '../registry/generate.ts';
+import { insertRecords } from '../registry/import/insert-records.ts';
 import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 
 export const SANDBOX_CLIENT_ID = 'sandbox';
+/** Synthetic citizens on record (no accounts) seeded beside the hand-made ones, for registration and imports. */
+export const SANDBOX_POPULATION = 500;
+
 /** Every sandbox citizen's password. Synthetic people only: never seeded when NODE_ENV=production. */
 export const SANDBOX_PASSWORD = 'ThuNghiem@2026';
 
@@ -89,7 +94,7 @@ export async function seedSandbox(
   db: Kysely<Schema>,
   relyingParties: RelyingParties,
   passwords: PasswordHasher,
-  options: { redirectUris: string[]; clientSecret: string },
+  options: { redirectUris: string[]; clientSecret: string; population?: number },
 ): Promise<boolean> {
   // The first-party account page's client is registered by every start; it does not make the database "used".
   const anyClient = await db.selectFrom('relying_parties').select('client_id').where('client_id', '!=', FIRST_PARTY_CLIENT).limit(1).executeTakeFirst();
@@ -143,6 +148,8 @@ export async function seedSandbox(
         .execute();
     }
   });
+  // A synthetic population around the hand-made citizens (households, documents), the same on every machine.
+  await insertRecords(db, generateRecords({ count: options.population ?? SANDBOX_POPULATION, seed: 'sandbox' }));
   await relyingParties.saveIfAbsent(sandboxClient(options));
   return true;
 }
