@@ -1,7 +1,6 @@
 // Table types for Kysely. Column names stay snake_case as in migrations/.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T = unknown> = ColumnType<T, string, string>;
 
 export interface OidcPayloadTable {

@@ -24,16 +24,16 @@ export const field = (body: unknown, name: string): string => {
 };
 
 /** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
-export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending' } as const;
+export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset' } as const;
 
 export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps }) {
   const cookieOptions = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: options.secureCookies };
 
-  function setPending(reply: FastifyReply, name: string, uid: string, accountId: string) {
-    reply.setCookie(name, `${uid}.${accountId}`, { ...cookieOptions, path: `${INTERACTION_PATH}/${uid}`, signed: true, maxAge: 15 * 60 });
+  function setPending(reply: FastifyReply, name: string, uid: string, value: string, maxAge = 15 * 60) {
+    reply.setCookie(name, `${uid}.${value}`, { ...cookieOptions, path: `${INTERACTION_PATH}/${uid}`, signed: true, maxAge });
   }
 
-  /** The account id a pending cookie names for this interaction, if its signature holds. */
+  /** The value (an account id, a personal ID number) a pending cookie holds for this interaction, if its signature holds. */
   function readPending(request: FastifyRequest, name: string, uid: string): string | undefined {
     const raw = request.cookies[name];
     const unsigned = raw ? request.unsignCookie(raw) : undefined;

@@ -5,13 +5,11 @@ import { checkPassword } from '../accounts/password-policy.ts';
 import { requestResetCode, resetPassword } from '../accounts/password-reset.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
-import { field, type InteractionFlow, type Loaded, type UidRequest } from './flow.ts';
+import { field, PENDING, type InteractionFlow, type Loaded, type UidRequest } from './flow.ts';
 import { translator, type MessageKey } from './i18n.ts';
 import { switchUrl } from './language.ts';
 
-export const PASSWORD_CHANGE_COOKIE = 'pw_change';
 /** Which number the code page of this interaction is for, so the language switch (a plain link) can come back to it. */
-const RESET_COOKIE = 'pw_reset';
 
 type Route = { Params: { uid: string }; Querystring: { lang?: string } };
 
@@ -21,12 +19,8 @@ export async function passwordRoutes(
 ) {
   /** The account that just proved its SMS password in this interaction, from the signed cookie set at sign-in. */
   async function pendingAccount(request: FastifyRequest, uid: string) {
-    const raw = request.cookies[PASSWORD_CHANGE_COOKIE];
-    const unsigned = raw ? request.unsignCookie(raw) : undefined;
-    if (!unsigned?.valid || !unsigned.value) return undefined;
-    const [cookieUid, accountId] = unsigned.value.split('.');
-    if (cookieUid !== uid || !accountId) return undefined;
-    const account = await services.accounts.findById(accountId);
+    const accountId = flow.readPending(request, PENDING.passwordChange, uid);
+    const account = accountId ? await services.accounts.findById(accountId) : undefined;
     return account?.status === 'active' && account.passwordMustChange ? account : undefined;
   }
 
@@ -59,7 +53,7 @@ export async function passwordRoutes(
     // The SMS password may not be kept: "changed" means different from the one just used.
     if (await services.passwords.verify(account.passwordHash, password)) return showChange(request, reply, loaded, 'password.problem.common', 400);
     await services.lifecycle.setPassword(account.id, password, { actor: { type: 'citizen', id: account.id }, reason: 'first_sign_in', ip: request.ip });
-    reply.clearCookie(PASSWORD_CHANGE_COOKIE, { path: `${INTERACTION_PATH}/${loaded.details.uid}` });
+    flow.clearPending(reply, PENDING.passwordChange, loaded.details.uid);
     return flow.completeLogin(request, reply, loaded.details, { ...account, passwordMustChange: false });
   });
 
@@ -99,22 +93,15 @@ export async function passwordRoutes(
     const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
     if (!/^\d{12}$/.test(personalId)) return showResetRequest(request, reply, loaded, { error: 'login.error.malformed_id', username: personalId, status: 400 });
     await requestResetCode(services.passwordReset, personalId);
-    reply.setCookie(RESET_COOKIE, `${loaded.details.uid}.${personalId}`, {
-      ...flow.cookieOptions,
-      path: `${INTERACTION_PATH}/${loaded.details.uid}`,
-      signed: true,
-      maxAge: services.passwordReset.codeSeconds,
-    });
+    flow.setPending(reply, PENDING.passwordReset, loaded.details.uid, personalId, services.passwordReset.codeSeconds);
     return showResetConfirm(request, reply, loaded, personalId);
   });
 
   app.get<Route>(`${INTERACTION_PATH}/:uid/reset/confirm`, async (request, reply) => {
     const loaded = await flow.load(request, reply);
     if (!loaded) return reply;
-    const raw = request.cookies[RESET_COOKIE];
-    const unsigned = raw ? request.unsignCookie(raw) : undefined;
-    const [uid, personalId] = unsigned?.valid && unsigned.value ? unsigned.value.split('.') : [];
-    if (uid !== loaded.details.uid || !personalId) return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}/reset`, 303);
+    const personalId = flow.readPending(request, PENDING.passwordReset, loaded.details.uid);
+    if (!personalId) return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}/reset`, 303);
     return showResetConfirm(request, reply, loaded, personalId);
   });
 
@@ -133,7 +120,7 @@ export async function passwordRoutes(
       const error: MessageKey = outcome.problem === 'invalid_code' ? 'reset.invalid_code' : `password.problem.${outcome.problem}`;
       return showResetConfirm(request, reply, loaded, personalId, { error, status: 400 });
     }
-    reply.clearCookie(RESET_COOKIE, { path: `${INTERACTION_PATH}/${loaded.details.uid}` });
+    flow.clearPending(reply, PENDING.passwordReset, loaded.details.uid);
     return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}?notice=password_reset`, 303);
   });
 }

@@ -6,9 +6,9 @@ import { authenticate } from '../accounts/authenticate.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
-import { field, interactionFlow, type Details, type UidRequest } from './flow.ts';
+import { field, interactionFlow, PENDING, type Details, type UidRequest } from './flow.ts';
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
-import { passwordRoutes, PASSWORD_CHANGE_COOKIE } from './password-routes.ts';
+import { passwordRoutes } from './password-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 
 export interface InteractionDeps {
@@ -124,12 +124,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       }
       if (outcome.account.passwordMustChange) {
         // The first password came by SMS: nothing else happens until the citizen chooses their own.
-        reply.setCookie(PASSWORD_CHANGE_COOKIE, `${details.uid}.${outcome.account.id}`, {
-          ...flow.cookieOptions,
-          path: `${INTERACTION_PATH}/${details.uid}`,
-          signed: true,
-          maxAge: 15 * 60,
-        });
+        flow.setPending(reply, PENDING.passwordChange, details.uid, outcome.account.id);
         return reply.redirect(`${INTERACTION_PATH}/${details.uid}/password`, 303);
       }
       return flow.completeLogin(request, reply, details, outcome.account);
