@@ -6,7 +6,7 @@ import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { recordIdentity } from '../accounts/identity.ts';
-import { ACR_VALUES, CATALOGUE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
+import { ACR_VALUES, CATALOGUE, CLAIM_SCOPE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
@@ -94,9 +94,12 @@ export function createProvider(deps: ProviderDeps): Provider {
           // in `extra`), never above what the client is approved for.
           const tokenAcr = (token as { acr?: string; extra?: { acr?: string } } | undefined);
           const level = Math.min(levelOfAcr(tokenAcr?.acr ?? tokenAcr?.extra?.acr) ?? 1, approvedLevel(client)) as 1 | 2;
-          const record = level === 2 ? await recordIdentity(deps.db, account) : undefined;
-          const all = citizenClaims(account, account.id, record);
           const context = { level, approvedScopes: new Set((client?.scope ?? 'openid').split(' ')), tokenScopes: new Set((scope ?? '').split(' ')) };
+          // The population record is read only when something from it may go out.
+          const asked = [...context.tokenScopes, ...Object.keys(requested ?? {}).map((claim) => CLAIM_SCOPE.get(claim) ?? claim)];
+          const wantsRecord = level === 2 && asked.some((s) => s === 'verified_claims' || CATALOGUE[s as keyof typeof CATALOGUE]?.level === 2);
+          const record = wantsRecord ? await recordIdentity(deps.db, account) : undefined;
+          const all = citizenClaims(account, account.id, record);
           const released = releasable(all, context);
           // verified_claims: level 2 only (so only clients approved for level 2), inner claims by the same rule.
           const verification = (requested as Record<string, unknown> | undefined)?.verified_claims;
