@@ -2,7 +2,6 @@
 // same shape (columns, checks, indexes, foreign keys) and (2) imported by `npm run cli -- import` in its own
 // process, exactly as an operator runs it (peak RSS from its summary), into the same database in the same run.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createScratchDatabase, type ScratchDatabase } from '../src/db/scratch.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrator.ts';
 import { generateRecords } from '../src/registry/generate.ts';
@@ -18,32 +18,13 @@ import { copyText } from '../src/registry/import/connection.ts';
 import { RECORD_TABLES } from '../src/registry/import/store.ts';
 import { validateRecord } from '../src/registry/records.ts';
 
-export interface BenchDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
 /** A database of its own under the server at adminUrl, migrated; drop() removes it. */
-export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase> {
-  const name = `dinhdanh_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ engine: 'postgres', url: url.toString() });
+export async function createBenchDatabase(adminUrl: string): Promise<ScratchDatabase> {
+  const scratch = await createScratchDatabase(adminUrl, 'dinhdanh_bench');
+  const database = await openDatabase({ engine: 'postgres', url: scratch.url });
   await migrate(database);
   await database.close();
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+  return scratch;
 }
 
 const raw = (table: string) => `bench_raw_${table}`;
