@@ -2,10 +2,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './database.ts';
+import { ADVISORY_LOCKS } from './locks.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
-// Any constant shared by every instance: concurrent starts on one PostgreSQL migrate one at a time.
-const MIGRATION_LOCK = 727_001;
+const MIGRATION_LOCK = ADVISORY_LOCKS.migration;
 
 export interface MigrationResult {
   applied: string[];

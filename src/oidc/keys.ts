@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
+import { ADVISORY_LOCKS } from '../db/locks.ts';
 import type { Schema } from '../db/schema.ts';
 
 export interface ProviderKeys {
@@ -14,8 +15,6 @@ export interface ProviderKeys {
 }
 
 const SIGNING_ALGS = ['RS256', 'ES256'] as const;
-// Distinct from the migration lock: serialises first-start key generation across instances.
-const KEYS_LOCK = 727_002;
 
 async function generateSigningKey(alg: (typeof SIGNING_ALGS)[number]): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
@@ -25,7 +24,7 @@ async function generateSigningKey(alg: (typeof SIGNING_ALGS)[number]): Promise<J
 
 export async function loadOrCreateKeys(db: Kysely<Schema>): Promise<ProviderKeys> {
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${sql.lit(KEYS_LOCK)})`.execute(trx);
+    await sql`SELECT pg_advisory_xact_lock(${sql.lit(ADVISORY_LOCKS.keys)})`.execute(trx);
     const rows = await trx
       .selectFrom('provider_keys')
       .select(['kid', 'use', 'alg', 'material'])

@@ -98,4 +98,22 @@ describe('provider storage', () => {
     expect(count).toBe(4); // RS256, ES256, a cookie key and the pairwise salt
     expect(a.pairwiseSalt).toMatch(/^[\w-]{43}$/);
   });
+
+  it('starts while a population import holds its lock on the same database (no shared lock number)', async () => {
+    const { ADVISORY_LOCKS } = await import('../../src/db/locks.ts');
+    // The import's lock is held on one connection while keys are loaded on another, as a provider starting
+    // during `npm run cli -- import` would.
+    await database.session(async (importer) => {
+      await importer.exec(`SELECT pg_advisory_lock(${ADVISORY_LOCKS.import})`);
+      try {
+        const started = await Promise.race([
+          loadOrCreateKeys(database.db).then(() => 'started'),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 5_000)),
+        ]);
+        expect(started).toBe('started');
+      } finally {
+        await importer.exec(`SELECT pg_advisory_unlock(${ADVISORY_LOCKS.import})`);
+      }
+    });
+  });
 });

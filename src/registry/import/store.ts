@@ -5,6 +5,7 @@ import type { ImportConnection } from './connection.ts';
 import type { Reject } from './fields.ts';
 import { canonicalRecord, CITIZEN_COLUMNS, loadExisting } from './existing.ts';
 import { ImportError } from './readers.ts';
+import { ADVISORY_LOCKS } from '../../db/locks.ts';
 
 export interface BatchItem {
   line: number;
@@ -42,7 +43,7 @@ export const RECORD_TABLES: readonly TableRows[] = [
 ];
 
 // One import at a time per database: two would count each other's records as their own.
-const IMPORT_LOCK = 727_002;
+const IMPORT_LOCK = ADVISORY_LOCKS.import;
 
 /** One import on its connection: when it started, by the database's clock. */
 export interface ImportRun {
