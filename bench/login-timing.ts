@@ -7,6 +7,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrator.ts';
 import { relyingPartiesQueries } from '../src/oidc/relying-parties.ts';
 import { SANDBOX_CITIZENS, seedSandbox } from '../src/sandbox/seed.ts';
+import { endAccountSessions } from '../src/oidc/grants.ts';
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -15,7 +16,7 @@ export async function loginTiming(rounds = 60) {
   const database = await openDatabase({ engine: 'pglite' });
   await migrate(database);
   // Lockout would answer early after a few failures; the bench measures the password check itself.
-  const services = accountServices(database.db, { ...config, lockout: { ...config.lockout, maxFailures: 1_000_000 } }, { secret: 'bench', now: () => new Date() });
+  const services = accountServices(database.db, { ...config, lockout: { ...config.lockout, maxFailures: 1_000_000 } }, { secret: 'bench', now: () => new Date(), endSessions: endAccountSessions });
   await seedSandbox(database.db, relyingPartiesQueries(database.db), services.passwords, config.sandbox);
   const known = SANDBOX_CITIZENS[0]!.personalId;
   const unknown = '001090999999';

@@ -23,6 +23,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
+import { endAccountSessions } from './oidc/grants.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
@@ -54,7 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const keys = await loadOrCreateKeys(db);
   const now = deps.clock ?? (() => new Date());
-  const services = accountServices(db, config, { secret: keys.cookie[0]!, now });
+  const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: endAccountSessions });
   const relyingParties = relyingPartiesQueries(db);
   const pages = createPages(production);
 

@@ -80,7 +80,9 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   }
 
   async function finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults) {
-    const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    // Merged with the step before: a consent given after a forced login (prompt=login consent, max_age) carries
+    // that login along, or the resumed request would ask for the password again, and again.
+    const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
     return reply.redirect(redirectTo, 303);
   }
 
@@ -88,7 +90,9 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level) {
     request.log.info({ account: account.id, client: details.params.client_id, level }, 'citizen signed in');
     const amr = level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd'];
-    return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true } });
+    // ts: the moment the password (and code) were proven, kept as auth_time when a later step resubmits this login.
+    const ts = Math.floor(Date.now() / 1000);
+    return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true, ts } });
   }
 
   /**
