@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { purgeSignInFailures } from './accounts/lockout.ts';
+import { purgeAllowances } from './accounts/code-allowance.ts';
 import { purgeSignInCodes } from './accounts/second-factor.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await purgeSignInFailures(db, config.lockout, now());
       await purgeOfficerSessions(db, now());
       await purgeSignInCodes(db, now());
+      await purgeAllowances(db, now());
       if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
     }),
   ];

@@ -217,6 +217,13 @@ export interface SignInCodeTable {
   last_sent_at: Date;
 }
 
+export interface SignInCodeAllowanceTable {
+  account_id: string;
+  window_started_at: Date;
+  codes_sent: Generated<number>;
+  wrong_codes: Generated<number>;
+}
+
 export type DisclosureChannel = 'id_token' | 'userinfo' | 'introspection';
 
 export interface DisclosureTable {
@@ -249,6 +256,7 @@ export interface Schema {
   sms_outbox: SmsOutboxTable;
   audit_events: AuditEventTable;
   sign_in_codes: SignInCodeTable;
+  sign_in_code_allowances: SignInCodeAllowanceTable;
   disclosures: DisclosureTable;
 }
 

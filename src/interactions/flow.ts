@@ -110,7 +110,16 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
         returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=level`,
       }));
     }
-    await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone });
+    if ((await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone })) === 'daily_limit') {
+      request.log.warn({ event: 'sign_in_code.daily_limit', account: account.id }, 'no more SMS sign-in codes for this account today');
+      const lang = languageOf(request, details);
+      const t = translator(lang);
+      return reply.code(429).view('message', page(lang, request, 'otp.title', {
+        heading: t('otp.heading'),
+        message: t('otp.daily_limit'),
+        returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=codes`,
+      }));
+    }
     setPending(reply, PENDING.secondFactor, details.uid, account.id);
     return reply.redirect(`${INTERACTION_PATH}/${details.uid}/otp`, 303);
   }

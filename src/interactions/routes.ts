@@ -164,6 +164,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         error_description: 'the account cannot reach the requested assurance level (urn:vn:eid:loa:2 needs a level 2 account)',
       });
     }
+    if (request.query.reason === 'codes') {
+      return flow.finish(request, reply, {
+        error: 'unmet_authentication_requirements',
+        error_description: 'the account has used its SMS codes for today; urn:vn:eid:loa:2 cannot be reached now',
+      });
+    }
     return flow.finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
   });
 
