@@ -17,6 +17,9 @@ commands:
              load a population extract (NDJSON or CSV, by extension unless --format); new records are
              added, changed ones updated, the same file again changes nothing; rejected lines are listed
              in PATH (default FILE.rejects.ndjson); N records per transaction (1-20000, default 5000)
+  sandbox remove
+             take the development sandbox out of this database: its client, officers and synthetic
+             citizens with their accounts, sessions and tokens (production refuses to start until done)
   generate --count N [--seed S] [--format ndjson|csv] [--out PATH]
              write N synthetic population records (the same seed gives the same records); stdout
              unless --out
@@ -118,6 +121,27 @@ async function runGenerate(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function runSandbox(argv: string[]): Promise<number> {
+  const { positionals } = options(argv, {}, 1);
+  if (positionals[0] !== 'remove') throw new UsageError(`unknown sandbox action: ${positionals[0]}`);
+  const { databaseLocation, openDatabase } = await import('./db/database.ts');
+  const { migrate } = await import('./db/migrator.ts');
+  const { removeSandbox } = await import('./sandbox/presence.ts');
+  const { endAccountSessions } = await import('./oidc/grants.ts');
+  const database = await openDatabase(databaseLocation(loadConfig()));
+  try {
+    await migrate(database);
+    const removed = await removeSandbox(database.db, endAccountSessions);
+    process.stdout.write(
+      `sandbox removed: ${removed.officers} officer(s), ${removed.relyingParties} client(s), ${removed.citizens} synthetic citizen(s), ` +
+        `${removed.accounts} account(s) and ${removed.applications} application(s) with them\n`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help') {
@@ -132,6 +156,8 @@ async function main(argv: string[]): Promise<number> {
         return await runImport(rest);
       case 'generate':
         return await runGenerate(rest);
+      case 'sandbox':
+        return await runSandbox(rest);
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
         return 2;

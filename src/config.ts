@@ -85,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && !e.ISSUER) {
     throw new ConfigError('invalid configuration:\n  ISSUER: required when NODE_ENV=production (the public https URL of the provider)');
   }
+  if (e.NODE_ENV === 'production' && e.SEED_SANDBOX) {
+    throw new ConfigError('invalid configuration:\n  SEED_SANDBOX: the sandbox (published passwords, synthetic citizens) is never seeded when NODE_ENV=production');
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,

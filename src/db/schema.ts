@@ -224,6 +224,11 @@ export interface SignInCodeAllowanceTable {
   wrong_codes: Generated<number>;
 }
 
+export interface SandboxSeedTable {
+  kind: 'officer' | 'relying_party' | 'citizen';
+  key: string;
+}
+
 export type DisclosureChannel = 'id_token' | 'userinfo' | 'introspection';
 
 export interface DisclosureTable {
@@ -258,6 +263,7 @@ export interface Schema {
   sign_in_codes: SignInCodeTable;
   sign_in_code_allowances: SignInCodeAllowanceTable;
   disclosures: DisclosureTable;
+  sandbox_seed: SandboxSeedTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;
