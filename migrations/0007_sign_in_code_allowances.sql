@@ -8,3 +8,6 @@ CREATE TABLE sign_in_code_allowances (
   wrong_codes       integer     NOT NULL DEFAULT 0 CHECK (wrong_codes >= 0)
 );
 CREATE INDEX sign_in_code_allowances_window ON sign_in_code_allowances (window_started_at);
+
+-- A code that has expired is worth nothing to its citizen and is never sent late (null: no expiry).
+ALTER TABLE sms_outbox ADD COLUMN expires_at timestamptz;

@@ -51,7 +51,7 @@ export async function requestResetCode(deps: PasswordResetDeps, personalId: stri
   const row = { code_hash: hashCode(deps.secret, account.id, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, created_at: now };
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('password_reset_codes').values({ account_id: account.id, ...row }).onConflict((oc) => oc.column('account_id').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now });
+    await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
   });
 }
 

@@ -50,7 +50,7 @@ async function send(deps: SecondFactorDeps, input: { uid: string; accountId: str
   const row = { account_id: input.accountId, code_hash: hash(deps.secret, input.uid, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, sends, last_sent_at: now };
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('sign_in_codes').values({ interaction_uid: input.uid, ...row }).onConflict((oc) => oc.column('interaction_uid').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: signInCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now });
+    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: signInCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
   });
 }
 

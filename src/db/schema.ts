@@ -193,6 +193,7 @@ export interface SmsOutboxTable {
   claimed_until: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  expires_at: Date | null;
 }
 
 export interface AuditEventTable {

@@ -9,12 +9,14 @@ export interface SmsMessage {
   text: string;
   /** When it was queued, by the caller's clock (limits per day count by it). */
   at?: Date;
+  /** When what it carries (a one-time code) stops being valid: after that it is never sent. */
+  expiresAt?: Date;
 }
 
 export async function queueSms(db: Kysely<Schema> | Transaction<Schema>, message: SmsMessage): Promise<void> {
   await db
     .insertInto('sms_outbox')
-    .values({ recipient: message.to, purpose: message.purpose, body: message.text, ...(message.at ? { created_at: message.at } : {}) })
+    .values({ recipient: message.to, purpose: message.purpose, body: message.text, expires_at: message.expiresAt ?? null, ...(message.at ? { created_at: message.at } : {}) })
     .execute();
 }
 
