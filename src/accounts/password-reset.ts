@@ -60,9 +60,13 @@ export async function requestResetCode(deps: PasswordResetDeps, personalId: stri
       SELECT id, ${hashCode(deps.secret, personalId, code)}, ${expiresAt}::timestamptz, 0, ${now}::timestamptz FROM allowed
       ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, created_at = excluded.created_at
       RETURNING account_id
+    ), queued AS (
+      INSERT INTO sms_outbox (recipient, purpose, body, created_at, expires_at)
+      SELECT allowed.phone, 'password_reset', ${text}, ${now}::timestamptz, ${expiresAt}::timestamptz FROM allowed JOIN stored ON stored.account_id = allowed.id
+      RETURNING id
     )
-    INSERT INTO sms_outbox (recipient, purpose, body, created_at, expires_at)
-    SELECT allowed.phone, 'password_reset', ${text}, ${now}::timestamptz, ${expiresAt}::timestamptz FROM allowed JOIN stored ON stored.account_id = allowed.id
+    INSERT INTO audit_events (actor_type, action, subject_type, subject_id, detail, at)
+    SELECT 'system', 'sms.queued', 'sms', id::text, '{"purpose":"password_reset"}'::jsonb, ${now}::timestamptz FROM queued
   `.execute(deps.db);
 }
 

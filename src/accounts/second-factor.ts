@@ -3,6 +3,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { queueSms } from '../notify/sms.ts';
 import { refundAllowance, takeAllowance } from './code-allowance.ts';
 
@@ -84,7 +85,10 @@ export type CodeCheck = { ok: true } | { ok: false; problem: 'wrong' | 'expired'
  */
 export async function verifySecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; code: string }): Promise<CodeCheck> {
   const now = deps.now();
-  if (!(await takeAllowance(deps.db, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now))) return { ok: false, problem: 'daily_limit', attemptsLeft: 0 };
+  if (!(await takeAllowance(deps.db, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now))) {
+    await recordAudit(deps.db, { actor: { type: 'citizen', id: input.accountId }, action: 'account.sign_in_codes_exhausted', subject: { type: 'account', id: input.accountId }, at: now });
+    return { ok: false, problem: 'daily_limit', attemptsLeft: 0 };
+  }
   const row = await deps.db
     .updateTable('sign_in_codes')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -110,6 +114,7 @@ export async function verifySecondFactor(deps: SecondFactorDeps, input: { uid: s
     return { ok: true };
   }
   const attemptsLeft = Math.max(0, deps.maxAttempts - row.attempts);
+  await recordAudit(deps.db, { actor: { type: 'citizen', id: input.accountId }, action: 'account.sign_in_code_wrong', subject: { type: 'account', id: input.accountId }, detail: { attemptsLeft }, at: now });
   return { ok: false, problem: attemptsLeft === 0 ? 'too_many' : 'wrong', attemptsLeft };
 }
 

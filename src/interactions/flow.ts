@@ -120,6 +120,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
         returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=codes`,
       }));
     }
+    request.log.info({ event: 'sms.queued', purpose: 'sign_in_code', account: account.id }, 'SMS sign-in code sent or still live');
     setPending(reply, PENDING.secondFactor, details.uid, account.id);
     return reply.redirect(`${INTERACTION_PATH}/${details.uid}/otp`, 303);
   }

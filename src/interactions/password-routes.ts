@@ -93,6 +93,7 @@ export async function passwordRoutes(
     const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
     if (!/^\d{12}$/.test(personalId)) return showResetRequest(request, reply, loaded, { error: 'login.error.malformed_id', username: personalId, status: 400 });
     await requestResetCode(services.passwordReset, personalId);
+    request.log.info({ event: 'password_reset.requested' }, 'password-reset code requested');
     flow.setPending(reply, PENDING.passwordReset, loaded.details.uid, personalId, services.passwordReset.codeSeconds);
     return showResetConfirm(request, reply, loaded, personalId);
   });
@@ -117,6 +118,7 @@ export async function passwordRoutes(
       ip: request.ip,
     });
     if (!outcome.ok) {
+      request.log.info({ event: 'password_reset.refused', reason: outcome.problem === 'invalid_code' ? 'invalid_code' : 'weak_password' }, 'password reset refused');
       const error: MessageKey = outcome.problem === 'invalid_code' ? 'reset.invalid_code' : `password.problem.${outcome.problem}`;
       return showResetConfirm(request, reply, loaded, personalId, { error, status: 400 });
     }

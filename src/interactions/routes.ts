@@ -107,6 +107,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
       const outcome = await authenticate(services.authentication, { personalId: username, password });
       if (!outcome.ok) {
+        // Security event without the number typed: the reason, and the account only once the password proved it.
+        request.log.info({ event: 'sign_in.failed', reason: outcome.reason, ...('account' in outcome ? { account: outcome.account.id } : {}) }, 'citizen sign-in refused');
         switch (outcome.reason) {
           case 'malformed_id':
             return showLogin(request, reply, details, lang, { error: t('login.error.malformed_id'), username, status: 400 });
