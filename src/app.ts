@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { purgeSignInFailures } from './accounts/lockout.ts';
 import { purgeAllowances } from './accounts/code-allowance.ts';
+import { background, type Background } from './background.ts';
 import { purgeSignInCodes } from './accounts/second-factor.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -46,6 +47,7 @@ export interface App {
   provider: Provider;
   services: AccountServices;
   relyingParties: RelyingParties;
+  background: Background;
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -124,7 +126,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await app.register(healthRoutes, { db });
   await app.register(providerRoutes, { provider });
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute });
+  const work = background(logger);
+  // Work started by requests finishes before the database closes.
+  app.addHook('onClose', () => work.idle());
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies });
   await relyingParties.save(accountClient(config.issuer));
@@ -157,7 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return timer;
   }
 
-  return { app: app as unknown as FastifyInstance, provider, services, relyingParties };
+  return { app: app as unknown as FastifyInstance, provider, services, relyingParties, background: work };
 }
 
 /** People get pages (the sign-in flow, or a browser asking for HTML); programs get JSON errors. */

@@ -8,6 +8,7 @@ import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { field, interactionFlow, PENDING, type Details, type UidRequest } from './flow.ts';
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
+import type { Background } from '../background.ts';
 import { passwordRoutes } from './password-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 
@@ -17,6 +18,8 @@ export interface InteractionDeps {
   secureCookies: boolean;
   /** Form posts per minute from one network address. */
   signInRatePerMinute: number;
+  /** Where work runs that an answer must not wait for (see background.ts). */
+  background: Background;
 }
 
 const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.password_reset' };
@@ -175,6 +178,6 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return flow.finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
   });
 
-  await app.register(passwordRoutes, { flow, services, limited });
+  await app.register(passwordRoutes, { flow, services, limited, background: deps.background });
   await app.register(secondFactorRoutes, { flow, services, limited });
 }
