@@ -86,7 +86,8 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
 
   /** The authentication is complete at this level: the provider takes over (consent, or back to the service). */
   function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level) {
-    request.log.info({ account: account.id, client: details.params.client_id, level }, 'citizen signed in');
+    // `level` is pino's own field (the log level): the assurance level goes under its own name.
+    request.log.info({ account: account.id, client: details.params.client_id, assuranceLevel: level }, 'citizen signed in');
     const amr = level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd'];
     return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true } });
   }
