@@ -21,9 +21,9 @@ export const REDACT_PATHS = [
 const SENSITIVE_QUERY = new Set(['login_hint', 'id_token_hint', 'logout_hint', 'code', 'token', 'state', 'nonce', 'code_challenge', 'request', 'client_assertion']);
 const MAX_URL = 2048;
 
-/** Anything shaped like a personal ID or phone number (ten digits or more, maybe with + and separators), masked. */
+/** Anything shaped like a personal ID or phone number (nine digits or more: 912345678 is a phone), masked. */
 export function maskNumbers(text: string): string {
-  return text.replace(/(\+?\d[\d\s.-]{8,}\d)/g, '[number]');
+  return text.replace(/(\+?\d[\d\s.-]{7,}\d)/g, '[number]');
 }
 
 /** The request URL as it may be logged: sensitive query values and anything shaped like an ID or phone number masked. */
