@@ -101,6 +101,14 @@ describe('the log (findings 8 and 13)', () => {
     expect(signedIn).toHaveLength(1);
     expect(signedIn[0]).toMatchObject({ level: 30, assuranceLevel: 1 });
   });
+
+  it('says which rule refused a request: the error code is not redacted', async () => {
+    const { uid, cookie } = await interaction();
+    const response = await fetch(`${provider.url}/interaction/${uid}/login`, { method: 'POST', headers: { cookie, 'content-type': FORM }, body: 'username=1&password=2' });
+    expect(response.status).toBe(403);
+    const rejected = provider.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request rejected');
+    expect(rejected.at(-1)).toMatchObject({ code: 'FST_CSRF_INVALID_TOKEN', status: 403 });
+  });
 });
 
 describe('a NUL byte or a prototype key (finding 8)', () => {
