@@ -22,6 +22,7 @@ import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
 import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { refuseUnacceptableInput } from './http/input-guard.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
@@ -61,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: endAccountSessions });
   const relyingParties = relyingPartiesQueries(db);
   const pages = createPages(production);
+  const protocolPages = providerPages(pages);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -68,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keys,
     accounts: services.accounts,
     relyingParties,
-    pages: providerPages(pages),
+    pages: protocolPages,
     trustProxy: config.trustProxy,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
@@ -124,8 +126,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return reply.code(404).type('text/html').send(await pages.message(lang, { heading: 'error.title', message: 'error.not_found' }));
   });
 
+  // NUL, control characters and unpaired surrogates are refused before any route or query sees them.
+  app.addHook('preValidation', refuseUnacceptableInput);
   await app.register(healthRoutes, { db });
-  await app.register(providerRoutes, { provider });
+  await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
   const work = background(logger);
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());

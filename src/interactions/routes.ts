@@ -36,7 +36,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     lang: Language,
     extra: { error?: string; username?: string; status?: number } = {},
   ) {
-    const notice = NOTICES[request.query.notice ?? ''];
+    // Own keys only: ?notice=toString must not find Object.prototype's.
+    const asked = request.query.notice;
+    const notice = typeof asked === 'string' && Object.hasOwn(NOTICES, asked) ? NOTICES[asked] : undefined;
     return reply.code(extra.status ?? 200).view('login', flow.page(lang, request, 'login.title', {
       clientName: await flow.clientName(details),
       action: `${INTERACTION_PATH}/${details.uid}/login`,
