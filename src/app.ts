@@ -15,6 +15,7 @@ import { adminRoutes } from './admin/routes.ts';
 import { purgeOfficerSessions } from './admin/officers.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
 import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
@@ -23,6 +24,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
+import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATUS, unavailablePage } from './outage.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
@@ -71,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   recordDisclosures(provider, db, logger, now);
   // Provider errors are answered to the caller; log them without request data.
   provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'provider server error'));
+  // A database outage on the provider's own routes is a 503 with Retry-After, not its 500 (src/outage.ts).
+  answerProviderOutages(provider, pages, logger);
 
   const app = Fastify({
     loggerInstance: logger,
@@ -161,6 +165,15 @@ function wantsHtml(request: FastifyRequest): boolean {
 
 function errorHandler(pages: Pages) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // The database is restarting or unreachable: say so and when to retry, without the request's data.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ code: error.code, message: error.message }, 'database unavailable: answered 503');
+      reply.code(UNAVAILABLE_STATUS).header('retry-after', RETRY_AFTER).header('cache-control', 'no-store');
+      if (!wantsHtml(request)) return reply.send(UNAVAILABLE_JSON);
+      const lang = chooseLanguage({ query: (request.query as { lang?: unknown } | undefined)?.lang, cookie: request.cookies?.[LANGUAGE_COOKIE] });
+      const retryUrl = request.url.match(/^\/interaction\/[\w-]+/)?.[0] ?? (request.method === 'GET' ? request.url : undefined);
+      return reply.type('text/html').send(await unavailablePage(pages, lang, retryUrl));
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500 && error.code !== '23505') request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code, status }, 'request rejected');
