@@ -25,14 +25,14 @@ export function unavailablePage(pages: Pages, lang: Language, retryUrl: string |
  * oidc-provider catches errors itself and answers 500 server_error (its 'server_error' event names them); an error
  * past its handlers would get Koa's plain-text 500. This outermost provider middleware (the documented
  * provider.use extension point) turns both into 503 when the cause is the database, and leaves every other
- * answer, including the provider's own error pages, as it was.
+ * answer, including the provider's own error pages, as it was. Call it before the provider is mounted.
  */
 export function answerProviderOutages(provider: Provider, pages: Pages, logger: Logger) {
   const outages = new WeakSet<object>();
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
     if (isDatabaseUnavailable(error)) outages.add(ctx);
   });
-  provider.use(async (ctx, next) => {
+  const middleware: Parameters<Provider['use']>[0] = async (ctx, next) => {
     let thrown = false;
     try {
       await next();
@@ -57,5 +57,11 @@ export function answerProviderOutages(provider: Provider, pages: Pages, logger: 
     ctx.status = UNAVAILABLE_STATUS;
     ctx.set('Retry-After', RETRY_AFTER);
     ctx.set('Cache-Control', 'no-store');
-  });
+  };
+  provider.use(middleware);
+  // Outermost, so it also sees errors from middlewares added before it: provider.use() inserts each one just
+  // before the provider's own handling (oidc-provider lib/provider.js, use()), after earlier ones, and scope
+  // trimming (src/oidc/scope-policy.ts) reads the database before it calls next().
+  const at = provider.middleware.indexOf(middleware);
+  if (at > 0) provider.middleware.unshift(...provider.middleware.splice(at, 1));
 }
