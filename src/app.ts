@@ -71,8 +71,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   recordDisclosures(provider, db, logger, now);
-  // Provider errors are answered to the caller; log them without request data.
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'provider server error'));
+  // Provider errors are answered to the caller; log them without request data (a database outage is logged,
+  // as a warning, where it becomes a 503).
+  provider.on('server_error', (_ctx, error) => {
+    if (!isDatabaseUnavailable(error)) logger.error({ err: error }, 'provider server error');
+  });
   // A database outage on the provider's own routes is a 503 with Retry-After, not its 500 (src/outage.ts).
   answerProviderOutages(provider, pages, logger);
 

@@ -28,9 +28,9 @@ export function unavailablePage(pages: Pages, lang: Language, retryUrl: string |
  * answer, including the provider's own error pages, as it was. Call it before the provider is mounted.
  */
 export function answerProviderOutages(provider: Provider, pages: Pages, logger: Logger) {
-  const outages = new WeakSet<object>();
+  const outages = new WeakMap<object, unknown>();
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
-    if (isDatabaseUnavailable(error)) outages.add(ctx);
+    if (isDatabaseUnavailable(error)) outages.set(ctx, error);
   });
   const middleware: Parameters<Provider['use']>[0] = async (ctx, next) => {
     let thrown = false;
@@ -39,14 +39,16 @@ export function answerProviderOutages(provider: Provider, pages: Pages, logger: 
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       thrown = true;
-      outages.add(ctx);
+      outages.set(ctx, error);
     }
     if (!outages.has(ctx)) return;
-    logger.warn({ route: ctx.oidc?.route, status: ctx.status }, 'database unavailable: provider answered 503');
+    const cause = outages.get(ctx) as { code?: unknown; message?: unknown };
+    logger.warn({ route: ctx.oidc?.route, code: cause.code, message: cause.message }, 'database unavailable: provider answered 503');
     // The provider answered a person with a page (or a redirect to the relying party carrying server_error),
     // and a program with a JSON object; keep that split.
     const forPeople = thrown ? ctx.accepts('json', 'html') === 'html' : typeof ctx.body === 'string' || (ctx.status >= 300 && ctx.status < 400);
     ctx.remove('Location');
+    ctx.remove('WWW-Authenticate');
     if (forPeople) {
       const lang = chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE) });
       ctx.body = await unavailablePage(pages, lang, ctx.method === 'GET' ? ctx.originalUrl : undefined);
