@@ -74,6 +74,7 @@ if (process.env.TEST_DATABASE_URL) {
       const interaction = (await waiting.follow((await authorizationRequest(rp)).url.href, balancer.url)).page!.url;
 
       const authorization = (await authorizationRequest(rp)).url;
+      const results: Result[] = [];
       const load = loadGenerator([a, b], {
         page: { path: authorization.pathname + authorization.search, html: true },
         interaction: { path: new URL(interaction).pathname, html: true, cookies: waiting },
@@ -82,46 +83,53 @@ if (process.env.TEST_DATABASE_URL) {
         officer: { path: '/admin/me', headers: { authorization: `Bearer ${'x'.repeat(40)}` } },
       });
 
-      // For comparison with the recovery times below: one sign-in under the same load, database up.
-      await sleep(300);
-      const started = performance.now();
-      const warmup = await authorizationRequest(rp);
-      await redeem(rp, warmup, await signInThroughPages(new UserAgent(), warmup.url.href, citizen));
-      const baselineMs = Math.round(performance.now() - started);
-
       const RESTARTS = 5;
       const returns: number[] = [];
       const recovery: number[] = [];
+      const failedAttempts: number[] = [];
       let restarts = 0;
-      for (let i = 0; i < RESTARTS; i++) {
+      let baselineMs = 0;
+      // The load stops however the restarts end, so a failure does not leave it running.
+      try {
+        // For comparison with the recovery times below: one sign-in under the same load, database up.
         await sleep(300);
-        load.outage = true;
-        await server.stop();
-        await sleep(300);
-        await server.start();
-        load.outage = false;
-        const back = performance.now();
-        returns.push(back);
-        // Sign-ins work again once the database is back: polled with a bound, the time reported, not asserted.
-        balancer.target = i % 2 ? a : b;
-        let failures = 0;
-        for (;;) {
-          const request = await authorizationRequest(rp);
-          const ok = await signInThroughPages(new UserAgent(), request.url.href, citizen).then((callback) => redeem(rp, request, callback)).then(
-            () => true,
-            () => false,
-          );
-          if (ok) break;
-          failures++;
-          expect(performance.now() - back, 'sign-ins did not come back').toBeLessThan(20_000);
-          await sleep(50);
+        const started = performance.now();
+        const warmup = await authorizationRequest(rp);
+        await redeem(rp, warmup, await signInThroughPages(new UserAgent(), warmup.url.href, citizen));
+        baselineMs = Math.round(performance.now() - started);
+
+        for (let i = 0; i < RESTARTS; i++) {
+          await sleep(300);
+          load.outage = true;
+          await server.stop();
+          await sleep(300);
+          await server.start();
+          load.outage = false;
+          const back = performance.now();
+          returns.push(back);
+          expect([a.child.exitCode ?? a.child.signalCode, b.child.exitCode ?? b.child.signalCode], `a process exited in restart ${i + 1}:\n${a.output().slice(-3000)}\n${b.output().slice(-3000)}`).toEqual([null, null]);
+          // Sign-ins work again once the database is back: polled with a bound, the time reported, not asserted.
+          balancer.target = i % 2 ? a : b;
+          let failures = 0;
+          for (;;) {
+            const request = await authorizationRequest(rp);
+            const ok = await signInThroughPages(new UserAgent(), request.url.href, citizen).then((callback) => redeem(rp, request, callback)).then(
+              () => true,
+              () => false,
+            );
+            if (ok) break;
+            failures++;
+            expect(performance.now() - back, 'sign-ins did not come back').toBeLessThan(20_000);
+            await sleep(50);
+          }
+          recovery.push(Math.round(performance.now() - back));
+          failedAttempts.push(failures);
+          restarts++;
+          console.log(`restart ${i + 1}: signed in ${recovery.at(-1)} ms after pg_ctl start returned (${failures} failed attempts before)`);
         }
-        recovery.push(Math.round(performance.now() - back));
-        restarts++;
-        expect([a.child.exitCode ?? a.child.signalCode, b.child.exitCode ?? b.child.signalCode], `after restart ${i + 1}:\n${a.output().slice(-3000)}\n${b.output().slice(-3000)}`).toEqual([null, null]);
-        console.log(`restart ${i + 1}: signed in ${recovery.at(-1)} ms after pg_ctl start returned (${failures} failed attempts before)`);
+      } finally {
+        results.push(...(await load.stop()));
       }
-      const results = await load.stop();
 
       const during = results.filter((r) => r.outage);
       // Per restart: how soon after the database's return a request sent then got its normal answer.
@@ -133,7 +141,7 @@ if (process.env.TEST_DATABASE_URL) {
         list.reduce<Record<string, number>>((acc, r) => ((acc[key(r)] = (acc[key(r)] ?? 0) + 1), acc), {});
       const unavailableByKind = counts(during.filter((r) => r.status === 503), (r) => r.kind);
       console.log(
-        JSON.stringify({ restarts, requests: results.length, duringOutages: during.length, statusDuringOutages: counts(during), unavailableByKind, statusOverall: counts(results), baselineSignInMs: baselineMs, signInAfterReturnMs: recovery, firstNormalAnswerAfterReturnMs: firstNormal, exited: [a, b].filter((i) => i.child.exitCode !== null).map((i) => i.name) }),
+        JSON.stringify({ restarts, requests: results.length, duringOutages: during.length, statusDuringOutages: counts(during), unavailableByKind, statusOverall: counts(results), baselineSignInMs: baselineMs, signInAfterReturnMs: recovery, failedSignInsBeforeThat: failedAttempts, firstNormalAnswerAfterReturnMs: firstNormal, exited: [a, b].filter((i) => i.child.exitCode !== null).map((i) => i.name) }),
       );
       expect(restarts).toBe(RESTARTS);
       // No process exited, no request went unanswered within the bound, no 500; every 503 says when to retry and
