@@ -50,7 +50,8 @@ export function answerProviderOutages(provider: Provider, pages: Pages, logger: 
     ctx.remove('Location');
     ctx.remove('WWW-Authenticate');
     if (forPeople) {
-      const lang = chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE) });
+      // The language cookie is Fastify's and unsigned; Koa would want a signature when the provider has keys.
+      const lang = chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE, { signed: false }) });
       ctx.body = await unavailablePage(pages, lang, ctx.method === 'GET' ? ctx.originalUrl : undefined);
       ctx.type = 'html';
     } else {

@@ -28,7 +28,7 @@ export async function startInstance(name: string, env: Record<string, string>): 
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
   child.stderr!.on('data', (chunk) => (output += String(chunk)));
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + 90_000;
   while (!output.includes('Server listening')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');

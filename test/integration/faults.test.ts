@@ -54,7 +54,7 @@ if (process.env.TEST_DATABASE_URL) {
       a = await startInstance('A', env);
       b = await startInstance('B', { ...env, SEED_SANDBOX: 'false' });
       balancer = await startLoadBalancer(a, issuerPort);
-    }, 120_000);
+    }, 240_000);
     afterAll(async () => {
       await balancer?.close();
       await a?.stop();
@@ -77,6 +77,8 @@ if (process.env.TEST_DATABASE_URL) {
       const results: Result[] = [];
       const load = loadGenerator([a, b], {
         page: { path: authorization.pathname + authorization.search, html: true },
+        // A citizen who chose English on our pages reads the provider's outage page in English too.
+        pageInEnglish: { path: authorization.pathname + authorization.search, html: true, english: true, headers: { cookie: 'lang=en' } },
         interaction: { path: new URL(interaction).pathname, html: true, cookies: waiting },
         userinfo: { path: '/me', headers: { authorization: `Bearer ${tokens.access_token}` } },
         introspection: { path: '/token/introspection', form: { token: tokens.access_token }, headers: { authorization: `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}` } },
@@ -150,7 +152,7 @@ if (process.env.TEST_DATABASE_URL) {
       expect(results.filter((r) => r.status === 'hung')).toEqual([]);
       expect(results.filter((r) => !r.acceptable)).toEqual([]);
       // Each kind (the provider's pages and JSON, our pages and JSON) met the outage and answered it so.
-      expect(Object.keys(unavailableByKind).sort()).toEqual(['interaction', 'introspection', 'officer', 'page', 'userinfo']);
+      expect(Object.keys(unavailableByKind).sort()).toEqual(['interaction', 'introspection', 'officer', 'page', 'pageInEnglish', 'userinfo']);
 
       // Nothing lost: the token, the refresh token and the browser session from before still work.
       balancer.target = b;
@@ -193,6 +195,8 @@ interface Target {
   path: string;
   /** A person's browser (accepts HTML) rather than a program. */
   html?: boolean;
+  /** The person chose English (Vietnamese otherwise). */
+  english?: boolean;
   headers?: Record<string, string>;
   form?: Record<string, string>;
   cookies?: UserAgent;
@@ -264,7 +268,8 @@ function judge(target: Target, response: Response, body: string): { acceptable: 
   if (response.status === 503) {
     const retry = response.headers.get('retry-after');
     const ok = target.html
-      ? /^text\/html/.test(response.headers.get('content-type') ?? '') && body.includes('<html lang="vi"') && body.includes('tạm thời')
+      ? /^text\/html/.test(response.headers.get('content-type') ?? '') &&
+        (target.english ? body.includes('<html lang="en"') && body.includes('briefly unavailable') : body.includes('<html lang="vi"') && body.includes('tạm thời'))
       : (JSON.parse(body) as { error?: string }).error === 'temporarily_unavailable';
     return ok && retry && Number(retry) > 0 ? { acceptable: true } : { acceptable: false, detail: `503 ${retry} ${body.slice(0, 300)}` };
   }
