@@ -17,6 +17,7 @@ import { adminRoutes } from './admin/routes.ts';
 import { purgeOfficerSessions } from './admin/officers.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
 import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
@@ -27,6 +28,7 @@ import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
 import { endAccountSessions } from './oidc/grants.ts';
+import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATUS, unavailablePage } from './outage.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
@@ -75,8 +77,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   recordDisclosures(provider, db, logger, now);
-  // Provider errors are answered to the caller; log them without request data.
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'provider server error'));
+  // Provider errors are answered to the caller; log them without request data (a database outage is logged,
+  // as a warning, where it becomes a 503).
+  provider.on('server_error', (_ctx, error) => {
+    if (!isDatabaseUnavailable(error)) logger.error({ err: error }, 'provider server error');
+  });
+  // A database outage on the provider's own routes is a 503 with Retry-After, not its 500 (src/outage.ts).
+  answerProviderOutages(provider, pages, logger);
 
   const app = Fastify({
     loggerInstance: logger,
@@ -177,6 +184,15 @@ function wantsHtml(request: FastifyRequest): boolean {
 
 function errorHandler(pages: Pages) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // The database is restarting or unreachable: say so and when to retry, without the request's data.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ code: error.code, message: error.message }, 'database unavailable: answered 503');
+      reply.code(UNAVAILABLE_STATUS).header('retry-after', RETRY_AFTER).header('cache-control', 'no-store');
+      if (!wantsHtml(request)) return reply.send(UNAVAILABLE_JSON);
+      const lang = chooseLanguage({ query: (request.query as { lang?: unknown } | undefined)?.lang, cookie: request.cookies?.[LANGUAGE_COOKIE] });
+      const retryUrl = request.url.match(/^\/interaction\/[\w-]+/)?.[0] ?? (request.method === 'GET' ? request.url : undefined);
+      return reply.type('text/html').send(await unavailablePage(pages, lang, retryUrl));
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500 && error.code !== '23505') request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code, status }, 'request rejected');
@@ -203,7 +219,7 @@ function errorHandler(pages: Pages) {
 function providerPages(pages: Pages): ProviderPages {
   type Ctx = Parameters<ProviderPages['error']>[0];
   const languageOf = (ctx: Ctx) =>
-    chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE), uiLocales: ctx.oidc?.params?.ui_locales });
+    chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE, { signed: false }), uiLocales: ctx.oidc?.params?.ui_locales });
   // The provider ignores parameters it does not know, so `lang` can ride along on its own GET pages too.
   const switchFor = (ctx: Ctx, lang: Language) => (ctx.method === 'GET' ? switchUrl(ctx.originalUrl, lang) : undefined);
   return {

@@ -81,6 +81,8 @@ export const en: Record<MessageKey, string> = {
   'error.csrf': 'This form has expired. Please reload the page and try again.',
   'error.not_found': 'The page you asked for does not exist.',
   'error.rate_limited': 'Too many requests from your network. Please try again in a few minutes.',
+  'error.unavailable_title': 'Service temporarily unavailable',
+  'error.unavailable': 'The service is briefly unavailable. Please try again in a few seconds.',
   'error.code': 'Error code',
   'error.retry': 'Try again',
   'account.title': 'My account',

@@ -80,6 +80,8 @@ export const vi = {
   'error.csrf': 'Biểu mẫu đã hết hiệu lực. Vui lòng tải lại trang và thử lại.',
   'error.not_found': 'Không tìm thấy trang bạn yêu cầu.',
   'error.rate_limited': 'Có quá nhiều yêu cầu từ mạng của bạn. Vui lòng thử lại sau ít phút.',
+  'error.unavailable_title': 'Dịch vụ tạm thời gián đoạn',
+  'error.unavailable': 'Hệ thống đang tạm thời không phục vụ được. Vui lòng thử lại sau ít giây.',
   'error.code': 'Mã lỗi',
   'error.retry': 'Thử lại',
   'account.title': 'Tài khoản của tôi',
