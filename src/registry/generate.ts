@@ -1,6 +1,7 @@
 // Synthetic population records, household by household: the same seed and count give the same records on
 // every machine (seeded PRNG, fixed reference date), and a longer run starts with the shorter one's records.
-// Every ID number is valid and unique; licence, plate, card and social insurance numbers are unique too.
+// Every ID number is valid and unique; licence, plate, card and social insurance numbers are unique too, and
+// populations from different seeds share none of them (see seedBlock).
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import type { Relation, VehicleType } from '../db/schema.ts';
@@ -66,6 +67,30 @@ const fnv1a = (text: string) => {
 };
 const digits = (n: number, width: number) => String(n).padStart(width, '0');
 
+/**
+ * Every number range (ID serials per province, sex and year; licences; plates; social insurance codes) is cut
+ * into SEED_BLOCKS equal blocks, and a seed numbers its people only inside its own block: two populations whose
+ * seeds have different blocks share no number at all, whatever their counts. Block 0 belongs to the sandbox's
+ * seed alone, so nothing generated ever meets the sandbox's population; seeds "1" to "99" take the block of
+ * their number; any other seed a hashed block from 1 to 99 (two such seeds share one with probability 1/99).
+ */
+export const SEED_BLOCKS = 100;
+export const SANDBOX_SEED = 'sandbox';
+export function seedBlock(seed: string | number): number {
+  const text = String(seed);
+  if (text === SANDBOX_SEED) return 0;
+  if (/^[1-9][0-9]?$/.test(text)) return Number(text);
+  return 1 + (fnv1a(`block:${text}`) % (SEED_BLOCKS - 1));
+}
+/** Room per block: ID serials 100000–999999 for each province, sex and birth year; more is a RangeError. */
+export const PEOPLE_PER_YEAR_AND_PROVINCE = 900_000 / SEED_BLOCKS;
+
+/**
+ * The hand-made sandbox citizens' document numbers (src/sandbox/seed.ts; a unit test keeps the lists equal):
+ * a generated document skips them. Their ID numbers need no list: all have serials below 100000.
+ */
+export const HAND_MADE_DOCUMENTS: ReadonlySet<string> = new Set(['010123456789', '29A-123.45', 'DN4010123456789', '0112345678', '4812345678']);
+
 interface Person {
   record: PopulationRecord;
   sex: Sex;
@@ -89,7 +114,9 @@ const CAR_SERIES = 'AEFGHK';
 const TRUCK_SERIES = 'CD';
 
 export function* generateRecords(options: GenerateOptions): Generator<PopulationRecord> {
-  const rng = random(String(options.seed ?? 1));
+  const seed = String(options.seed ?? 1);
+  const rng = random(seed);
+  const block = seedBlock(seed);
   const asOfDate = options.asOf ?? DEFAULT_AS_OF;
   const asOf = Date.parse(`${asOfDate}T00:00:00Z`);
   const asOfYear = new Date(asOf).getUTCFullYear();
@@ -102,12 +129,21 @@ export function* generateRecords(options: GenerateOptions): Generator<Population
   const birthday = (p: Person, age: number) => Date.UTC(p.year + age, new Date(p.born).getUTCMonth(), new Date(p.born).getUTCDate());
   const between = (from: number, to: number) => from + Math.floor(rng.next() * Math.max(1, (to - from) / DAY)) * DAY;
 
+  /** The next number from this seed's block of a range of `size` (= SEED_BLOCKS blocks), never a hand-made one. */
+  const issue = (key: string, size: number, what: string, make: (index: number) => string) => {
+    const room = size / SEED_BLOCKS;
+    for (;;) {
+      const n = count(key);
+      if (n >= room) throw new RangeError(`seed ${JSON.stringify(seed)} has room for ${room} ${what}; generate fewer records per seed`);
+      const number = make(block * room + spread(n, room, key));
+      if (!HAND_MADE_DOCUMENTS.has(number)) return number;
+    }
+  };
+
   function personalId(province: string, sex: Sex, year: number): string {
     const key = makePersonalId(province, sex, year, 0).slice(0, 6);
-    const n = count(`id:${key}`);
-    if (n >= 900_000) throw new RangeError(`more than 900000 people born in ${year} in one province`);
     // Serials from 100000 up: the hand-made sandbox citizens (src/sandbox/seed.ts) all sit below.
-    return makePersonalId(province, sex, year, 100_000 + spread(n, 900_000, key));
+    return issue(`id:${key}`, 900_000, `people of one sex born in ${year} in one province`, (i) => makePersonalId(province, sex, year, 100_000 + i));
   }
 
   function person(sex: Sex, age: number, family: string, province: string, home: Home, shared: Partial<PopulationRecord>): Person {
@@ -148,7 +184,7 @@ export function* generateRecords(options: GenerateOptions): Generator<Population
       r.portrait_ref = `portrait:${rng.int(0, 0xffffff).toString(16).padStart(6, '0')}${rng.int(0, 0xffffff).toString(16).padStart(6, '0')}`;
     }
     // One social insurance code per insured person (the last ten digits of the health card), unique per province.
-    const code = `${prov2}${digits(spread(count(`si:${prov2}`), 100_000_000, prov2), 8)}`;
+    const code = issue(`si:${prov2}`, 100_000_000, 'social insurance codes in one province', (i) => `${prov2}${digits(i, 8)}`);
     const working = p.age >= 18 && p.age <= 60;
     if (working && rng.chance(0.55)) r.social_insurance_number = code;
     if (rng.chance(0.93)) {
@@ -163,19 +199,20 @@ export function* generateRecords(options: GenerateOptions): Generator<Population
       const classes = rng.weighted(LICENCE_CLASSES).split(',');
       const issued = between(adult, asOf - DAY);
       const years = classes.every((c) => c.startsWith('A')) ? 0 : classes.some((c) => c === 'B1' || c === 'B2') ? 10 : 5;
-      const licence: DriverLicenseInput = { number: `${prov2}${digits(spread(count('licence'), 10_000_000_000, 'licence'), 10)}`, classes, issued_on: iso(issued) };
+      const licence: DriverLicenseInput = { number: issue('licence', 10_000_000_000, 'driving licences', (i) => `${prov2}${digits(i, 10)}`), classes, issued_on: iso(issued) };
       if (years) licence.expires_on = iso(Date.UTC(new Date(issued).getUTCFullYear() + years, new Date(issued).getUTCMonth(), new Date(issued).getUTCDate()));
       r.driver_licenses = [licence];
     }
     const vehicles: VehicleInput[] = [];
     const vehicle = (type: VehicleType, series: string, motorcycle: boolean, brands: N.Weighted) => {
       const region = rng.pick(N.PROVINCE_FACTS[home.code]![1]);
-      const n = count(`plate:${region}:${type}`);
-      const block = Math.floor(n / 100_000);
-      const letter = series[motorcycle ? Math.floor(block / 9) : block];
-      if (letter === undefined) throw new RangeError(`plate series ${region} exhausted for ${type}`);
-      const number = digits(spread(n % 100_000, 100_000, `${region}${letter}`), 5);
-      const plate = `${region}${letter}${motorcycle ? (block % 9) + 1 : ''}-${number.slice(0, 3)}.${number.slice(3)}`;
+      // Index i runs over every plate of the region's series: 100000 numbers per series letter (and digit).
+      const plate = issue(`plate:${region}:${type}`, series.length * (motorcycle ? 9 : 1) * 100_000, `${type} plates in region ${region}`, (i) => {
+        const run = Math.floor(i / 100_000);
+        const letter = series[motorcycle ? Math.floor(run / 9) : run]!;
+        const number = digits(spread(i % 100_000, 100_000, `${region}${letter}`), 5);
+        return `${region}${letter}${motorcycle ? (run % 9) + 1 : ''}-${number.slice(0, 3)}.${number.slice(3)}`;
+      });
       vehicles.push({ plate, type, brand: rng.weighted(brands), registered_on: iso(between(adult, asOf - DAY)) });
     };
     if (rng.chance(p.age > 70 ? 0.25 : 0.55)) vehicle('motorcycle', MOTORCYCLE_SERIES, true, N.MOTORCYCLE_BRANDS);

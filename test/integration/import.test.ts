@@ -245,6 +245,66 @@ describe('generated extracts', () => {
   });
 });
 
+describe('importing the same generated file three times', () => {
+  const counts = (summary: { inserted: number; updated: number; unchanged: number; rejected: number }) =>
+    ({ inserted: summary.inserted, updated: summary.updated, unchanged: summary.unchanged, rejected: summary.rejected });
+
+  /** Every record of the file is in the database exactly once, with the file's plates and social insurance code. */
+  async function expectExactly(records: PopulationRecord[], others = 0) {
+    const after = await snapshot();
+    expect(after.citizens).toHaveLength(records.length + others);
+    const rows = new Map(after.citizens.map((c) => [c.personal_id, c]));
+    for (const r of records) {
+      expect(rows.get(r.personal_id), r.personal_id).toMatchObject({ given_name: r.given_name, social_insurance_number: r.social_insurance_number ?? null });
+      expect(after.vehicles.filter((v) => v.personal_id === r.personal_id).map((v) => v.plate).sort()).toEqual((r.vehicles ?? []).map((v) => v.plate).sort());
+    }
+  }
+
+  it('writes nothing the second and third time, when the registry held some of its numbers on other citizens', async () => {
+    const records = [...generateRecords({ count: 300, seed: 'reimport' })];
+    const early = records.slice(0, 50);
+    const late = records.slice(250);
+    const [a, x1, x2] = [early.find((r) => r.vehicles?.length)!, late.find((r) => r.vehicles?.length)!, late.findLast((r) => r.vehicles?.length)!];
+    const a2 = early.find((r) => r.social_insurance_number && r !== a)!;
+    const x3 = late.find((r) => r !== x1 && r !== x2 && !r.vehicles)!;
+    // An older registry: X1's plates then were A's (later re-registered to A), X2's were X1's, and X3 held
+    // A2's social insurance code. Each number is freed by a line after the one that needs it, in another batch.
+    await insertRecords(database.db, [
+      { ...clone(x1), vehicles: clone(a.vehicles) },
+      { ...clone(x2), vehicles: clone(x1.vehicles) },
+      { ...clone(x3), social_insurance_number: a2.social_insurance_number! },
+    ], TODAY);
+    const text = records.map(json).join('\n');
+
+    const first = await runImport('reimport.ndjson', text, 'ndjson', 50);
+    expect(counts(first.summary)).toEqual({ inserted: 297, updated: 3, unchanged: 0, rejected: 0 });
+    for (const name of ['second', 'third']) {
+      const again = await runImport('reimport.ndjson', text, 'ndjson', 50);
+      expect(counts(again.summary), name).toEqual({ inserted: 0, updated: 0, unchanged: 300, rejected: 0 });
+    }
+    await expectExactly(records);
+  });
+
+  it('into the sandbox: a demo population lands beside the sandbox one, changing none of its citizens', async () => {
+    const sandbox = [...generateRecords({ count: 500, seed: 'sandbox' })];
+    await insertRecords(database.db, sandbox, TODAY);
+    const before = await snapshot();
+    const demo = [...generateRecords({ count: 2000, seed: 'demo' })];
+    const text = demo.map(json).join('\n');
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(counts((await runImport('demo.ndjson', text, 'ndjson', 500)).summary));
+    expect(runs).toEqual([
+      { inserted: 2000, updated: 0, unchanged: 0, rejected: 0 },
+      { inserted: 0, updated: 0, unchanged: 2000, rejected: 0 },
+      { inserted: 0, updated: 0, unchanged: 2000, rejected: 0 },
+    ]);
+    await expectExactly(demo, 500);
+    const after = await snapshot();
+    const ids = new Set(sandbox.map((r) => r.personal_id));
+    expect(after.citizens.filter((c) => ids.has(c.personal_id))).toEqual(before.citizens);
+  });
+});
+
 describe('insertRecords (the sandbox seed)', () => {
   it('puts generated records in with their relatives and documents, and leaves numbers already there alone', async () => {
     const records = [...generateRecords({ count: 120, seed: 'sandbox' })];

@@ -163,10 +163,16 @@ describe('applications', () => {
 describe('revocation', () => {
   it('ends an account at once: its tokens stop working and it never signs in again', async () => {
     const citizen = SANDBOX_CITIZENS[3]!;
-    const request = await authorizationRequest(suite.rp);
+    // offline_access with prompt=consent: the service holds a refresh token, which revocation must end too.
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile offline_access', prompt: 'consent' });
     const tokens = await redeem(suite.rp, request, await signInThroughPages(new UserAgent(), request.url.href, { username: citizen.personalId, password: SANDBOX_PASSWORD }));
     const sub = tokens.claims()!.sub;
     expect(await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).toHaveProperty('sub', sub);
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+    // Before the revocation the refresh token works (rotated or not, the newest one is what the service keeps).
+    const refreshed = await oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!);
+    expect(refreshed.access_token).toEqual(expect.any(String));
+    const refreshToken = refreshed.refresh_token ?? tokens.refresh_token!;
 
     const officer = await officerClient(suite.provider.url, 'canbo');
     const supervisor = await officerClient(suite.provider.url, 'giamsat');
@@ -178,7 +184,8 @@ describe('revocation', () => {
     expect(await supervisor.call('POST', `/admin/accounts/${accountId}/revoke`, { reason: 'again' })).toMatchObject({ status: 409 });
 
     await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
-    await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token ?? 'none')).rejects.toBeTruthy();
+    await expect(oidc.fetchUserInfo(suite.rp, refreshed.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    await expect(oidc.refreshTokenGrant(suite.rp, refreshToken)).rejects.toMatchObject({ error: 'invalid_grant' });
     const again = await authorizationRequest(suite.rp);
     expect(await passwordAnswer(again.url.href, citizen.personalId, 'wrong-password')).toBe(401);
     expect(await passwordAnswer(again.url.href, citizen.personalId, SANDBOX_PASSWORD)).toBe(403);

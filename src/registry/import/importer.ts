@@ -7,6 +7,7 @@ import { withImportConnection, type ImportConnection } from './connection.ts';
 import type { ImportCounts } from './progress.ts';
 import { readExtract, type Format } from './readers.ts';
 import { openRejectReport, type RejectReport } from './rejects.ts';
+import { defer, deferredPage, isDeferrable, settle, type Deferred } from './deferred.ts';
 import { beginImport, databaseRefusal, duplicateOf, endImport, writeBatch, type BatchItem, type BatchResult, type ImportRun, type LineReject } from './store.ts';
 
 export const DEFAULT_BATCH_SIZE = 5_000;
@@ -58,14 +59,52 @@ async function importLines(run: ImportRun, report: RejectReport, options: Import
     reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
     return report.add(r);
   };
-  const flush = async (items: BatchItem[]) => {
-    const result = await writeOrFallback(run, items);
+  const add = (result: BatchResult) => {
     counts.inserted += result.inserted;
     counts.updated += result.updated;
     counts.unchanged += result.unchanged;
-    for (const r of result.rejects) await reject(r);
+  };
+  const progress = () => {
     counts.elapsedMs = performance.now() - started;
     options.onProgress?.({ ...counts });
+  };
+  const flush = async (items: BatchItem[]) => {
+    const result = await writeOrFallback(run, items);
+    add(result);
+    const byLine = new Map(items.map((item) => [item.line, item]));
+    const later: Deferred[] = [];
+    for (const r of result.rejects) {
+      if (isDeferrable(r)) later.push({ item: byLine.get(r.line)!, reject: r });
+      else await reject(r);
+    }
+    await defer(run.connection, later);
+    run.deferred += later.length;
+    progress();
+  };
+  /** Passes over the deferred records, in line order, until one writes none of them; the rest are rejected. */
+  const retryDeferred = async () => {
+    for (let written = run.deferred > 0; written; ) {
+      written = false;
+      for (let after = 0; ; ) {
+        const page = await deferredPage(run.connection, after, batchSize);
+        if (page.length === 0) break;
+        after = page[page.length - 1]!.item.line;
+        const result = await writeOrFallback(run, page.map((d) => d.item));
+        add(result);
+        const refused = new Map(result.rejects.map((r) => [r.line, r]));
+        const final = result.rejects.filter((r) => !isDeferrable(r));
+        for (const r of final) await reject(r);
+        written ||= refused.size < page.length;
+        await settle(run.connection, [...page.map((d) => d.item.line).filter((line) => !refused.has(line)), ...final.map((r) => r.line)], result.rejects.filter(isDeferrable));
+        progress();
+      }
+    }
+    for (let after = 0; ; ) {
+      const page = await deferredPage(run.connection, after, batchSize);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.item.line;
+      for (const d of page) await reject(d.reject);
+    }
   };
 
   let writing: Promise<void> = Promise.resolve();
@@ -107,6 +146,7 @@ async function importLines(run: ImportRun, report: RejectReport, options: Import
     await writing;
     if (failure) throw failure.error;
     if (batch.length > 0) await flush(batch);
+    await retryDeferred();
   } finally {
     await writing; // never rejects (see the catch above): the connection must be idle before it is released
   }

@@ -25,16 +25,19 @@ export function describeCounts(c: ImportCounts): string {
 export function progressDisplay(stream: NodeJS.WriteStream, options: { intervalMs?: number } = {}): ProgressDisplay {
   const tty = stream.isTTY === true;
   const interval = options.intervalMs ?? (tty ? 250 : 10_000);
-  let last = tty ? 0 : Date.now();
+  // Off a terminal the first line comes an interval after the first batch, not after start: a slow start
+  // (migrations, a busy machine) is no progress to report.
+  let last = tty ? 0 : undefined;
   return {
     update(counts) {
       const now = Date.now();
+      last ??= now;
       if (now - last < interval) return;
       last = now;
       stream.write(tty ? `\r\x1b[2K${describeCounts(counts)}` : `${describeCounts(counts)}\n`);
     },
     done() {
-      if (tty && last > 0) stream.write('\r\x1b[2K');
+      if (tty && last !== undefined && last > 0) stream.write('\r\x1b[2K');
     },
   };
 }

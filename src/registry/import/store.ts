@@ -6,6 +6,7 @@ import type { Reject } from './fields.ts';
 import { canonicalRecord, CITIZEN_COLUMNS, loadExisting } from './existing.ts';
 import { ImportError } from './readers.ts';
 import { ADVISORY_LOCKS } from '../../db/locks.ts';
+import { createDeferredTable, deferredLines, dropDeferredTable } from './deferred.ts';
 
 export interface BatchItem {
   line: number;
@@ -49,6 +50,8 @@ const IMPORT_LOCK = ADVISORY_LOCKS.import;
 export interface ImportRun {
   connection: ImportConnection;
   startedAt: string;
+  /** Records set aside so far to be tried again after the last batch (deferred.ts). */
+  deferred: number;
 }
 
 /** Takes the import lock and prepares the connection; endImport undoes it. */
@@ -62,16 +65,18 @@ export async function beginImport(connection: ImportConnection): Promise<ImportR
     // Numbers of records this run found already present, with their first line (see write below).
     await connection.query('DROP TABLE IF EXISTS pg_temp.import_seen');
     await connection.query('CREATE TEMP TABLE import_seen (personal_id text PRIMARY KEY, line bigint NOT NULL)');
+    await createDeferredTable(connection);
     const [now] = await connection.query<{ now: string }>('SELECT now()::text AS now');
-    return { connection, startedAt: now!.now };
+    return { connection, startedAt: now!.now, deferred: 0 };
   } catch (error) {
-    await endImport({ connection, startedAt: '' });
+    await endImport({ connection, startedAt: '', deferred: 0 });
     throw error;
   }
 }
 
 export async function endImport({ connection }: ImportRun): Promise<void> {
   await connection.query('DROP TABLE IF EXISTS pg_temp.import_seen').catch(() => {});
+  await dropDeferredTable(connection).catch(() => {});
   await connection.query('RESET synchronous_commit').catch(() => {});
   await connection.query(`SELECT pg_advisory_unlock(${IMPORT_LOCK})`).catch(() => {});
 }
@@ -96,10 +101,21 @@ export async function writeBatch(run: ImportRun, items: readonly BatchItem[]): P
  * found unchanged left no trace, so those numbers go to import_seen. New numbers, the bulk of a first
  * import, cost nothing extra.
  */
-async function write(run: ImportRun, items: readonly BatchItem[]): Promise<BatchResult> {
+async function write(run: ImportRun, batch: readonly BatchItem[]): Promise<BatchResult> {
   const { connection } = run;
-  const existing = await loadExisting(connection, items.map((item) => item.rows.citizen.personal_id), run.startedAt);
   const rejects: LineReject[] = [];
+  let items = batch;
+  if (run.deferred > 0) {
+    // A number set aside on another line stays that line's (a retry finds its own line).
+    const reserved = await deferredLines(connection, batch.map((item) => item.rows.citizen.personal_id));
+    items = batch.filter((item) => {
+      const line = reserved.get(item.rows.citizen.personal_id);
+      if (line === undefined || line === item.line) return true;
+      rejects.push(duplicate(item, line));
+      return false;
+    });
+  }
+  const existing = await loadExisting(connection, items.map((item) => item.rows.citizen.personal_id), run.startedAt);
   const candidates: BatchItem[] = [];
   const present: BatchItem[] = [];
   for (const item of items) {

@@ -9,12 +9,15 @@ import type { ImportJob, WorkerMessage } from './worker.ts';
 const job = workerData as ImportJob;
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 const database = await openDatabase(job.location);
+let outcome: WorkerMessage;
 try {
   await migrate(database);
-  post({ done: await importExtract(database, job.location, { ...job.options, onProgress: (progress) => post({ progress }) }) });
+  outcome = { done: await importExtract(database, job.location, { ...job.options, onProgress: (progress) => post({ progress }) }) };
 } catch (error) {
   const { message, stack } = error as Error;
-  post({ failed: { message: String(message), stack, importError: error instanceof ImportError } });
-} finally {
-  await database.close();
+  outcome = { failed: { message: String(message), stack, importError: error instanceof ImportError } };
 }
+// Closed before the outcome goes out: the CLI exits on it, and the embedded database writes the import's last
+// commits (synchronous_commit is off) only when it closes. Reporting first lost whole imports.
+await database.close();
+post(outcome);
