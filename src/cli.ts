@@ -163,6 +163,11 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    // A count past what one seed can number (the generator names the limit) is the caller's to change.
+    if (command === 'generate' && error instanceof RangeError) {
+      process.stderr.write(`generate: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`${command}: ${error.message}\n\n${USAGE}`);
       return 2;
