@@ -229,6 +229,13 @@ export interface DisclosureTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
+/** Hits per route and client address in the current fixed window (src/http/rate-limit-counters.ts). */
+export interface RateLimitCounterTable {
+  key: string;
+  hits: number;
+  window_ends_at: Date;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -250,6 +257,7 @@ export interface Schema {
   audit_events: AuditEventTable;
   sign_in_codes: SignInCodeTable;
   disclosures: DisclosureTable;
+  rate_limit_counters: RateLimitCounterTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;
