@@ -35,7 +35,7 @@ const authPath = `/auth?${new URLSearchParams({
 })}`;
 const browser = { accept: 'text/html' };
 
-it('shows the sign-in form through a proxy that says https, with secure cookies, and is ready', async () => {
+it('works through a proxy that says https; a plain-http request is answered 503, never 500, and makes /readyz not ready', async () => {
   const response = await fetch(tlsProxy.url + authPath, { headers: browser, redirect: 'manual' });
   expect(response.status).toBe(303);
   const cookies = response.headers.getSetCookie();
@@ -46,9 +46,9 @@ it('shows the sign-in form through a proxy that says https, with secure cookies,
   expect(form.status).toBe(200);
   expect(await form.text()).toContain('id="login"');
   expect((await fetch(`${provider.url}/readyz`)).status).toBe(200);
-});
 
-it('answers a plain-http request with a page for people and JSON for programs, logs the setting once, and is no longer ready', async () => {
+  // The same provider reached over plain http: a page for people and JSON for programs, the setting logged once,
+  // and no longer ready.
   const page = await fetch(plainProxy.url + authPath, { headers: browser, redirect: 'manual' });
   expect(page.status).toBe(503);
   const html = await page.text();
