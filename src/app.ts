@@ -19,6 +19,11 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
+import { wantsHtml } from './http/audience.ts';
+import { guardPlainHttp } from './http/plain-http-guard.ts';
+import { purgeRateLimitCounters } from './http/rate-limit-counters.ts';
+import { rateLimitStore } from './http/rate-limits.ts';
+import { fastifyTrustProxy, showProviderTheTrustedView } from './http/trust-proxy.ts';
 import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
 import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
@@ -73,7 +78,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     accounts: services.accounts,
     relyingParties,
     pages: protocolPages,
-    trustProxy: config.trustProxy,
+    // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
+    trustProxy: config.trustProxy !== false,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   recordDisclosures(provider, db, logger, now);
@@ -87,7 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const app = Fastify({
     loggerInstance: logger,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
   });
@@ -115,9 +121,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     crossOriginEmbedderPolicy: false,
   });
   await app.register(fastifyCookie, { secret: keys.cookie });
+  const root = app as unknown as FastifyInstance;
+  if (config.trustProxy !== false) showProviderTheTrustedView(root);
+  const plainHttp = guardPlainHttp(root, { issuer: config.issuer, pages, logger });
   // Per-address limits only where a route asks for them (sign-in forms, officer sign-in): lockout stops
-  // guessing one ID number, this stops one address from trying many.
-  await app.register(fastifyRateLimit, { global: false });
+  // guessing one ID number, this stops one address from trying many. Counted where all instances share them.
+  const limits = await rateLimitStore({ redis: config.redis, db, logger, now });
+  app.addHook('onClose', () => limits.close());
+  await app.register(fastifyRateLimit, { global: false, store: limits.store });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
@@ -135,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // NUL, control characters and unpaired surrogates are refused before any route or query sees them.
   app.addHook('preValidation', refuseUnacceptableInput);
-  await app.register(healthRoutes, { db });
+  await app.register(healthRoutes, { db, notReady: plainHttp.notReady });
   await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
   const work = background(logger);
   // Work started by requests finishes before the database closes.
@@ -152,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await purgeOfficerSessions(db, now());
       await purgeSignInCodes(db, now());
       await purgeAllowances(db, now());
+      await purgeRateLimitCounters(db, now());
       if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
     }),
   ];
@@ -174,12 +186,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }
 
   return { app: app as unknown as FastifyInstance, provider, services, relyingParties, background: work };
-}
-
-/** People get pages (the sign-in flow, or a browser asking for HTML); programs get JSON errors. */
-function wantsHtml(request: FastifyRequest): boolean {
-  if (request.url.startsWith('/interaction/')) return true;
-  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
 }
 
 function errorHandler(pages: Pages) {

@@ -1,4 +1,5 @@
 // Environment → typed, validated configuration. Fails fast with the name of the bad variable.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -12,7 +13,9 @@ const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: z.string().trim().optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('dinhdanh:rate-limit:'),
   ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456),
   ARGON2_TIME_COST: int(1, 20).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
@@ -50,7 +53,10 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   logLevel: string;
-  trustProxy: boolean;
+  /** Which forwarding proxies' X-Forwarded-* headers are believed; false: none (the client connects directly). */
+  trustProxy: TrustProxy;
+  /** Absent: rate limits are counted in the database. */
+  redis: { url: string; keyPrefix: string } | undefined;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   purgeIntervalSeconds: number;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
@@ -64,6 +70,9 @@ export interface Config {
   smsGateway: { url: string; token: string | undefined; intervalSeconds: number } | undefined;
   sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string };
 }
+
+/** How many proxies stand in front (each appends to X-Forwarded-For), or their addresses and CIDR ranges. */
+export type TrustProxy = false | { hops: number } | { addresses: string[] };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -88,6 +97,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && e.SEED_SANDBOX) {
     throw new ConfigError('invalid configuration:\n  SEED_SANDBOX: the sandbox (published passwords, synthetic citizens) is never seeded when NODE_ENV=production');
   }
+  if (e.NODE_ENV === 'production' && !e.ISSUER?.startsWith('https:')) {
+    throw new ConfigError(`invalid configuration:\n  ISSUER: must be an https URL when NODE_ENV=production (got ${e.ISSUER})`);
+  }
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  // The provider itself only speaks plain HTTP: an https issuer means a TLS proxy in front, which must be trusted
+  // to say the request came over https, or every secure cookie is refused.
+  if (e.ISSUER?.startsWith('https:') && trustProxy === false) {
+    throw new ConfigError(
+      'invalid configuration:\n  TRUST_PROXY: required with an https ISSUER (the provider speaks plain HTTP, so a TLS proxy must be in front);' +
+        ' set it to the number of proxies in front of the provider (TRUST_PROXY=1) or to their addresses (TRUST_PROXY=10.0.0.2,10.0.1.0/24)',
+    );
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -97,7 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
@@ -112,4 +134,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientSecret: e.SANDBOX_CLIENT_SECRET,
     },
   };
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string | undefined): TrustProxy {
+  const bad = (why: string) => new ConfigError(`invalid configuration:\n  TRUST_PROXY: ${why}`);
+  if (value === undefined || ['false', 'no', '0'].includes(value.toLowerCase())) return false;
+  if (['true', 'yes'].includes(value.toLowerCase())) {
+    throw bad(
+      `"${value}" would believe X-Forwarded-For from anyone, so every client could choose the address its rate limit is counted on;` +
+        ' set the number of proxies in front of the provider (TRUST_PROXY=1) or their addresses (TRUST_PROXY=10.0.0.2,10.0.1.0/24)',
+    );
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 10) throw bad(`${hops} proxy hops is more than any real chain; give the number of proxies in front of the provider`);
+    return { hops };
+  }
+  const addresses = value.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const address of addresses) {
+    if (!isProxyAddress(address)) {
+      throw bad(`"${address}" is neither a proxy count nor an IP address, CIDR range or one of loopback, linklocal, uniquelocal`);
+    }
+  }
+  if (addresses.length === 0) throw bad('give the number of proxies in front of the provider or their addresses');
+  return { addresses };
+}
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }

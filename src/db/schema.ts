@@ -242,6 +242,13 @@ export interface DisclosureTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
+/** Hits per route and client address in the current fixed window (src/http/rate-limit-counters.ts). */
+export interface RateLimitCounterTable {
+  key: string;
+  hits: number;
+  window_ends_at: Date;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -265,6 +272,7 @@ export interface Schema {
   sign_in_code_allowances: SignInCodeAllowanceTable;
   disclosures: DisclosureTable;
   sandbox_seed: SandboxSeedTable;
+  rate_limit_counters: RateLimitCounterTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

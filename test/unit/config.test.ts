@@ -20,9 +20,48 @@ describe('configuration from the environment', () => {
 
   it('requires a public issuer in production and never seeds the sandbox there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ISSUER/);
-    const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn/' });
+    const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn/', TRUST_PROXY: '1' });
     expect(config.issuer).toBe('https://id.example.vn');
     expect(config.sandbox.seed).toBe(false);
+  });
+
+  it('requires an https issuer in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn', TRUST_PROXY: '1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn', TRUST_PROXY: '1' })).toThrow(/ISSUER: must be an https URL/);
+  });
+
+  it('refuses an https issuer without a trusted proxy, saying what to set', () => {
+    // The provider speaks plain HTTP; without a trusted TLS proxy every secure cookie would fail per request.
+    for (const env of [{ ISSUER: 'https://id.example.vn' }, { NODE_ENV: 'production', ISSUER: 'https://id.example.vn' }]) {
+      expect(() => loadConfig(env)).toThrow(/TRUST_PROXY: required with an https ISSUER.*TRUST_PROXY=1/);
+    }
+  });
+
+  it('takes TRUST_PROXY as a number of proxy hops or a list of proxy addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toEqual({ hops: 1 });
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toEqual({ hops: 2 });
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.2, 10.0.1.0/24,fd00::/8,::1,loopback' }).trustProxy).toEqual({
+      addresses: ['10.0.0.2', '10.0.1.0/24', 'fd00::/8', '::1', 'loopback'],
+    });
+    for (const bad of ['10.0.0.300', '10.0.0.0/33', 'proxy.example.vn', '1.2.3.4/8/9', '99']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it('refuses TRUST_PROXY=true, which would let every client choose its own address, and says what to set', () => {
+    for (const value of ['true', 'yes']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY: .*X-Forwarded-For.*TRUST_PROXY=1.*TRUST_PROXY=10\.0\.0\.2/);
+    }
+  });
+
+  it('counts rate limits in Redis only when REDIS_URL is set', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/0' }).redis).toEqual({ url: 'redis://127.0.0.1:6379/0', keyPrefix: 'dinhdanh:rate-limit:' });
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL/);
   });
 
   it('treats empty variables as unset', () => {
