@@ -1,13 +1,14 @@
 // The provider as an operator runs it: `node src/main.ts` and `node src/cli.ts`, as separate processes.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { isRunning, startProviderProcess } from '../helpers/process.ts';
 import { freePort } from '../helpers/provider.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -83,4 +84,18 @@ describe('operator commands', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('shutting down');
   });
+
+  it('stops gracefully when an orchestrator sends SIGTERM to npm start: exit 0, port closed, database released', async () => {
+    const provider = await startProviderProcess(env, { viaNpm: true });
+    try {
+      expect(await provider.stop('SIGTERM')).toBe(0);
+      // The provider itself stopped, not only npm in front of it.
+      expect(isRunning(provider.pid)).toBe(false);
+      await expect(fetch(`${provider.url}/readyz`)).rejects.toThrow();
+      expect(provider.output()).toContain('"signal":"SIGTERM","msg":"shutting down"');
+      if (!env.DATABASE_URL) expect(existsSync(join(dataDir, 'pglite.lock'))).toBe(false);
+    } finally {
+      if (isRunning(provider.pid)) process.kill(provider.pid, 'SIGKILL');
+    }
+  }, 480_000);
 });
