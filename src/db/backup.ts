@@ -24,6 +24,7 @@ export interface RestoreResult {
 
 export async function backupEmbedded(dataDir: string, file: string): Promise<BackupResult> {
   if (existsSync(file)) throw new BackupError(`${file} already exists: a backup never overwrites a file, give a new name`);
+  if (!existsSync(dirname(file))) throw new BackupError(`cannot write ${file}: its directory ${dirname(file)} does not exist`);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) throw new BackupError(`there is no embedded database in ${dataDir} to back up`);
   const lock = lockDataDir(dataDir);
   try {
@@ -33,8 +34,14 @@ export async function backupEmbedded(dataDir: string, file: string): Promise<Bac
       // Written beside the target first: a backup cut short never looks like a finished one.
       const dump = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
       const partial = join(dirname(file), `.${basename(file)}.partial`);
-      writeFileSync(partial, dump, { flag: 'wx' });
-      renameSync(partial, file);
+      try {
+        writeFileSync(partial, dump, { flag: 'wx' });
+        renameSync(partial, file);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') rmSync(partial, { force: true }); // EEXIST: another backup's file, not ours
+        throw new BackupError(`cannot write ${file} (${code ?? (error as Error).message})`);
+      }
       return { bytes: dump.length, migrations };
     } finally {
       await pglite.close();
