@@ -1,7 +1,7 @@
 // Backup and restore of the embedded (PGlite) database: a backup is PGlite's own dump of the data directory (a
 // gzipped tarball). Both hold the directory's lock, so neither runs while a provider or an import has it open.
 // A restore never deletes: the directory it replaces is moved aside, and the operator removes it when satisfied.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -35,12 +35,15 @@ export async function backupEmbedded(dataDir: string, file: string): Promise<Bac
       const dump = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
       const partial = join(dirname(file), `.${basename(file)}.partial`);
       try {
-        writeFileSync(partial, dump, { flag: 'wx' });
-        renameSync(partial, file);
+        writeFileSync(partial, dump, { flag: 'wx' }); // EEXIST: another backup's file, left alone
+        try {
+          linkSync(partial, file); // unlike a rename, never replaces a file that appeared meanwhile
+        } finally {
+          unlinkSync(partial);
+        }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') rmSync(partial, { force: true }); // EEXIST: another backup's file, not ours
-        throw new BackupError(`cannot write ${file} (${code ?? (error as Error).message})`);
+        throw new BackupError(`cannot write ${file} (${code === 'EEXIST' ? 'it, or its partial file, exists' : (code ?? (error as Error).message)})`);
       }
       return { bytes: dump.length, migrations };
     } finally {
