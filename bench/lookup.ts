@@ -9,6 +9,7 @@ import { accountServices } from '../src/accounts/services.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { makePersonalId, PROVINCES } from '../src/registry/personal-id.ts';
+import { endAccountSessions } from '../src/oidc/grants.ts';
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -101,7 +102,7 @@ async function signInPlans(database: Awaited<ReturnType<typeof openDatabase>>, k
   };
   const db = database.db.withPlugin(capture);
   const config = loadConfig({});
-  const services = accountServices(db, { ...config, argon2: { ...config.argon2, memoryCost: 1024, timeCost: 1 } }, { secret: 'bench', now: () => new Date() });
+  const services = accountServices(db, { ...config, argon2: { ...config.argon2, memoryCost: 1024, timeCost: 1 } }, { secret: 'bench', now: () => new Date(), endSessions: endAccountSessions });
   for (const personalId of [known, unknown]) await authenticate(services.authentication, { personalId, password: 'not-the-password' });
   const seen = new Set<string>();
   const plans: Array<{ query: string; plan: string[] }> = [];

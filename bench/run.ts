@@ -2,7 +2,7 @@
 // comparisons within one run. import and lookup need PostgreSQL: BENCH_DATABASE_URL=postgres://… (a database
 // of their own is created there and dropped); BENCH_COUNT sets the population (default 1,000,000).
 import { createBenchDatabase, importBench, loadRecords } from './import.ts';
-import { loginTiming } from './login-timing.ts';
+import { loginTiming, resetRequestTiming } from './login-timing.ts';
 import { createAccounts, lookupBench } from './lookup.ts';
 
 const ALL = ['login', 'import', 'lookup'];
@@ -16,6 +16,10 @@ if (wanted.has('login')) {
   console.log(`sign-in timing, argon2id m=${timing.argon2.memoryCost} KiB t=${timing.argon2.timeCost} p=${timing.argon2.parallelism}, ${timing.rounds} rounds each, interleaved`);
   for (const r of timing.rows) console.log(`  ${r.label.padEnd(28)} p50 ${r.p50.toFixed(1)} ms   p90 ${r.p90.toFixed(1)} ms`);
   console.log(`  unknown / known (p50): ${timing.ratioP50.toFixed(3)}`);
+  const reset = await resetRequestTiming(Number(process.env.RESET_ROUNDS ?? 80));
+  console.log(`password-reset code request timing, ${reset.rounds} rounds each, interleaved over HTTP (every request for the account stores a code and queues an SMS)`);
+  for (const r of reset.rows) console.log(`  ${r.label.padEnd(28)} p50 ${r.p50.toFixed(2)} ms   p90 ${r.p90.toFixed(2)} ms`);
+  console.log(`  with / without account (p50): ${reset.ratioP50.toFixed(3)}`);
 }
 
 if (wanted.has('import') || wanted.has('lookup')) {

@@ -9,20 +9,26 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { purgeSignInFailures } from './accounts/lockout.ts';
+import { purgeAllowances } from './accounts/code-allowance.ts';
+import { background, type Background } from './background.ts';
 import { purgeSignInCodes } from './accounts/second-factor.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { purgeOfficerSessions } from './admin/officers.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
 import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
 import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { refuseUnacceptableInput } from './http/input-guard.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
+import { endAccountSessions } from './oidc/grants.ts';
+import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATUS, unavailablePage } from './outage.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
@@ -44,6 +50,7 @@ export interface App {
   provider: Provider;
   services: AccountServices;
   relyingParties: RelyingParties;
+  background: Background;
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -54,9 +61,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const keys = await loadOrCreateKeys(db);
   const now = deps.clock ?? (() => new Date());
-  const services = accountServices(db, config, { secret: keys.cookie[0]!, now });
+  const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: endAccountSessions });
   const relyingParties = relyingPartiesQueries(db);
   const pages = createPages(production);
+  const protocolPages = providerPages(pages);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -64,13 +72,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keys,
     accounts: services.accounts,
     relyingParties,
-    pages: providerPages(pages),
+    pages: protocolPages,
     trustProxy: config.trustProxy,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   recordDisclosures(provider, db, logger, now);
-  // Provider errors are answered to the caller; log them without request data.
-  provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'provider server error'));
+  // Provider errors are answered to the caller; log them without request data (a database outage is logged,
+  // as a warning, where it becomes a 503).
+  provider.on('server_error', (_ctx, error) => {
+    if (!isDatabaseUnavailable(error)) logger.error({ err: error }, 'provider server error');
+  });
+  // A database outage on the provider's own routes is a 503 with Retry-After, not its 500 (src/outage.ts).
+  answerProviderOutages(provider, pages, logger);
 
   const app = Fastify({
     loggerInstance: logger,
@@ -86,6 +99,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       useDefaults: false,
       directives: {
         defaultSrc: ["'none'"],
+        // No script of ours runs: this source is the hash of the empty script. It exists so that the provider's
+        // form_post page can add the hash of its one auto-submit script here (oidc-provider
+        // lib/helpers/script_src_sha.js extends an existing script-src only); without it the response never leaves.
+        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
         styleSrc: ["'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         baseUri: ["'none'"],
@@ -116,9 +133,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return reply.code(404).type('text/html').send(await pages.message(lang, { heading: 'error.title', message: 'error.not_found' }));
   });
 
+  // NUL, control characters and unpaired surrogates are refused before any route or query sees them.
+  app.addHook('preValidation', refuseUnacceptableInput);
   await app.register(healthRoutes, { db });
-  await app.register(providerRoutes, { provider });
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute });
+  await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
+  const work = background(logger);
+  // Work started by requests finishes before the database closes.
+  app.addHook('onClose', () => work.idle());
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies });
   await relyingParties.save(accountClient(config.issuer));
@@ -129,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await purgeSignInFailures(db, config.lockout, now());
       await purgeOfficerSessions(db, now());
       await purgeSignInCodes(db, now());
+      await purgeAllowances(db, now());
       if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
     }),
   ];
@@ -150,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return timer;
   }
 
-  return { app: app as unknown as FastifyInstance, provider, services, relyingParties };
+  return { app: app as unknown as FastifyInstance, provider, services, relyingParties, background: work };
 }
 
 /** People get pages (the sign-in flow, or a browser asking for HTML); programs get JSON errors. */
@@ -161,6 +184,15 @@ function wantsHtml(request: FastifyRequest): boolean {
 
 function errorHandler(pages: Pages) {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // The database is restarting or unreachable: say so and when to retry, without the request's data.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ code: error.code, message: error.message }, 'database unavailable: answered 503');
+      reply.code(UNAVAILABLE_STATUS).header('retry-after', RETRY_AFTER).header('cache-control', 'no-store');
+      if (!wantsHtml(request)) return reply.send(UNAVAILABLE_JSON);
+      const lang = chooseLanguage({ query: (request.query as { lang?: unknown } | undefined)?.lang, cookie: request.cookies?.[LANGUAGE_COOKIE] });
+      const retryUrl = request.url.match(/^\/interaction\/[\w-]+/)?.[0] ?? (request.method === 'GET' ? request.url : undefined);
+      return reply.type('text/html').send(await unavailablePage(pages, lang, retryUrl));
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500 && error.code !== '23505') request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code, status }, 'request rejected');
@@ -187,7 +219,7 @@ function errorHandler(pages: Pages) {
 function providerPages(pages: Pages): ProviderPages {
   type Ctx = Parameters<ProviderPages['error']>[0];
   const languageOf = (ctx: Ctx) =>
-    chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE), uiLocales: ctx.oidc?.params?.ui_locales });
+    chooseLanguage({ query: ctx.query.lang, cookie: ctx.cookies.get(LANGUAGE_COOKIE, { signed: false }), uiLocales: ctx.oidc?.params?.ui_locales });
   // The provider ignores parameters it does not know, so `lang` can ride along on its own GET pages too.
   const switchFor = (ctx: Ctx, lang: Language) => (ctx.method === 'GET' ? switchUrl(ctx.originalUrl, lang) : undefined);
   return {

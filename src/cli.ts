@@ -24,6 +24,9 @@ commands:
   restore FILE
              replace the embedded database with the backup in FILE; the database it replaces is moved
              aside (its new name is printed), never deleted; refused while the database is open
+  sandbox remove
+             take the development sandbox out of this database: its client, officers and synthetic
+             citizens with their accounts, sessions and tokens (production refuses to start until done)
   generate --count N [--seed S] [--format ndjson|csv] [--out PATH]
              write N synthetic population records (the same seed gives the same records); stdout
              unless --out
@@ -165,6 +168,27 @@ async function runGenerate(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function runSandbox(argv: string[]): Promise<number> {
+  const { positionals } = options(argv, {}, 1);
+  if (positionals[0] !== 'remove') throw new UsageError(`unknown sandbox action: ${positionals[0]}`);
+  const { databaseLocation, openDatabase } = await import('./db/database.ts');
+  const { migrate } = await import('./db/migrator.ts');
+  const { removeSandbox } = await import('./sandbox/presence.ts');
+  const { endAccountSessions } = await import('./oidc/grants.ts');
+  const database = await openDatabase(databaseLocation(loadConfig()));
+  try {
+    await migrate(database);
+    const removed = await removeSandbox(database.db, endAccountSessions);
+    process.stdout.write(
+      `sandbox removed: ${removed.officers} officer(s), ${removed.relyingParties} client(s), ${removed.citizens} synthetic citizen(s), ` +
+        `${removed.accounts} account(s) and ${removed.applications} application(s) with them\n`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help') {
@@ -183,6 +207,8 @@ async function main(argv: string[]): Promise<number> {
         return await runBackup(rest);
       case 'restore':
         return await runRestore(rest);
+      case 'sandbox':
+        return await runSandbox(rest);
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
         return 2;

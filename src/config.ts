@@ -28,6 +28,8 @@ const schema = z.object({
   OTP_MAX_ATTEMPTS: int(1, 20).default(5),
   OTP_RESEND_BASE_SECONDS: int(0, 600).default(30),
   OTP_MAX_SENDS: int(1, 20).default(5),
+  OTP_MAX_CODES_PER_DAY: int(1, 100).default(10),
+  OTP_MAX_WRONG_PER_DAY: int(1, 100).default(10),
   OFFICER_SESSION_SECONDS: int(60, 86_400).default(28_800),
   SIGN_IN_RATE_PER_MINUTE: int(1, 100_000).default(60),
   SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -54,7 +56,7 @@ export interface Config {
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
   passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number; maxCodesPerDay: number };
   /** The SMS sign-in code that takes a level-2 account to level 2. */
-  secondFactor: { codeSeconds: number; maxAttempts: number; resendBaseSeconds: number; maxSends: number };
+  secondFactor: { codeSeconds: number; maxAttempts: number; resendBaseSeconds: number; maxSends: number; maxCodesPerDay: number; maxWrongPerDay: number };
   officerSessionSeconds: number;
   /** Sign-in and reset form posts one network address may make per minute. */
   signInRatePerMinute: number;
@@ -83,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && !e.ISSUER) {
     throw new ConfigError('invalid configuration:\n  ISSUER: required when NODE_ENV=production (the public https URL of the provider)');
   }
+  if (e.NODE_ENV === 'production' && e.SEED_SANDBOX) {
+    throw new ConfigError('invalid configuration:\n  SEED_SANDBOX: the sandbox (published passwords, synthetic citizens) is never seeded when NODE_ENV=production');
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -97,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
     passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS, maxCodesPerDay: e.RESET_MAX_CODES_PER_DAY },
-    secondFactor: { codeSeconds: e.OTP_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS, resendBaseSeconds: e.OTP_RESEND_BASE_SECONDS, maxSends: e.OTP_MAX_SENDS },
+    secondFactor: { codeSeconds: e.OTP_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS, resendBaseSeconds: e.OTP_RESEND_BASE_SECONDS, maxSends: e.OTP_MAX_SENDS, maxCodesPerDay: e.OTP_MAX_CODES_PER_DAY, maxWrongPerDay: e.OTP_MAX_WRONG_PER_DAY },
     officerSessionSeconds: e.OFFICER_SESSION_SECONDS,
     signInRatePerMinute: e.SIGN_IN_RATE_PER_MINUTE,
     smsGateway: e.SMS_GATEWAY_URL ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN, intervalSeconds: e.SMS_DISPATCH_INTERVAL_SECONDS } : undefined,

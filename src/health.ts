@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from './db/schema.ts';
+import { RETRY_AFTER_SECONDS } from './db/unavailable.ts';
 
 export async function healthRoutes(app: FastifyInstance, { db }: { db: Kysely<Schema> }) {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -11,7 +12,7 @@ export async function healthRoutes(app: FastifyInstance, { db }: { db: Kysely<Sc
       return { status: 'ready' };
     } catch (error) {
       request.log.warn({ err: error }, 'database not reachable');
-      return reply.code(503).send({ status: 'unavailable', reason: 'database not reachable' });
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ status: 'unavailable', reason: 'database not reachable' });
     }
   });
 }

@@ -1,9 +1,11 @@
 // pino JSON logs that never carry secrets or personal data: credentials, tokens, cookies, ID and phone numbers.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
+// Not `code`: that key is an error's code (FST_CSRF_INVALID_TOKEN, 23505, invalid_grant) and must stay readable.
+// Authorization and SMS codes reach a log only inside URLs, which loggableUrl masks; one-time codes are `otp`.
 const SENSITIVE_KEYS = [
   'password', 'password_confirm', 'username', 'personalId', 'personal_id', 'phone', 'phone_number', 'email',
-  'otp', 'code', 'token', 'access_token', 'refresh_token', 'id_token', 'id_token_hint', 'login_hint',
+  'otp', 'token', 'access_token', 'refresh_token', 'id_token', 'id_token_hint', 'login_hint',
   'client_secret', 'client_assertion', 'code_verifier', 'secret', '_csrf',
 ];
 
@@ -16,18 +18,53 @@ export const REDACT_PATHS = [
 ];
 
 // Query parameters whose values are personal data or credentials.
-const SENSITIVE_QUERY = new Set(['login_hint', 'id_token_hint', 'code', 'token', 'state', 'nonce', 'code_challenge', 'request', 'client_assertion']);
+const SENSITIVE_QUERY = new Set(['login_hint', 'id_token_hint', 'logout_hint', 'code', 'token', 'state', 'nonce', 'code_challenge', 'request', 'client_assertion']);
+const MAX_URL = 2048;
+
+/** Anything shaped like a personal ID or phone number (nine digits or more: 912345678 is a phone), masked. */
+export function maskNumbers(text: string): string {
+  return text.replace(/(\+?\d[\d\s.-]{7,}\d)/g, '[number]');
+}
 
 /** The request URL as it may be logged: sensitive query values and anything shaped like an ID or phone number masked. */
 export function loggableUrl(url: string): string {
-  const [path = '', query] = url.split('?', 2);
-  const masked = (text: string) => text.replace(/(\+?\d[\d\s.-]{8,}\d)/g, '[number]');
-  if (!query) return masked(path);
+  const [path = '', query] = url.slice(0, MAX_URL).split('?', 2);
+  const cut = url.length > MAX_URL ? '…' : '';
+  if (!query) return `${maskNumbers(path)}${cut}`;
   const params = new URLSearchParams(query);
   for (const key of [...params.keys()]) {
     if (SENSITIVE_QUERY.has(key)) params.set(key, '[Redacted]');
   }
-  return `${masked(path)}?${masked(params.toString())}`;
+  return `${maskNumbers(path)}?${maskNumbers(params.toString())}${cut}`;
+}
+
+// What an error may tell the log: names and codes, never values. PostgreSQL's `detail` (the conflicting key),
+// `where` (the statement's parameters), `hint`, `internalQuery` and the query text are left out.
+const ERROR_FIELDS = ['code', 'statusCode', 'status', 'error', 'error_description', 'severity', 'routine', 'constraint', 'table', 'column', 'schema', 'dataType', 'errno', 'syscall'];
+
+/** A message or stack without the input values PostgreSQL and JSON.parse quote in their messages, numbers masked. */
+function withoutValues(text: string): string {
+  return maskNumbers(
+    text
+      .replace(/: "(?:[^"\\\n]|\\.)*"/g, ': "[value]"')
+      .replace(/"(?:[^"\\\n]|\\.)*" is not valid JSON/g, '"[value]" is not valid JSON'),
+  ).slice(0, 4000);
+}
+
+/** The pino `err` serializer: what an error may say in the log. */
+export function errorForLog(error: unknown, depth = 0): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { message: withoutValues(String(error)) };
+  const e = error as Record<string, unknown>;
+  const out: Record<string, unknown> = { type: (e.constructor as { name?: string } | undefined)?.name ?? 'Error', message: withoutValues(String(e.message ?? '')) };
+  if (typeof e.stack === 'string') out.stack = withoutValues(e.stack);
+  for (const key of ERROR_FIELDS) {
+    const value = e[key];
+    if (typeof value === 'number') out[key] = value;
+    else if (typeof value === 'string') out[key] = withoutValues(value).slice(0, 200);
+  }
+  if (depth < 3 && e.cause !== undefined) out.cause = errorForLog(e.cause, depth + 1);
+  if (depth < 3 && Array.isArray(e.errors)) out.errors = e.errors.slice(0, 5).map((inner) => errorForLog(inner, depth + 1));
+  return out;
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -38,7 +75,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       serializers: {
         req: (req: { method: string; url: string; ip?: string; id?: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url), ip: req.ip }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        err: pino.stdSerializers.err,
+        err: errorForLog,
       },
     },
     destination,

@@ -6,6 +6,7 @@ import { databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { createLogger } from './logger.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
+import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
 import { seedSandbox } from './sandbox/seed.ts';
 
 let config: Config;
@@ -27,6 +28,19 @@ const database = await openDatabase(location).catch((error: unknown) => {
 });
 const migrations = await migrate(database);
 logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
+
+if (config.env === 'production') {
+  // Published passwords never reach production: a database that once ran the sandbox must be cleaned first.
+  const presence = await sandboxPresence(database.db);
+  if (!isEmpty(presence)) {
+    process.stderr.write(
+      `dinhdanh: refusing to start in production: the database holds the development sandbox (${describePresence(presence)}).\n` +
+        '  Remove it with `NODE_ENV=production npm run cli -- sandbox remove` (same DATABASE_URL or DATA_DIR), then start again.\n',
+    );
+    await database.close();
+    process.exit(2);
+  }
+}
 
 const { app, relyingParties, services } = await buildApp({ config, database, logger });
 if (config.sandbox.seed) {

@@ -1,25 +1,32 @@
 // State changes of an existing account: password, lock and unlock. Each is audited by the caller's actor.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditEvent } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
 import type { PasswordHasher } from './passwords.ts';
 
 type Actor = AuditEvent['actor'];
 
+/** Ends an account's sessions, grants and tokens inside the caller's transaction (the provider's artifacts: oidc/grants.ts). */
+export type EndSessions = (trx: Transaction<Schema>, accountId: string) => Promise<unknown>;
+
 export interface AccountLifecycle {
-  /** Sets a password the citizen chose (it no longer must change) and confirms the phone the code or SMS reached. */
+  /**
+   * Sets a password the citizen chose (it no longer must change) and confirms the phone the code or SMS reached.
+   * Whatever the old password opened (sessions, tokens) ends: it may be why the password changed.
+   */
   setPassword(accountId: string, password: string, context: { actor: Actor; ip?: string; reason: string }): Promise<void>;
   /** Locks after too many failed sign-ins, until the given time. Only an active account is locked this way. */
   lockForFailures(accountId: string, until: Date): Promise<void>;
   /** Lifts a lock from failed sign-ins: once its time has passed, or early when the citizen proved the phone. */
   liftFailureLock(accountId: string, options: { early: boolean }): Promise<boolean>;
+  /** An officer's lock also ends the account's sessions, grants and tokens at once. */
   lockByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
   unlockByOfficer(accountId: string, context: { officerId: string; ip?: string }): Promise<boolean>;
   /** Ends the account for good: it never signs in again, and its sessions, grants and tokens die now. */
   revokeByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
 }
 
-export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, now: () => Date): AccountLifecycle {
+export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, now: () => Date, endSessions: EndSessions): AccountLifecycle {
   return {
     async setPassword(accountId, password, { actor, ip, reason }) {
       const hash = await passwords.hash(password);
@@ -30,6 +37,7 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
           .where('id', '=', accountId)
           .execute();
         await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
+        await endSessions(trx, accountId);
         await recordAudit(trx, { actor, action: 'account.password_set', subject: { type: 'account', id: accountId }, detail: { reason }, ip, at: now() });
       });
     },
@@ -67,6 +75,7 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
           .where('status', '!=', 'revoked')
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return false;
+        await endSessions(trx, accountId);
         await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.locked', subject: { type: 'account', id: accountId }, detail: { reason: 'officer', note: reason }, ip, at: now() });
         return true;
       });
@@ -98,8 +107,7 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
           .where('status', '!=', 'revoked')
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 0) return false;
-        // Provider artifacts carry the account in their payload (accountId): sessions, grants, codes, tokens.
-        await trx.deleteFrom('oidc_payloads').where(sql<string>`payload->>'accountId'`, '=', accountId).execute();
+        await endSessions(trx, accountId);
         await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
         await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.revoked', subject: { type: 'account', id: accountId }, detail: { note: reason }, ip, at: now() });
         return true;

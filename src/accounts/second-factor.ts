@@ -3,7 +3,9 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { queueSms } from '../notify/sms.ts';
+import { refundAllowance, takeAllowance } from './code-allowance.ts';
 
 export interface SecondFactorPolicy {
   codeSeconds: number;
@@ -11,6 +13,10 @@ export interface SecondFactorPolicy {
   /** Wait before the first resend; doubles with each further one. */
   resendBaseSeconds: number;
   maxSends: number;
+  /** Codes sent to one account's phone in 24 hours, over all its sign-ins. */
+  maxCodesPerDay: number;
+  /** Wrong codes one account may try in 24 hours, over all its sign-ins. */
+  maxWrongPerDay: number;
 }
 
 export interface SecondFactorDeps extends SecondFactorPolicy {
@@ -26,12 +32,17 @@ export function signInCodeSms(code: string, minutes: number): string {
   return `Định danh điện tử: mã xác thực đăng nhập của bạn là ${code}, hiệu lực ${minutes} phút. Không cung cấp mã này cho bất kỳ ai.`;
 }
 
-/** Sends a code for this sign-in unless one is already live for the same account. */
-export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<void> {
+/**
+ * Sends a code for this sign-in unless one is already live for the same account. 'daily_limit': the account's
+ * phone got all the codes it may get today, and nothing was sent.
+ */
+export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<'sent' | 'daily_limit'> {
   const now = deps.now();
   const live = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
-  if (live && live.account_id === input.accountId && live.expires_at > now) return;
+  if (live && live.account_id === input.accountId && live.expires_at > now) return 'sent';
+  if (!(await takeAllowance(deps.db, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
   await send(deps, input, 1);
+  return 'sent';
 }
 
 async function send(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }, sends: number) {
@@ -40,7 +51,7 @@ async function send(deps: SecondFactorDeps, input: { uid: string; accountId: str
   const row = { account_id: input.accountId, code_hash: hash(deps.secret, input.uid, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, sends, last_sent_at: now };
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('sign_in_codes').values({ interaction_uid: input.uid, ...row }).onConflict((oc) => oc.column('interaction_uid').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: signInCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now });
+    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: signInCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
   });
 }
 
@@ -53,34 +64,57 @@ export async function resendWait(deps: SecondFactorDeps, uid: string): Promise<n
   return Math.max(0, Math.ceil((row.last_sent_at.getTime() + wait * 1000 - deps.now().getTime()) / 1000));
 }
 
-export async function resendSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<{ sent: boolean; wait: number | null }> {
+export async function resendSecondFactor(
+  deps: SecondFactorDeps,
+  input: { uid: string; accountId: string; phone: string },
+): Promise<{ sent: boolean; wait: number | null; dailyLimit?: true }> {
   const wait = await resendWait(deps, input.uid);
   if (wait !== 0) return { sent: false, wait };
+  if (!(await takeAllowance(deps.db, input.accountId, 'codes_sent', deps.maxCodesPerDay, deps.now()))) return { sent: false, wait: null, dailyLimit: true };
   const row = await deps.db.selectFrom('sign_in_codes').select('sends').where('interaction_uid', '=', input.uid).executeTakeFirst();
   await send(deps, input, (row?.sends ?? 0) + 1);
   return { sent: true, wait: await resendWait(deps, input.uid) };
 }
 
-export type CodeCheck = { ok: true } | { ok: false; problem: 'wrong' | 'expired' | 'too_many'; attemptsLeft: number };
+export type CodeCheck = { ok: true } | { ok: false; problem: 'wrong' | 'expired' | 'too_many' | 'daily_limit'; attemptsLeft: number };
 
+/**
+ * Checks a code. Each try is counted before the comparison, in this sign-in and in the account's daily allowance,
+ * each in one statement: however many sign-ins are started and however many guesses arrive at once, an account
+ * gets at most maxWrongPerDay wrong codes a day.
+ */
 export async function verifySecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; code: string }): Promise<CodeCheck> {
-  const row = await deps.db.selectFrom('sign_in_codes').selectAll().where('interaction_uid', '=', input.uid).executeTakeFirst();
-  if (!row || row.account_id !== input.accountId || row.expires_at <= deps.now()) return { ok: false, problem: 'expired', attemptsLeft: 0 };
-  if (row.attempts >= deps.maxAttempts) return { ok: false, problem: 'too_many', attemptsLeft: 0 };
-  const given = Buffer.from(hash(deps.secret, input.uid, input.code.trim()));
-  const expected = Buffer.from(row.code_hash);
-  if (given.length === expected.length && timingSafeEqual(given, expected)) {
-    // Used once: the same code never completes a second sign-in.
-    await deps.db.deleteFrom('sign_in_codes').where('interaction_uid', '=', input.uid).execute();
-    return { ok: true };
+  const now = deps.now();
+  if (!(await takeAllowance(deps.db, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now))) {
+    await recordAudit(deps.db, { actor: { type: 'citizen', id: input.accountId }, action: 'account.sign_in_codes_exhausted', subject: { type: 'account', id: input.accountId }, at: now });
+    return { ok: false, problem: 'daily_limit', attemptsLeft: 0 };
   }
-  const updated = await deps.db
+  const row = await deps.db
     .updateTable('sign_in_codes')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
     .where('interaction_uid', '=', input.uid)
-    .returning('attempts')
-    .executeTakeFirstOrThrow();
-  const attemptsLeft = Math.max(0, deps.maxAttempts - updated.attempts);
+    .where('account_id', '=', input.accountId)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', deps.maxAttempts)
+    .returning(['code_hash', 'attempts'])
+    .executeTakeFirst();
+  if (!row) {
+    // Nothing was compared: not a guess.
+    await refundAllowance(deps.db, input.accountId, 'wrong_codes');
+    const stored = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
+    const live = stored && stored.account_id === input.accountId && stored.expires_at > now;
+    return { ok: false, problem: live ? 'too_many' : 'expired', attemptsLeft: 0 };
+  }
+  const given = Buffer.from(hash(deps.secret, input.uid, input.code.trim()));
+  const expected = Buffer.from(row.code_hash);
+  if (given.length === expected.length && timingSafeEqual(given, expected)) {
+    // Used once: the same code never completes a second sign-in. The right code was no wrong guess.
+    await deps.db.deleteFrom('sign_in_codes').where('interaction_uid', '=', input.uid).execute();
+    await refundAllowance(deps.db, input.accountId, 'wrong_codes');
+    return { ok: true };
+  }
+  const attemptsLeft = Math.max(0, deps.maxAttempts - row.attempts);
+  await recordAudit(deps.db, { actor: { type: 'citizen', id: input.accountId }, action: 'account.sign_in_code_wrong', subject: { type: 'account', id: input.accountId }, detail: { attemptsLeft }, at: now });
   return { ok: false, problem: attemptsLeft === 0 ? 'too_many' : 'wrong', attemptsLeft };
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Schema } from '../db/schema.ts';
 import { accountQueries, type Accounts } from './accounts.ts';
 import type { AuthenticationDeps } from './authenticate.ts';
-import { accountLifecycle, type AccountLifecycle } from './lifecycle.ts';
+import { accountLifecycle, type AccountLifecycle, type EndSessions } from './lifecycle.ts';
 import { lockoutQueries, type Lockout } from './lockout.ts';
 import type { PasswordResetDeps } from './password-reset.ts';
 import { passwordHasher, type PasswordHasher } from './passwords.ts';
@@ -23,12 +23,12 @@ export interface AccountServices {
   now: () => Date;
 }
 
-export function accountServices(db: Kysely<Schema>, config: Config, options: { secret: string; now: () => Date }): AccountServices {
+export function accountServices(db: Kysely<Schema>, config: Config, options: { secret: string; now: () => Date; endSessions: EndSessions }): AccountServices {
   const { now } = options;
   const accounts = accountQueries(db);
   const passwords = passwordHasher(config.argon2);
   const lockout = lockoutQueries(db, config.lockout, now);
-  const lifecycle = accountLifecycle(db, passwords, now);
+  const lifecycle = accountLifecycle(db, passwords, now, options.endSessions);
   return {
     accounts,
     passwords,

@@ -34,6 +34,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize) : openPglite(location.dataDir);
 }
 
+const CONNECT_TIMEOUT_MS = 3000;
+
 async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
@@ -42,9 +44,14 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
       return pg.types.getTypeParser(oid, format as 'text');
     }) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
-  // An idle client's connection error must not crash the process; the next query reports it.
+  // A bounded wait for a connection: while the server is down or restarting, callers get an error they can
+  // answer with 503 instead of waiting forever. keepAlive notices a server that vanished without a word.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  // A connection error (the server restarting: 57P01, "Connection terminated unexpectedly") must never crash the
+  // process. The pool's 'error' covers idle clients only; a checked-out client needs its own listener. The query
+  // in flight rejects with the same error, and the pool drops the broken client when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

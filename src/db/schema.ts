@@ -193,6 +193,7 @@ export interface SmsOutboxTable {
   claimed_until: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  expires_at: Date | null;
 }
 
 export interface AuditEventTable {
@@ -215,6 +216,18 @@ export interface SignInCodeTable {
   attempts: Generated<number>;
   sends: Generated<number>;
   last_sent_at: Date;
+}
+
+export interface SignInCodeAllowanceTable {
+  account_id: string;
+  window_started_at: Date;
+  codes_sent: Generated<number>;
+  wrong_codes: Generated<number>;
+}
+
+export interface SandboxSeedTable {
+  kind: 'officer' | 'relying_party' | 'citizen';
+  key: string;
 }
 
 export type DisclosureChannel = 'id_token' | 'userinfo' | 'introspection';
@@ -249,7 +262,9 @@ export interface Schema {
   sms_outbox: SmsOutboxTable;
   audit_events: AuditEventTable;
   sign_in_codes: SignInCodeTable;
+  sign_in_code_allowances: SignInCodeAllowanceTable;
   disclosures: DisclosureTable;
+  sandbox_seed: SandboxSeedTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

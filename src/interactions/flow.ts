@@ -80,15 +80,20 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   }
 
   async function finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults) {
-    const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    // Merged with the step before: a consent given after a forced login (prompt=login consent, max_age) carries
+    // that login along, or the resumed request would ask for the password again, and again.
+    const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
     return reply.redirect(redirectTo, 303);
   }
 
   /** The authentication is complete at this level: the provider takes over (consent, or back to the service). */
   function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level) {
-    request.log.info({ account: account.id, client: details.params.client_id, level }, 'citizen signed in');
+    // `level` is pino's own field (the log level): the assurance level goes under its own name.
+    request.log.info({ account: account.id, client: details.params.client_id, assuranceLevel: level }, 'citizen signed in');
     const amr = level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd'];
-    return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true } });
+    // ts: the moment the password (and code) were proven, kept as auth_time when a later step resubmits this login.
+    const ts = Math.floor(Date.now() / 1000);
+    return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true, ts } });
   }
 
   /**
@@ -106,7 +111,17 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
         returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=level`,
       }));
     }
-    await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone });
+    if ((await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone })) === 'daily_limit') {
+      request.log.warn({ event: 'sign_in_code.daily_limit', account: account.id }, 'no more SMS sign-in codes for this account today');
+      const lang = languageOf(request, details);
+      const t = translator(lang);
+      return reply.code(429).view('message', page(lang, request, 'otp.title', {
+        heading: t('otp.heading'),
+        message: t('otp.daily_limit'),
+        returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=codes`,
+      }));
+    }
+    request.log.info({ event: 'sms.queued', purpose: 'sign_in_code', account: account.id }, 'SMS sign-in code sent or still live');
     setPending(reply, PENDING.secondFactor, details.uid, account.id);
     return reply.redirect(`${INTERACTION_PATH}/${details.uid}/otp`, 303);
   }

@@ -81,6 +81,8 @@ export const en: Record<MessageKey, string> = {
   'error.csrf': 'This form has expired. Please reload the page and try again.',
   'error.not_found': 'The page you asked for does not exist.',
   'error.rate_limited': 'Too many requests from your network. Please try again in a few minutes.',
+  'error.unavailable_title': 'Service temporarily unavailable',
+  'error.unavailable': 'The service is briefly unavailable. Please try again in a few seconds.',
   'error.code': 'Error code',
   'error.retry': 'Try again',
   'account.title': 'My account',
@@ -114,5 +116,6 @@ export const en: Record<MessageKey, string> = {
   'otp.wait': 'You can ask for a new code in {seconds} seconds.',
   'otp.no_more': 'Too many codes have been sent. Please start signing in again in a few minutes.',
   'otp.wrong': 'The code is not correct. You have {attempts} attempts left.',
+  'otp.daily_limit': 'Your account has received, or been tried with, too many verification codes in the last 24 hours. To protect it, level-2 sign-in opens again after 24 hours. If you did not ask for these codes, change your password.',
   'otp.expired': 'The code has expired or was entered wrongly too many times. Please ask for a new one.',
 };

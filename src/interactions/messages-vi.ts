@@ -80,6 +80,8 @@ export const vi = {
   'error.csrf': 'Biểu mẫu đã hết hiệu lực. Vui lòng tải lại trang và thử lại.',
   'error.not_found': 'Không tìm thấy trang bạn yêu cầu.',
   'error.rate_limited': 'Có quá nhiều yêu cầu từ mạng của bạn. Vui lòng thử lại sau ít phút.',
+  'error.unavailable_title': 'Dịch vụ tạm thời gián đoạn',
+  'error.unavailable': 'Hệ thống đang tạm thời không phục vụ được. Vui lòng thử lại sau ít giây.',
   'error.code': 'Mã lỗi',
   'error.retry': 'Thử lại',
   'account.title': 'Tài khoản của tôi',
@@ -113,6 +115,7 @@ export const vi = {
   'otp.wait': 'Bạn có thể yêu cầu mã mới sau {seconds} giây.',
   'otp.no_more': 'Đã gửi quá số lần cho phép. Vui lòng bắt đầu đăng nhập lại sau ít phút.',
   'otp.wrong': 'Mã xác thực không đúng. Bạn còn {attempts} lần thử.',
+  'otp.daily_limit': 'Tài khoản của bạn đã nhận hoặc đã bị nhập sai quá nhiều mã xác thực trong 24 giờ qua. Để bảo vệ tài khoản, đăng nhập mức độ 2 sẽ mở lại sau 24 giờ. Nếu không phải bạn yêu cầu các mã này, hãy đổi mật khẩu.',
   'otp.expired': 'Mã xác thực đã hết hạn hoặc đã nhập sai quá nhiều lần. Hãy yêu cầu mã mới.',
 } as const;
 

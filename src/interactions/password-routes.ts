@@ -1,9 +1,11 @@
 // Passwords inside the sign-in flow: the forced change after the SMS password, and reset by SMS code.
+import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizePersonalId } from '../accounts/authenticate.ts';
 import { checkPassword } from '../accounts/password-policy.ts';
 import { requestResetCode, resetPassword } from '../accounts/password-reset.ts';
 import type { AccountServices } from '../accounts/services.ts';
+import type { Background } from '../background.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { field, PENDING, type InteractionFlow, type Loaded, type UidRequest } from './flow.ts';
 import { translator, type MessageKey } from './i18n.ts';
@@ -15,7 +17,7 @@ type Route = { Params: { uid: string }; Querystring: { lang?: string } };
 
 export async function passwordRoutes(
   app: FastifyInstance,
-  { flow, services, limited }: { flow: InteractionFlow; services: AccountServices; limited: { rateLimit: { max: number; timeWindow: number } } },
+  { flow, services, limited, background }: { flow: InteractionFlow; services: AccountServices; limited: { rateLimit: { max: number; timeWindow: number } }; background: Background },
 ) {
   /** The account that just proved its SMS password in this interaction, from the signed cookie set at sign-in. */
   async function pendingAccount(request: FastifyRequest, uid: string) {
@@ -92,7 +94,13 @@ export async function passwordRoutes(
     if (!loaded) return reply;
     const personalId = normalizePersonalId(field(request.body, 'username').slice(0, 64));
     if (!/^\d{12}$/.test(personalId)) return showResetRequest(request, reply, loaded, { error: 'login.error.malformed_id', username: personalId, status: 400 });
-    await requestResetCode(services.passwordReset, personalId);
+    // Once the answer is out: its timing must not tell whether the number has an account (the embedded
+    // database runs on this thread, so work started earlier would still slow the answer down).
+    background.run('password-reset code', async () => {
+      await finished(reply.raw).catch(() => {});
+      await requestResetCode(services.passwordReset, personalId);
+    });
+    request.log.info({ event: 'password_reset.requested' }, 'password-reset code requested');
     flow.setPending(reply, PENDING.passwordReset, loaded.details.uid, personalId, services.passwordReset.codeSeconds);
     return showResetConfirm(request, reply, loaded, personalId);
   });
@@ -117,6 +125,7 @@ export async function passwordRoutes(
       ip: request.ip,
     });
     if (!outcome.ok) {
+      request.log.info({ event: 'password_reset.refused', reason: outcome.problem === 'invalid_code' ? 'invalid_code' : 'weak_password' }, 'password reset refused');
       const error: MessageKey = outcome.problem === 'invalid_code' ? 'reset.invalid_code' : `password.problem.${outcome.problem}`;
       return showResetConfirm(request, reply, loaded, personalId, { error, status: 400 });
     }

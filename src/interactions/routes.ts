@@ -8,6 +8,7 @@ import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { field, interactionFlow, PENDING, type Details, type UidRequest } from './flow.ts';
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
+import type { Background } from '../background.ts';
 import { passwordRoutes } from './password-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 
@@ -17,6 +18,8 @@ export interface InteractionDeps {
   secureCookies: boolean;
   /** Form posts per minute from one network address. */
   signInRatePerMinute: number;
+  /** Where work runs that an answer must not wait for (see background.ts). */
+  background: Background;
 }
 
 const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.password_reset' };
@@ -33,7 +36,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     lang: Language,
     extra: { error?: string; username?: string; status?: number } = {},
   ) {
-    const notice = NOTICES[request.query.notice ?? ''];
+    // Own keys only: ?notice=toString must not find Object.prototype's.
+    const asked = request.query.notice;
+    const notice = typeof asked === 'string' && Object.hasOwn(NOTICES, asked) ? NOTICES[asked] : undefined;
     return reply.code(extra.status ?? 200).view('login', flow.page(lang, request, 'login.title', {
       clientName: await flow.clientName(details),
       action: `${INTERACTION_PATH}/${details.uid}/login`,
@@ -107,6 +112,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
       const outcome = await authenticate(services.authentication, { personalId: username, password });
       if (!outcome.ok) {
+        // Security event without the number typed: the reason, and the account only once the password proved it.
+        request.log.info({ event: 'sign_in.failed', reason: outcome.reason, ...('account' in outcome ? { account: outcome.account.id } : {}) }, 'citizen sign-in refused');
         switch (outcome.reason) {
           case 'malformed_id':
             return showLogin(request, reply, details, lang, { error: t('login.error.malformed_id'), username, status: 400 });
@@ -164,9 +171,15 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         error_description: 'the account cannot reach the requested assurance level (urn:vn:eid:loa:2 needs a level 2 account)',
       });
     }
+    if (request.query.reason === 'codes') {
+      return flow.finish(request, reply, {
+        error: 'unmet_authentication_requirements',
+        error_description: 'the account has used its SMS codes for today; urn:vn:eid:loa:2 cannot be reached now',
+      });
+    }
     return flow.finish(request, reply, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' });
   });
 
-  await app.register(passwordRoutes, { flow, services, limited });
+  await app.register(passwordRoutes, { flow, services, limited, background: deps.background });
   await app.register(secondFactorRoutes, { flow, services, limited });
 }

@@ -53,8 +53,9 @@ export async function secondFactorRoutes(app: FastifyInstance, { flow, services,
     const check = await verifySecondFactor(deps, { uid: details.uid, accountId: account.id, code: field(request.body, 'otp').slice(0, 16) });
     if (!check.ok) {
       const t = translator(lang);
-      const error = check.problem === 'wrong' ? t('otp.wrong', { attempts: String(check.attemptsLeft) }) : t('otp.expired');
-      return show(request, reply, loaded, account, { error, status: 400 });
+      request.log.info({ event: `sign_in_code.${check.problem}`, account: account.id }, 'SMS sign-in code refused');
+      const error = check.problem === 'wrong' ? t('otp.wrong', { attempts: String(check.attemptsLeft) }) : check.problem === 'daily_limit' ? t('otp.daily_limit') : t('otp.expired');
+      return show(request, reply, loaded, account, { error, status: check.problem === 'daily_limit' ? 429 : 400 });
     }
     flow.clearPending(reply, PENDING.secondFactor, details.uid);
     return flow.finishLogin(request, reply, details, account, 2);
@@ -65,7 +66,8 @@ export async function secondFactorRoutes(app: FastifyInstance, { flow, services,
     if (!loaded) return reply;
     const account = await pendingAccount(request, loaded.details.uid);
     if (!account) return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}`, 303);
-    const { sent } = await resendSecondFactor(deps, { uid: loaded.details.uid, accountId: account.id, phone: account.phone! });
-    return show(request, reply, loaded, account, sent ? { info: translator(loaded.lang)('otp.resent') } : { status: 429 });
+    const { sent, dailyLimit } = await resendSecondFactor(deps, { uid: loaded.details.uid, accountId: account.id, phone: account.phone! });
+    if (sent) return show(request, reply, loaded, account, { info: translator(loaded.lang)('otp.resent') });
+    return show(request, reply, loaded, account, { status: 429, ...(dailyLimit ? { error: translator(loaded.lang)('otp.daily_limit') } : {}) });
   });
 }

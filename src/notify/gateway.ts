@@ -24,6 +24,16 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
   const maxAttempts = options.maxAttempts ?? 5;
   const claimedAt = now();
   const claim = new Date(claimedAt.getTime() + claimMs);
+  // Codes that expired before they could go (the gateway was down, the queue long) are dropped, never sent late.
+  const expired = await db
+    .updateTable('sms_outbox')
+    .set({ body: null, last_error: 'expired before delivery' })
+    .where('delivered_at', 'is', null)
+    .where('body', 'is not', null)
+    .where('expires_at', '<=', claimedAt)
+    .returning(['id', 'purpose'])
+    .execute();
+  for (const message of expired) logger.warn({ event: 'sms.expired', sms: message.id, purpose: message.purpose }, 'SMS expired before delivery; not sent');
   // Claim a batch atomically (SKIP LOCKED): concurrent dispatchers on other instances take other rows.
   const pending = await db
     .updateTable('sms_outbox')
@@ -34,13 +44,14 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
         .select('id')
         .where('delivered_at', 'is', null)
         .where('attempts', '<', maxAttempts)
+        .where('body', 'is not', null)
         .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', claimedAt)]))
         .orderBy('id')
         .limit(options.batchSize ?? 50)
         .forUpdate()
         .skipLocked(),
     )
-    .returning(['id', 'recipient', 'body', 'attempts'])
+    .returning(['id', 'recipient', 'body', 'attempts', 'purpose'])
     .execute();
   let delivered = 0;
   for (const message of pending) {
@@ -65,6 +76,7 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
       await response.body?.cancel().catch(() => {});
       if (!response.ok) throw new Error(`gateway answered ${response.status}`);
       await db.updateTable('sms_outbox').set({ delivered_at: now(), body: null, last_error: null }).where('id', '=', message.id).execute();
+      logger.info({ event: 'sms.delivered', sms: message.id, purpose: message.purpose }, 'SMS delivered');
       delivered++;
     } catch (error) {
       const reason = (error as Error).message.slice(0, 200);
@@ -76,7 +88,7 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
         .where('id', '=', message.id)
         .where('claimed_until', '=', renewed)
         .execute();
-      logger.warn({ sms: message.id, reason, givenUp }, 'SMS delivery failed');
+      logger.warn({ event: 'sms.failed', sms: message.id, purpose: message.purpose, reason, givenUp }, 'SMS delivery failed');
     }
   }
   return delivered;

@@ -1,6 +1,7 @@
 // SMS to citizens' phones go through the outbox table: written in the caller's transaction, delivered
 // afterwards by the gateway dispatcher (production) or read from the table (development, sandbox, tests).
 import type { Kysely, Transaction } from 'kysely';
+import { recordAudit } from '../audit/audit.ts';
 import type { Schema, SmsPurpose } from '../db/schema.ts';
 
 export interface SmsMessage {
@@ -9,13 +10,18 @@ export interface SmsMessage {
   text: string;
   /** When it was queued, by the caller's clock (limits per day count by it). */
   at?: Date;
+  /** When what it carries (a one-time code) stops being valid: after that it is never sent. */
+  expiresAt?: Date;
 }
 
+/** Queues a message in the caller's transaction, and records that it was queued (purpose only) in the audit trail. */
 export async function queueSms(db: Kysely<Schema> | Transaction<Schema>, message: SmsMessage): Promise<void> {
-  await db
+  const row = await db
     .insertInto('sms_outbox')
-    .values({ recipient: message.to, purpose: message.purpose, body: message.text, ...(message.at ? { created_at: message.at } : {}) })
-    .execute();
+    .values({ recipient: message.to, purpose: message.purpose, body: message.text, expires_at: message.expiresAt ?? null, ...(message.at ? { created_at: message.at } : {}) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await recordAudit(db, { actor: { type: 'system' }, action: 'sms.queued', subject: { type: 'sms', id: String(row.id) }, detail: { purpose: message.purpose }, ...(message.at ? { at: message.at } : {}) });
 }
 
 /** Messages still waiting in the outbox for a phone, newest first (sandbox console and tests). */

@@ -2,6 +2,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
+import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
@@ -21,6 +22,8 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
     if (model === 'Client') return relyingParties.adapter();
 
     const find = async (column: 'id' | 'uid' | 'user_code', value: string) => {
+      // No row can hold text PostgreSQL refuses to store (NUL, a lone surrogate): such an id is simply not found.
+      if (typeof value !== 'string' || !isAcceptableText(value)) return undefined;
       const row = await db
         .selectFrom('oidc_payloads')
         .select(['payload', 'consumed_at'])

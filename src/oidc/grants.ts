@@ -1,5 +1,5 @@
 // Grants a citizen gave relying parties (the provider's Grant artifacts), listed and revoked for self-service.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 
 export interface GrantSummary {
@@ -32,4 +32,14 @@ export async function revokeClientGrants(db: Kysely<Schema>, accountId: string, 
   const grants = (await grantsOf(db, accountId)).filter((g) => g.clientId === clientId).map((g) => g.grantId);
   if (grants.length) await db.deleteFrom('oidc_payloads').where('grant_id', 'in', grants).execute();
   return grants.length;
+}
+
+/**
+ * Ends everything the provider holds for an account: browser sessions, grants, codes, access and refresh tokens
+ * (each carries the account in its payload). Interactions in progress carry it only nested, so a sign-in or reset
+ * under way is not cut off. Returns how many artifacts went.
+ */
+export async function endAccountSessions(db: Kysely<Schema> | Transaction<Schema>, accountId: string): Promise<number> {
+  const result = await db.deleteFrom('oidc_payloads').where(sql<string>`payload->>'accountId'`, '=', accountId).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -1,6 +1,13 @@
-// Mounts oidc-provider inside Fastify: protocol paths go to the provider untouched, Fastify owns everything else.
+// Mounts oidc-provider inside Fastify: protocol paths go to the provider, Fastify owns everything else. Before the
+// provider sees a request, its parameters are checked here: text PostgreSQL cannot store (NUL, unpaired
+// surrogates) and other control characters are refused as invalid_request, in the provider's own terms.
+import type { IncomingMessage } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { isAcceptableText, unacceptableDescription, unacceptableParameter } from '../http/acceptable-text.ts';
+import type { ProviderPages } from './provider.ts';
 
 // The provider's default routes (node_modules/oidc-provider/lib/helpers/defaults.js, `routes`), plus discovery.
 const PROTOCOL_PATHS = [
@@ -18,18 +25,99 @@ const PROTOCOL_PATHS = [
   '/credential',
 ];
 
-export async function providerRoutes(app: FastifyInstance, { provider }: { provider: Provider }) {
-  // The provider reads request bodies itself: in this plugin's scope Fastify must leave the stream unread.
+export interface ProviderMountOptions {
+  provider: Provider;
+  /** The provider's error page (its configured renderError), for refusals a browser should see as a page. */
+  errorPage: ProviderPages['error'];
+}
+
+export async function providerRoutes(app: FastifyInstance, { provider, errorPage }: ProviderMountOptions) {
+  // Fastify reads the body (its body limit applies) so it can be checked; the provider gets it replayed.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const handle = provider.callback();
+
+  async function refuse(request: FastifyRequest, reply: FastifyReply, description: string) {
+    const out = { error: 'invalid_request', error_description: description };
+    reply.code(400).header('cache-control', 'no-store');
+    const ctx = provider.createContext(request.raw, reply.raw) as unknown as KoaContextWithOIDC;
+    // As the provider answers its own errors: the authorization endpoint always with a page (it is a browser's),
+    // the others with a page only when the caller prefers HTML to JSON.
+    if (request.url.startsWith('/auth') || ctx.accepts('json', 'html') === 'html') {
+      return reply.type('text/html; charset=utf-8').send(await errorPage(ctx, out));
+    }
+    return reply.send(out);
+  }
+
   const forward = (request: FastifyRequest, reply: FastifyReply) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+    const problem = unacceptablePart(request, body);
+    if (problem) return refuse(request, reply, problem);
     reply.hijack();
-    handle(request.raw, reply.raw);
+    handle(body ? replaying(request.raw, body) : request.raw, reply.raw);
+    return undefined;
   };
   for (const path of PROTOCOL_PATHS) {
-    app.all(path, forward);
-    app.all(`${path}/*`, forward);
+    app.all(path, { config: { checksOwnParameters: true } }, forward);
+    app.all(`${path}/*`, { config: { checksOwnParameters: true } }, forward);
   }
+}
+
+/** What in the request is not acceptable text, described for the caller; parsed as the provider parses it. */
+function unacceptablePart(request: FastifyRequest, body: Buffer | undefined): string | undefined {
+  const url = request.raw.url ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (!isAcceptableText(safeDecode(path))) return 'the request path contains a character that is not allowed (a control character or an unpaired surrogate)';
+  // Koa reads the query with node:querystring, as here.
+  const inQuery = q < 0 ? undefined : unacceptableParameter(parseQuery(url.slice(q + 1)));
+  const inBody = body ? unacceptableParameter(parsedBody(request.headers['content-type'] ?? '', body)) : undefined;
+  const found = inQuery ?? inBody;
+  return found ? unacceptableDescription(found) : undefined;
+}
+
+/** The body as oidc-provider parses it (lib/shared/selective_body.js); what it cannot parse, it refuses itself. */
+function parsedBody(contentType: string, body: Buffer): unknown {
+  const [type = '', ...rest] = contentType.split(';');
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(rest.join(';'))?.[1];
+  try {
+    const text = charset ? new TextDecoder(charset).decode(body) : body.toString('utf8');
+    const mime = type.trim().toLowerCase();
+    if (mime === 'application/x-www-form-urlencoded') return parseQuery(text);
+    if (mime === 'application/json') return JSON.parse(text);
+  } catch {
+    // An unknown charset or malformed JSON: the provider answers invalid_request for it.
+  }
+  return undefined;
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The request with its body replayed from the buffer Fastify read. oidc-provider reads a body through
+ * req.readable, req.readableEncoding and req.iterator() (lib/shared/selective_body.js, readBody); everything
+ * else is the real request.
+ */
+function replaying(request: IncomingMessage, body: Buffer): IncomingMessage {
+  let consumed = false;
+  async function* chunks() {
+    consumed = true;
+    yield body;
+  }
+  return new Proxy(request, {
+    get(target, property) {
+      if (property === 'readable') return !consumed;
+      if (property === 'readableEncoding') return null;
+      if (property === 'iterator') return () => chunks();
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

@@ -84,8 +84,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     async findAccount(ctx, sub, token) {
       const account = await deps.accounts.findById(sub);
-      // A revoked account signs nobody in, and its existing tokens stop yielding claims.
-      if (!account || account.status === 'revoked') return undefined;
+      // A revoked account, or one an officer locked, signs nobody in, and its existing tokens stop yielding claims
+      // (the lock also deleted them; this holds for any issued in the same instant).
+      if (!account || account.status === 'revoked' || account.lockReason === 'officer') return undefined;
       return {
         accountId: account.id,
         async claims(_use, scope, requested) {

@@ -2,6 +2,7 @@
 import type { Adapter, ClientMetadata } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
+import { isAcceptableText } from '../http/acceptable-text.ts';
 
 export interface RelyingParties {
   find(clientId: string): Promise<ClientMetadata | undefined>;
@@ -15,6 +16,8 @@ export interface RelyingParties {
 
 export function relyingPartiesQueries(db: Kysely<Schema>): RelyingParties {
   const find = async (clientId: string) => {
+    // A client_id PostgreSQL could not even compare (NUL, a lone surrogate) names no relying party.
+    if (typeof clientId !== 'string' || !isAcceptableText(clientId)) return undefined;
     const row = await db
       .selectFrom('relying_parties')
       .select('metadata')

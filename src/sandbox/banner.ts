@@ -34,7 +34,9 @@ export function sandboxBanner(config: Config, databaseLabel: string): string {
     '  citizens on record without an account, to register:',
     ...SANDBOX_UNREGISTERED.map((c) => `    ${c.personalId}  ${`${c.familyName} ${c.middleName} ${c.givenName}`.padEnd(18)} ${c.birthdate}`),
     `  and ${SANDBOX_POPULATION} synthetic citizens on record (households, documents; generator seed "sandbox")`,
-    '  SMS (first passwords, codes) stay in the sms_outbox table: no gateway is configured',
+    config.smsGateway
+      ? `  SMS (first passwords, codes) go to the gateway at ${new URL(config.smsGateway.url).origin} (SMS_GATEWAY_URL)`
+      : '  SMS (first passwords, codes) stay in the sms_outbox table: no gateway is configured (SMS_GATEWAY_URL)',
     '',
     '  try it: open this in a browser (PKCE verifier: dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk)',
     `    ${example}`,

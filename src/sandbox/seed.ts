@@ -149,7 +149,24 @@ export async function seedSandbox(
     }
   });
   // A synthetic population around the hand-made citizens (households, documents), the same on every machine.
-  await insertRecords(db, generateRecords({ count: options.population ?? SANDBOX_POPULATION, seed: 'sandbox' }));
+  const population = [...generateRecords({ count: options.population ?? SANDBOX_POPULATION, seed: 'sandbox' })];
+  await insertRecords(db, population);
   await relyingParties.saveIfAbsent(sandboxClient(options));
+  // Marked as the sandbox's, so production refuses to run with any of it and `cli sandbox remove` finds it all.
+  const citizens = [
+    ...SANDBOX_CITIZENS.map((c) => c.personalId),
+    ...Object.values(SANDBOX_RECORD_DETAILS).flatMap((d) => (d.dependent ? [d.dependent.personalId] : [])),
+    ...SANDBOX_UNREGISTERED.map((c) => c.personalId),
+    ...population.map((r) => r.personal_id),
+  ];
+  await db
+    .insertInto('sandbox_seed')
+    .values([
+      ...SANDBOX_OFFICERS.map((o) => ({ kind: 'officer' as const, key: o.username })),
+      { kind: 'relying_party' as const, key: SANDBOX_CLIENT_ID },
+      ...citizens.map((key) => ({ kind: 'citizen' as const, key })),
+    ])
+    .onConflict((oc) => oc.doNothing())
+    .execute();
   return true;
 }

@@ -18,6 +18,8 @@ let browser: Browser;
 let callbackServer: Server;
 let redirectUri: string;
 let rp: oidc.Configuration;
+/** Bodies of form posts the relying party's callback received (response_mode=form_post). */
+const posted: string[] = [];
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
@@ -25,7 +27,14 @@ beforeAll(async () => {
   // The relying party's callback: a page the browser lands on, whose URL carries the code.
   const port = await freePort();
   redirectUri = `http://127.0.0.1:${port}/callback`;
-  callbackServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>RP</title><p>back at the service</p>'));
+  callbackServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.method === 'POST') posted.push(Buffer.concat(chunks).toString());
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>RP</title><p>back at the service</p>');
+    });
+  });
   await new Promise<void>((resolve) => callbackServer.listen(port, '127.0.0.1', resolve));
   await provider.addClient({ ...CLIENT, redirect_uris: [redirectUri], scope: 'openid profile personal_id phone email address', assurance_level: 2 });
   rp = await relyingParty(provider.url, CLIENT.client_id, CLIENT.client_secret);
@@ -152,6 +161,25 @@ describe('sign-in and consent in a browser', () => {
     expect(tokens.claims()).toMatchObject({ acr: 'urn:vn:eid:loa:2', amr: ['pwd', 'otp', 'sms'] });
     const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
     expect(userinfo.address).toMatchObject({ region: 'Hà Nội', country: 'VN' });
+    await context.close();
+  });
+
+  it('delivers the code by response_mode=form_post: the auto-submitting page is allowed to run', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, response_mode: 'form_post' });
+    await page.goto(request.url.href);
+    await signIn(page, SANDBOX_PASSWORD);
+    await page.waitForSelector('form#consent');
+    const before = posted.length;
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    await expect.poll(() => posted.length, { timeout: 10_000 }).toBe(before + 1);
+    const body = new URLSearchParams(posted.at(-1)!);
+    expect(body.get('state')).toBe(request.state);
+    // The relying party redeems the posted response as openid-client does for form_post.
+    const callback = new Request(redirectUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    expect(tokens.claims()?.acr).toBe('urn:vn:eid:loa:1');
     await context.close();
   });
 });

@@ -31,7 +31,7 @@ export interface RunningProvider extends App {
   /** Every log line the provider wrote, as text. */
   logs: string[];
   addClient(metadata: ClientMetadata): Promise<void>;
-  /** Text of the newest SMS queued for a phone (E.164), if any. */
+  /** Text of the newest SMS queued for a phone (E.164), if any, once work started by requests has settled. */
   lastSms(phone: string): Promise<string | undefined>;
   /** Stops HTTP and closes the database (unless it was passed in and is shared). */
   close(): Promise<void>;
@@ -72,7 +72,10 @@ export async function startProvider(
     database,
     logs,
     addClient: (metadata) => built.relyingParties.save(metadata),
-    lastSms: async (phone) => (await outboxFor(database.db, phone))[0]?.body ?? undefined,
+    lastSms: async (phone) => {
+      await built.background.idle();
+      return (await outboxFor(database.db, phone))[0]?.body ?? undefined;
+    },
     async close() {
       await built.app.close();
       if (!options.database) await database.close();

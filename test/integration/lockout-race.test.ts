@@ -8,6 +8,7 @@ import { migrate } from '../../src/db/migrator.ts';
 import { relyingPartiesQueries } from '../../src/oidc/relying-parties.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD, seedSandbox } from '../../src/sandbox/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { endAccountSessions } from '../../src/oidc/grants.ts';
 
 let testDb: TestDatabase;
 let database: Database;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   database = await openDatabase(testDb.location);
   await migrate(database);
   const config = loadConfig({ LOCKOUT_MAX_FAILURES: '3', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
-  services = accountServices(database.db, config, { secret: 'test', now: () => new Date() });
+  services = accountServices(database.db, config, { secret: 'test', now: () => new Date(), endSessions: endAccountSessions });
   await seedSandbox(database.db, relyingPartiesQueries(database.db), services.passwords, config.sandbox);
 });
 afterAll(async () => {

@@ -95,6 +95,8 @@ class ForgotPassword {
 }
 
 async function smsCount(phone: string) {
+  // The code is sent after the page answers: count once that work has settled.
+  await suite.provider.background.idle();
   return (await outboxFor(suite.provider.database.db, phone)).length;
 }
 

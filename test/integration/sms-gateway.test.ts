@@ -112,6 +112,23 @@ describe('SMS delivery through the HTTP gateway', () => {
     expect(gateway.received).toHaveLength(3);
   });
 
+  it('never sends a code that expired while it waited, and erases it with the reason', async () => {
+    const at = new Date();
+    await queueSms(database.db, { to: PHONES[0], purpose: 'sign_in_code', text: 'Định danh điện tử: mã xác thực đăng nhập của bạn là 123456, hiệu lực 5 phút.', at, expiresAt: new Date(at.getTime() + 300_000) });
+    await queueSms(database.db, { to: PHONES[1], purpose: 'sign_in_code', text: 'Định danh điện tử: mã xác thực đăng nhập của bạn là 654321, hiệu lực 5 phút.', at, expiresAt: new Date(at.getTime() + 600_000) });
+    // The gateway was unreachable for six minutes: the first code is worthless by now, the second still good.
+    const later = () => new Date(at.getTime() + 360_000);
+    expect(await deliverPendingSms(database.db, logger, options({ now: later }))).toBe(1);
+    expect(gateway.received.map((r) => r.body.to)).toEqual([PHONES[1]]);
+    const [stale, live] = await outbox();
+    expect(stale).toMatchObject({ body: null, delivered_at: null, last_error: 'expired before delivery' });
+    expect(live!.delivered_at).toBeInstanceOf(Date);
+    expect(logs.join('')).toContain('"event":"sms.expired"');
+    // Nothing is tried for it again.
+    expect(await deliverPendingSms(database.db, logger, options({ now: later }))).toBe(0);
+    expect(gateway.received).toHaveLength(1);
+  });
+
   it('keeps a message the gateway refused, with the reason, and delivers it on a later pass', async () => {
     const [message] = await queue(1);
     gateway.answer((_request, response) => void response.writeHead(500).end('busy'));

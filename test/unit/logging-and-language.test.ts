@@ -1,7 +1,14 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { pickLanguage } from '../../src/interactions/i18n.ts';
 import { chooseLanguage, switchUrl } from '../../src/interactions/language.ts';
-import { loggableUrl } from '../../src/logger.ts';
+import { createLogger, loggableUrl } from '../../src/logger.ts';
+
+function capturedLogger() {
+  const lines: string[] = [];
+  const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
+  return { logger, lines, parsed: () => lines.map((line) => JSON.parse(line) as Record<string, any>) };
+}
 
 describe('loggable URLs', () => {
   it('masks credentials and personal data in query strings and paths', () => {
@@ -12,6 +19,33 @@ describe('loggable URLs', () => {
     expect(loggableUrl('/session/end?id_token_hint=eyJhbGciOi.x.y')).not.toContain('eyJ');
     expect(loggableUrl('/accounts/001090012345')).toBe('/accounts/[number]');
     expect(loggableUrl('/x?phone=%2B84912345678')).not.toContain('912345678');
+    expect(loggableUrl('/x?phone=912345678')).not.toContain('912345678');
+    expect(loggableUrl('/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj')).not.toContain('SplxlOBeZQQYbYS6WxSbIA');
+  });
+});
+
+describe('error logging', () => {
+  it('masks the input JSON.parse quotes back in its message', () => {
+    const { logger, lines } = capturedLogger();
+    let error: unknown;
+    try {
+      JSON.parse('{"username":"Nguyễn Văn An 001090012345"');
+    } catch (caught) {
+      error = caught;
+    }
+    logger.warn({ err: error }, 'x');
+    expect(lines.join('')).not.toContain('Nguyễn');
+    expect(lines.join('')).not.toContain('001090012345');
+  });
+
+  it('keeps error codes readable: a rejected request says which rule refused it', () => {
+    const { logger, parsed } = capturedLogger();
+    logger.info({ code: 'FST_CSRF_INVALID_TOKEN', status: 403 }, 'request rejected');
+    logger.info({ err: Object.assign(new Error('duplicate key value violates unique constraint "accounts_pkey"'), { code: '23505', detail: 'Key (personal_id)=(001090012345) already exists.' }) }, 'conflict');
+    const [rejected, conflict] = parsed();
+    expect(rejected).toMatchObject({ code: 'FST_CSRF_INVALID_TOKEN', status: 403 });
+    expect(conflict!.err).toMatchObject({ code: '23505', message: expect.stringContaining('accounts_pkey') });
+    expect(JSON.stringify(conflict)).not.toContain('001090012345');
   });
 });
 

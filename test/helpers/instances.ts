@@ -1,0 +1,81 @@
+// Provider instances as an operator runs them (`node src/main.ts`, one process each) behind a load balancer
+// the test steers: one public ISSUER, and the test decides which instance gets the next request.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, request as forward, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './provider.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Instance {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote (JSON log lines, and a crash's stack trace on stderr). */
+  output(): string;
+  /** Ends the process (SIGTERM unless told otherwise) and waits for it; safe on an exited process. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
+  const deadline = Date.now() + 90_000;
+  while (!output.includes('Server listening')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`instance ${name} did not start:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export interface LoadBalancer {
+  url: string;
+  /** Where the next requests go. */
+  target: Instance;
+  close(): Promise<void>;
+}
+
+/** Listens on port (the issuer's), and passes each request, Host header and all, to the current target; a new upstream connection every time. */
+export async function startLoadBalancer(first: Instance, port: number): Promise<LoadBalancer> {
+  const balancer: LoadBalancer = { url: `http://127.0.0.1:${port}`, target: first, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const server: Server = createServer((incoming, outgoing) => {
+    const upstream = new URL(balancer.target.url);
+    const proxied = forward(
+      { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, connection: 'close' }, agent: false },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    proxied.on('error', () => {
+      if (!outgoing.headersSent) outgoing.writeHead(502).end('bad gateway');
+      else outgoing.destroy();
+    });
+    incoming.pipe(proxied);
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return balancer;
+}

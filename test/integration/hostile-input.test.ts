@@ -1,0 +1,363 @@
+// Hostile input on every route and parameter of the running provider: never a 5xx, never a personal value in the log.
+import { Writable } from 'node:stream';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { createTestDatabase, ENGINE, type TestDatabase } from '../helpers/database.ts';
+import { officerClient } from '../helpers/officer-api.ts';
+import { SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
+import { csrfToken, UserAgent } from '../helpers/user-agent.ts';
+
+// A sandbox citizen's personal ID number and phone, planted in the inputs: neither may ever reach the log.
+const citizen = SANDBOX_CITIZENS[0]!;
+const PLANTED_ID = citizen.personalId;
+const PLANTED_PHONE = citizen.phone; // +84912345678
+const PHONE_DIGITS = PLANTED_PHONE.slice(3); // 912345678: in +84…, 84… and 0… forms alike
+
+const REDIRECT = 'http://localhost:8080/callback';
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+const BASIC = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
+const FORM = 'application/x-www-form-urlencoded';
+
+let testDb: TestDatabase;
+let provider: RunningProvider;
+let officerToken: string;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  // Form posts are rate limited per address; the test sends them all from one, and wants them to reach the handlers.
+  provider = await startProvider(testDb, { env: { SIGN_IN_RATE_PER_MINUTE: '100000' } });
+  officerToken = (await officerClient(provider.url, 'giamsat')).token;
+});
+afterAll(async () => {
+  await provider?.close();
+  await testDb?.drop();
+});
+
+/** Percent-encodes every UTF-16 code unit, lone surrogates included (as the WTF-8 bytes no decoder accepts). */
+function percent(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      out += encodeURIComponent(value.slice(i, i + 2));
+      i++;
+    } else if (unit >= 0xd800 && unit <= 0xdfff) {
+      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+    } else {
+      out += encodeURIComponent(value[i]!);
+    }
+  }
+  return out;
+}
+
+const encodePairs = (pairs: [string, string][], raw = false) => pairs.map(([k, v]) => `${percent(k)}=${raw ? v : percent(v)}`).join('&');
+
+/** A fresh sign-in in progress: the interaction's cookies, its uid and the CSRF token of its login page. */
+async function interaction(params: Record<string, string> = {}) {
+  const agent = new UserAgent();
+  const query = new URLSearchParams({ client_id: 'sandbox', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', ...params });
+  const start = await agent.request(`${provider.url}/auth?${query}`);
+  const location = start.headers.get('location');
+  if (!location) throw new Error(`no interaction: ${start.status} ${await start.text()}`);
+  const uid = location.split('/').pop()!;
+  const page = await agent.request(new URL(location, provider.url).toString());
+  const html = await page.text();
+  const cookie = [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  return { uid, cookie, csrf: csrfToken(html), agent };
+}
+
+describe('the log (findings 8 and 13)', () => {
+  it("writes a PostgreSQL error's code and message but none of the values around it (detail, where, parameters)", async () => {
+    // The shape of finding 8: a NUL in one parameter, a personal ID number in the one beside it.
+    const payload = JSON.stringify({ phone: '+84912345678', login_hint: '001090012345', state: 'a\u0000b' });
+    const error = await sql`SELECT ${payload}::jsonb`.execute(provider.database.db).catch((e: unknown) => e);
+    expect(JSON.stringify({ ...(error as object) })).toMatch(/001090012345|912345678/); // the raw error does carry them
+
+    const lines: string[] = [];
+    createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })).error({ err: error }, 'provider server error');
+    expect(lines.join('')).not.toContain('001090012345');
+    expect(lines.join('')).not.toContain('912345678');
+    const err = JSON.parse(lines[0]!).err;
+    expect(err).toMatchObject({ code: '22P05', message: expect.stringContaining('unsupported Unicode escape sequence') });
+    expect(err).not.toHaveProperty('where');
+    expect(err).not.toHaveProperty('detail');
+  });
+
+
+  it('keeps pino\'s level on the sign-in line: the assurance level has its own field', async () => {
+    const { uid, cookie, csrf } = await interaction();
+    const response = await fetch(`${provider.url}/interaction/${uid}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': FORM },
+      body: new URLSearchParams({ _csrf: csrf, username: SANDBOX_CITIZENS[3]!.personalId, password: SANDBOX_PASSWORD }).toString(),
+    });
+    expect(response.status).toBe(303);
+    const signedIn = provider.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'citizen signed in');
+    expect(signedIn).toHaveLength(1);
+    expect(signedIn[0]).toMatchObject({ level: 30, assuranceLevel: 1 });
+  });
+
+  it('says which rule refused a request: the error code is not redacted', async () => {
+    const { uid, cookie } = await interaction();
+    const response = await fetch(`${provider.url}/interaction/${uid}/login`, { method: 'POST', headers: { cookie, 'content-type': FORM }, body: 'username=1&password=2' });
+    expect(response.status).toBe(403);
+    const rejected = provider.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request rejected');
+    expect(rejected.at(-1)).toMatchObject({ code: 'FST_CSRF_INVALID_TOKEN', status: 403 });
+  });
+});
+
+describe('a NUL byte or a prototype key (finding 8)', () => {
+  const authQuery = (name: string, value: string) => {
+    const params: [string, string][] = [['client_id', 'sandbox'], ['response_type', 'code'], ['scope', 'openid'], ['redirect_uri', REDIRECT], ['code_challenge', CHALLENGE], ['code_challenge_method', 'S256']];
+    const i = params.findIndex(([k]) => k === name);
+    if (i >= 0) params[i] = [name, value];
+    else params.push([name, value]);
+    return encodePairs(params);
+  };
+
+  it.each(['client_id', 'state', 'nonce', 'login_hint', 'ui_locales', 'acr_values'])('in %s at /auth is refused as invalid_request, on the error page', async (name) => {
+    const response = await fetch(`${provider.url}/auth?${authQuery(name, `${PLANTED_ID}\u0000x`)}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    const html = await response.text();
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(html).toContain('invalid_request');
+    expect(html).toContain(name);
+  });
+
+  it.each([
+    ['code', `grant_type=authorization_code&code=a%00b&redirect_uri=${encodeURIComponent(REDIRECT)}&code_verifier=${'v'.repeat(43)}`, '/token'],
+    ['refresh_token', 'grant_type=refresh_token&refresh_token=a%00b', '/token'],
+    ['token', 'token=a%00b', '/token/introspection'],
+    ['token', 'token=a%00b', '/token/revocation'],
+    ['access_token', 'access_token=a%00b', '/me'],
+  ])('in %s at the back-channel endpoint is refused as invalid_request JSON naming it', async (name, body, path) => {
+    const authorization = path === '/me' ? {} : { authorization: BASIC };
+    const response = await fetch(`${provider.url}${path}`, { method: 'POST', headers: { ...authorization, 'content-type': FORM }, body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining(name) });
+  });
+
+  it('as a looked-up id (client, token, interaction) is simply not found', async () => {
+    await expect(provider.relyingParties.find('sandbox\u0000')).resolves.toBeUndefined();
+    await expect(provider.provider.AccessToken.find('a\u0000b')).resolves.toBeUndefined();
+    await expect(provider.provider.Interaction.find('\ud800')).resolves.toBeUndefined();
+    await expect(provider.provider.Session.findByUid('a\u0000')).resolves.toBeUndefined();
+  });
+
+  it('at /session/end is refused as invalid_request', async () => {
+    const response = await fetch(`${provider.url}/session/end?client_id=a%00b`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('client_id') });
+  });
+
+  it('in the password-reset form gets the form again with a 400, not a 500', async () => {
+    const { uid, cookie, csrf } = await interaction();
+    const response = await fetch(`${provider.url}/interaction/${uid}/reset/confirm`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': FORM, accept: 'text/html' },
+      body: `_csrf=${encodeURIComponent(csrf)}&username=${PLANTED_ID}%00&code=123456&password=x&password_confirm=x`,
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('text/html');
+  });
+
+  it.each(['toString', '__proto__', 'constructor'])('?notice=%s shows the sign-in page without a notice', async (notice) => {
+    const { uid, cookie } = await interaction();
+    const response = await fetch(`${provider.url}/interaction/${uid}?notice=${notice}`, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('id="login"');
+  });
+
+  it('leaves no personal ID number in the log', () => {
+    expect(provider.logs.filter((line) => line.includes(PLANTED_ID))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The property: any route, any parameter, any hostile value and any way of sending it.
+
+type Channel = 'query' | 'form' | 'json';
+interface Target {
+  name: string;
+  method: string;
+  /** The path, given its variable segment (the interaction's uid, an id); `segment` is that segment's usual value. */
+  path: (segment: string) => string;
+  segment?: string;
+  channel: Channel;
+  /** The parameters a well-formed request carries; one of them (or an extra one) is made hostile. */
+  params: Record<string, string>;
+  headers?: 'basic' | 'officer' | 'officer?';
+  /** Needs a sign-in in progress (cookie and CSRF token), with or without them. */
+  interaction?: boolean;
+}
+
+const AUTH_PARAMS = { client_id: 'sandbox', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 'st', nonce: 'no', login_hint: PLANTED_ID, ui_locales: 'vi', acr_values: 'urn:vn:eid:loa:1', prompt: 'login', max_age: '60', claims: '{"userinfo":{"phone_number":null}}', response_mode: 'query', lang: 'en' };
+const UUID = '7f1c1c52-8f1e-4f55-9d55-5b1c2d3e4f50';
+
+const TARGETS: Target[] = [
+  { name: 'discovery', method: 'GET', path: () => '/.well-known/openid-configuration', channel: 'query', params: { x: '1' } },
+  { name: 'jwks', method: 'GET', path: () => '/jwks', channel: 'query', params: { x: '1' } },
+  { name: 'auth GET', method: 'GET', path: () => '/auth', channel: 'query', params: AUTH_PARAMS },
+  { name: 'auth resume', method: 'GET', segment: 'no-such-uid', path: (uid) => `/auth/${uid}`, channel: 'query', params: { lang: 'en' } },
+  { name: 'auth POST', method: 'POST', path: () => '/auth', channel: 'form', params: AUTH_PARAMS },
+  { name: 'token code', method: 'POST', path: () => '/token', channel: 'form', headers: 'basic', params: { grant_type: 'authorization_code', code: 'c', redirect_uri: REDIRECT, code_verifier: 'v'.repeat(43) } },
+  { name: 'token refresh', method: 'POST', path: () => '/token', channel: 'form', headers: 'basic', params: { grant_type: 'refresh_token', refresh_token: 'r', scope: 'openid' } },
+  { name: 'token client credentials', method: 'POST', path: () => '/token', channel: 'form', params: { grant_type: 'client_credentials', client_id: 'sandbox', client_secret: SANDBOX_SECRET, scope: 'openid' } },
+  { name: 'userinfo GET', method: 'GET', path: () => '/me', channel: 'query', params: { access_token: 'a', schema: 'openid' } },
+  { name: 'userinfo POST', method: 'POST', path: () => '/me', channel: 'form', params: { access_token: 'a' } },
+  { name: 'introspection', method: 'POST', path: () => '/token/introspection', channel: 'form', headers: 'basic', params: { token: 't', token_type_hint: 'access_token' } },
+  { name: 'revocation', method: 'POST', path: () => '/token/revocation', channel: 'form', headers: 'basic', params: { token: 't', token_type_hint: 'refresh_token' } },
+  { name: 'end session', method: 'GET', path: () => '/session/end', channel: 'query', params: { client_id: 'sandbox', post_logout_redirect_uri: REDIRECT, state: 's', id_token_hint: 'x.y.z', logout_hint: PLANTED_ID, ui_locales: 'en' } },
+  { name: 'end session confirm', method: 'POST', path: () => '/session/end/confirm', channel: 'form', params: { xsrf: 'x', logout: 'yes' } },
+  { name: 'interaction', method: 'GET', path: (uid) => `/interaction/${uid}`, channel: 'query', interaction: true, params: { lang: 'en', notice: 'password_reset' } },
+  { name: 'login', method: 'POST', path: (uid) => `/interaction/${uid}/login`, channel: 'form', interaction: true, params: { username: PLANTED_ID, password: 'wrong-password' } },
+  { name: 'consent', method: 'POST', path: (uid) => `/interaction/${uid}/consent`, channel: 'form', interaction: true, params: { decision: 'approve' } },
+  { name: 'abort', method: 'GET', path: (uid) => `/interaction/${uid}/abort`, channel: 'query', interaction: true, params: { reason: 'level' } },
+  { name: 'otp page', method: 'GET', path: (uid) => `/interaction/${uid}/otp`, channel: 'query', interaction: true, params: { lang: 'vi' } },
+  { name: 'otp', method: 'POST', path: (uid) => `/interaction/${uid}/otp`, channel: 'form', interaction: true, params: { otp: '123456' } },
+  { name: 'otp resend', method: 'POST', path: (uid) => `/interaction/${uid}/otp/resend`, channel: 'form', interaction: true, params: {} },
+  { name: 'password page', method: 'GET', path: (uid) => `/interaction/${uid}/password`, channel: 'query', interaction: true, params: { lang: 'en' } },
+  { name: 'password', method: 'POST', path: (uid) => `/interaction/${uid}/password`, channel: 'form', interaction: true, params: { password: 'x', password_confirm: 'x' } },
+  { name: 'reset page', method: 'GET', path: (uid) => `/interaction/${uid}/reset`, channel: 'query', interaction: true, params: { lang: 'en' } },
+  { name: 'reset', method: 'POST', path: (uid) => `/interaction/${uid}/reset`, channel: 'form', interaction: true, params: { username: PLANTED_ID } },
+  { name: 'reset confirm page', method: 'GET', path: (uid) => `/interaction/${uid}/reset/confirm`, channel: 'query', interaction: true, params: {} },
+  { name: 'reset confirm', method: 'POST', path: (uid) => `/interaction/${uid}/reset/confirm`, channel: 'form', interaction: true, params: { username: PLANTED_ID, code: '123456', password: 'x', password_confirm: 'x' } },
+  { name: 'account', method: 'GET', path: () => '/account', channel: 'query', params: { lang: 'en', revoked: '1' } },
+  { name: 'account callback', method: 'GET', path: () => '/account/callback', channel: 'query', params: { state: 's' } },
+  { name: 'account revoke', method: 'POST', segment: 'sandbox', path: (id) => `/account/services/${id}/revoke`, channel: 'form', params: { _csrf: 'x' } },
+  { name: 'officer sign-in', method: 'POST', path: () => '/admin/sessions', channel: 'json', params: { username: 'canbo', password: PLANTED_PHONE } },
+  { name: 'officer sign-out', method: 'DELETE', path: () => '/admin/sessions/current', channel: 'query', params: {} },
+  { name: 'officer me', method: 'GET', path: () => '/admin/me', channel: 'query', headers: 'officer?', params: {} },
+  { name: 'citizen lookup', method: 'GET', segment: PLANTED_ID, path: (id) => `/admin/citizens/${id}`, channel: 'query', headers: 'officer?', params: { x: '1' } },
+  { name: 'file application', method: 'POST', path: () => '/admin/applications', channel: 'json', headers: 'officer?', params: { personal_id: '036079000987', phone: PLANTED_PHONE, email: 'a@b.vn', requested_level: '1' } },
+  { name: 'list applications', method: 'GET', path: () => '/admin/applications', channel: 'query', headers: 'officer?', params: { status: 'applied' } },
+  { name: 'application', method: 'GET', segment: UUID, path: (id) => `/admin/applications/${id}`, channel: 'query', headers: 'officer?', params: {} },
+  { name: 'approve', method: 'POST', segment: UUID, path: (id) => `/admin/applications/${id}/approve`, channel: 'json', headers: 'officer?', params: {} },
+  { name: 'reject', method: 'POST', segment: UUID, path: (id) => `/admin/applications/${id}/reject`, channel: 'json', headers: 'officer?', params: { reason: PLANTED_ID } },
+  { name: 'account view', method: 'GET', segment: UUID, path: (id) => `/admin/accounts/${id}`, channel: 'query', headers: 'officer?', params: {} },
+  { name: 'lock', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/lock`, channel: 'json', headers: 'officer?', params: { reason: PLANTED_PHONE } },
+  { name: 'unlock', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/unlock`, channel: 'json', headers: 'officer?', params: {} },
+  { name: 'revoke', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/revoke`, channel: 'json', headers: 'officer?', params: { reason: 'abc' } },
+  { name: 'audit', method: 'GET', segment: UUID, path: (id) => `/admin/accounts/${id}/audit`, channel: 'query', headers: 'officer?', params: {} },
+  { name: 'healthz', method: 'GET', path: () => '/healthz', channel: 'query', params: { x: '1' } },
+  { name: 'readyz', method: 'GET', path: () => '/readyz', channel: 'query', params: { x: '1' } },
+];
+
+const control = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, fc.integer({ min: 1, max: 0x1f }), fc.constant(0x7f), fc.integer({ min: 0x80, max: 0x9f })).map((c) => String.fromCharCode(c));
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+const planted = fc.constantFrom(PLANTED_ID, PLANTED_PHONE, `0${PHONE_DIGITS}`, `${PLANTED_ID} ${PLANTED_PHONE}`);
+const hostileValue = fc.oneof(
+  { weight: 5, arbitrary: fc.tuple(planted, control, planted).map(([a, c, b]) => `${a}${c}${b}`) },
+  { weight: 2, arbitrary: fc.tuple(planted, loneSurrogate).map(([a, s]) => `${a}${s}`) },
+  { weight: 2, arbitrary: fc.constantFrom('\u0000', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', '\ufeff', '\u202e', '{}', '[]', 'null') },
+  { weight: 1, arbitrary: planted },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
+  { weight: 2, arbitrary: fc.string({ unit: fc.oneof(control, loneSurrogate, fc.constantFrom('a', '0', '%', '&', '=', '"', '\\', '\u00e9')), maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000).map((n) => `${PLANTED_ID}${'x'.repeat(n)}`) },
+);
+const hostileName = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toString', 'a\u0000b', `${PLANTED_ID}`, 'x[y]', 'x[]'), fc.string({ unit: 'binary', maxLength: 6 }));
+// Percent-encoding no decoder accepts, sent as is.
+const malformedPercent = fc.constantFrom('%', '%G0', '%0', '%E0%A4%A', '%C0%80', '%ED%A0%80', '%FF', `${PLANTED_ID}%`, '%%00');
+const way = fc.constantFrom('value', 'value', 'value', 'value', 'every', 'every', 'every', 'repeated', 'extra', 'array', 'object', 'raw', 'wrong-type', 'no-type', 'bad-json', 'bad-charset');
+
+interface Sent {
+  status: number;
+  what: string;
+}
+
+async function send(target: Target, choice: { param: string | undefined; value: string; name: string; raw: string; how: string; withInteraction: boolean; withOfficer: boolean }): Promise<Sent> {
+  const live = target.interaction && choice.withInteraction ? await interaction() : undefined;
+  const uid = live?.uid ?? (target.interaction ? 'no-such-interaction' : '');
+  const headers: Record<string, string> = { accept: choice.how === 'wrong-type' ? 'application/json' : 'text/html,application/json;q=0.9' };
+  if (live) headers.cookie = live.cookie;
+  if (target.headers === 'basic') headers.authorization = BASIC;
+  if (target.headers === 'officer?' && choice.withOfficer) headers.authorization = `Bearer ${officerToken}`;
+
+  const params: Record<string, unknown> = { ...target.params, ...(live && target.method === 'POST' ? { _csrf: live.csrf } : {}) };
+  const param = choice.param ?? choice.name;
+  // The hostile value may go into the path's variable segment instead of a parameter.
+  const inPath = param === '(path)';
+  const segment = inPath ? (choice.how === 'raw' ? choice.raw : percent(choice.value)) : encodeURIComponent(target.interaction ? uid : (target.segment ?? ''));
+  let raw: string | undefined;
+  if (!inPath) switch (choice.how) {
+    case 'extra': params[choice.name] = choice.value; break;
+    case 'array': params[param] = [choice.value, 'second']; break;
+    case 'object': params[param] = { nested: choice.value, __proto__: { polluted: choice.value } }; break;
+    case 'raw': raw = choice.raw; break;
+    // Every parameter at once, each with the value cut at a different place.
+    case 'every': for (const [i, key] of Object.keys(params).entries()) if (key !== '_csrf') params[key] = choice.value.slice(i % 3); break;
+    default: params[param] = choice.value;
+  }
+  const pairs = (): [string, string][] => Object.entries(params).flatMap(([k, v]) =>
+    Array.isArray(v) ? v.map((item) => [k, String(item)] as [string, string])
+      : typeof v === 'object' && v ? [[`${k}[nested]`, String((v as { nested: string }).nested)]] as [string, string][]
+        : choice.how === 'repeated' && k === param ? [[k, String(v)], [k, 'again']] as [string, string][] : [[k, String(v)]]);
+  let query = encodePairs(pairs());
+  if (raw !== undefined) query += `&${percent(param)}=${raw}`;
+
+  let body: string | undefined;
+  if (target.method !== 'GET' && target.method !== 'DELETE') {
+    const asJson = target.channel === 'json' ? choice.how !== 'wrong-type' : choice.how === 'wrong-type';
+    if (choice.how === 'bad-json') {
+      headers['content-type'] = 'application/json';
+      body = `{"${param}": "${choice.value.slice(0, 50)}`;
+    } else if (asJson) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(choice.how === 'repeated' ? [params, params] : params);
+    } else {
+      headers['content-type'] = choice.how === 'bad-charset' ? `${FORM}; charset=x-no-such-charset` : FORM;
+      body = query;
+    }
+    if (choice.how === 'no-type') delete headers['content-type'];
+    query = '';
+  }
+  const url = `${provider.url}${target.path(segment)}${query ? `?${query}` : ''}`;
+  const response = await fetch(url, { method: target.method, headers, body, redirect: 'manual' });
+  await response.arrayBuffer();
+  return { status: response.status, what: `${target.method} ${target.name} ${choice.how} ${JSON.stringify(param).slice(0, 40)}=${JSON.stringify(choice.value).slice(0, 60)}${live ? ' (in a sign-in)' : ''}` };
+}
+
+describe('hostile input on every route (property)', () => {
+  it('never answers 5xx and never logs a planted ID number or phone', async () => {
+    const sent: Sent[] = [];
+    // Every (route, parameter) pair equally likely, plus a parameter the route does not know.
+    const cases = TARGETS.flatMap((target) => [...Object.keys(target.params), '_csrf', undefined, ...(target.interaction || target.segment ? ['(path)'] : [])].map((param) => ({ target, param })));
+    const route = fc.record({
+      case: fc.constantFrom(...cases),
+      name: hostileName,
+      value: hostileValue,
+      raw: malformedPercent,
+      how: way,
+      withInteraction: fc.boolean(),
+      withOfficer: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(route, async ({ case: { target, param }, ...choice }) => {
+        sent.push(await send(target, { ...choice, param }));
+      }),
+      { numRuns: Number(process.env.HOSTILE_RUNS ?? 600), seed: process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : undefined },
+    );
+    const byStatus = Object.entries(Object.groupBy(sent, (s) => String(s.status))).map(([status, list]) => `${status}×${list!.length}`).join(' ');
+    console.info(`hostile input (${ENGINE}): ${sent.length} requests, ${sent.filter((s) => s.status >= 500).length} answered 5xx; statuses ${byStatus}`);
+
+    expect(sent.filter((s) => s.status >= 500).map((s) => `${s.status} ${s.what}`)).toEqual([]);
+    const leaks = provider.logs.filter((line) => line.includes(PLANTED_ID) || line.includes(PHONE_DIGITS));
+    expect(leaks.map((line) => line.slice(0, 600))).toEqual([]);
+  });
+
+  it('still signs a citizen in afterwards', async () => {
+    const { uid, cookie, csrf } = await interaction();
+    const response = await fetch(`${provider.url}/interaction/${uid}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': FORM },
+      body: new URLSearchParams({ _csrf: csrf, username: SANDBOX_CITIZENS[1]!.personalId, password: SANDBOX_PASSWORD }).toString(),
+    });
+    expect(response.status).toBe(303);
+  });
+});

@@ -1,0 +1,76 @@
+// A lock or a new password ends what the old state allowed: access tokens, refresh tokens and the browser's
+// session at the provider stop working at once — after an officer's lock and after a reset by SMS code.
+import * as oidc from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { officerClient } from '../helpers/officer-api.ts';
+import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
+import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+
+const suite = sandboxProviderForSuite({ env: { SIGN_IN_RATE_PER_MINUTE: '10000' } });
+
+/** A citizen signed in at a service with a browser session, an access token and a refresh token. */
+async function signedIn(personalId: string, password = SANDBOX_PASSWORD) {
+  const agent = new UserAgent();
+  const request = await authorizationRequest(suite.rp, { scope: 'openid profile offline_access', prompt: 'consent' });
+  const tokens = await redeem(suite.rp, request, await signInThroughPages(agent, request.url.href, { username: personalId, password }));
+  expect(tokens.refresh_token).toBeTruthy();
+  const sub = tokens.claims()!.sub;
+  // Everything works before the change, so what fails after is the change's doing.
+  expect((await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).sub).toBe(sub);
+  return { agent, tokens, sub };
+}
+
+/** What the browser gets at /auth for a new request: back at the service with a code, or the sign-in page. */
+async function silentSignIn(agent: UserAgent) {
+  const request = await authorizationRequest(suite.rp);
+  const step = await agent.follow(request.url.href, suite.provider.url);
+  return step.redirect && new URL(step.redirect).searchParams.has('code') ? 'code' : step.page?.html.includes('id="login"') ? 'login page' : 'other';
+}
+
+async function expectEverythingEnded({ agent, tokens, sub }: Awaited<ReturnType<typeof signedIn>>) {
+  await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toThrow();
+  await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  const introspected = await oidc.tokenIntrospection(suite.rp, tokens.access_token);
+  expect(introspected.active).toBe(false);
+  expect(await silentSignIn(agent)).toBe('login page');
+}
+
+describe('an officer locks an account', () => {
+  it('ends its sessions and tokens at once', async () => {
+    const binh = SANDBOX_CITIZENS[1]!;
+    const before = await signedIn(binh.personalId);
+    expect(await silentSignIn(before.agent)).toBe('code');
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const account = await suite.provider.services.accounts.findByPersonalId(binh.personalId);
+    const locked = await officer.call('POST', `/admin/accounts/${account!.id}/lock`, { reason: 'báo mất điện thoại' });
+    expect(locked.status).toBe(200);
+    await expectEverythingEnded(before);
+  });
+});
+
+describe('a password reset by SMS code', () => {
+  it('ends the sessions and tokens that the old password opened', async () => {
+    const dung = SANDBOX_CITIZENS[3]!;
+    const before = await signedIn(dung.personalId);
+    // The reset from another browser, as a citizen who lost the old password (or an intruder had it) would.
+    const other = new UserAgent();
+    const request = await authorizationRequest(suite.rp);
+    const login = (await other.follow(request.url.href, suite.provider.url)).page!;
+    const resetUrl = new URL(formAction(login.html, 'login').replace(/\/login$/, '/reset'), login.url).href;
+    const resetPage = (await other.follow(resetUrl, suite.provider.url)).page!;
+    const asked = await other.follow(new URL(formAction(resetPage.html, 'password-reset-request'), resetPage.url).href, suite.provider.url, {
+      form: { _csrf: csrfToken(resetPage.html), username: dung.personalId },
+    });
+    const code = /là (\d{6}),/.exec((await suite.provider.lastSms(dung.phone)) ?? '')?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    const confirm = asked.page!;
+    const done = await other.request(new URL(formAction(confirm.html, 'password-reset'), confirm.url).href, {
+      form: { _csrf: csrfToken(confirm.html), username: dung.personalId, code: code!, password: 'Sen-Hồng-Mới-2027', password_confirm: 'Sen-Hồng-Mới-2027' },
+    });
+    expect(done.status).toBe(303);
+    await expectEverythingEnded(before);
+    // The new password signs in as usual.
+    await signedIn(dung.personalId, 'Sen-Hồng-Mới-2027');
+  });
+});
