@@ -6,6 +6,7 @@ import { access, constants } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
+import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import type { ImportSummary } from './registry/import/importer.ts';
 import { ImportError, formatOf, type Format } from './registry/import/readers.ts';
 
@@ -17,6 +18,12 @@ commands:
              load a population extract (NDJSON or CSV, by extension unless --format); new records are
              added, changed ones updated, the same file again changes nothing; rejected lines are listed
              in PATH (default FILE.rejects.ndjson); N records per transaction (1-20000, default 5000)
+  backup FILE
+             write a backup of the embedded database (DATA_DIR) to FILE (a new file); refused while a
+             provider or an import has the database open. PostgreSQL: pg_dump, see README
+  restore FILE
+             replace the embedded database with the backup in FILE; the database it replaces is moved
+             aside (its new name is printed), never deleted; refused while the database is open
   sandbox remove
              take the development sandbox out of this database: its client, officers and synthetic
              citizens with their accounts, sessions and tokens (production refuses to start until done)
@@ -100,6 +107,46 @@ async function describeSummary(path: string, summary: ImportSummary): Promise<st
   ].join('\n');
 }
 
+async function runBackup(argv: string[]): Promise<number> {
+  const file = options(argv, {}, 1).positionals[0]!;
+  const dataDir = await embeddedDataDir('back up');
+  const { backupEmbedded } = await import('./db/backup.ts');
+  const result = await backupEmbedded(dataDir, file);
+  process.stdout.write(`backed up the embedded database in ${dataDir} (${result.migrations} migration(s)) to ${file}: ${megabytes(result.bytes)}\n`);
+  return 0;
+}
+
+async function runRestore(argv: string[]): Promise<number> {
+  const file = options(argv, {}, 1).positionals[0]!;
+  const dataDir = await embeddedDataDir('restore');
+  const { restoreEmbedded } = await import('./db/backup.ts');
+  const result = await restoreEmbedded(dataDir, file);
+  process.stdout.write(
+    [
+      `restored ${file} (${result.migrations} migration(s)) into ${dataDir}`,
+      result.movedAside
+        ? `the database it replaced was moved to ${result.movedAside}; delete that directory once you no longer need it`
+        : 'there was no database there before',
+      'start the provider as usual: it applies any newer migrations',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** The embedded database's directory; backup and restore are for it alone. */
+async function embeddedDataDir(verb: string): Promise<string> {
+  const { BackupError } = await import('./db/backup.ts');
+  const { databaseLocation } = await import('./db/database.ts');
+  const location = databaseLocation(loadConfig());
+  if (location.engine === 'postgres') {
+    throw new BackupError(`DATABASE_URL is set: this command is for the embedded database; ${verb} PostgreSQL with pg_dump -Fc / pg_restore (README, "Backups")`);
+  }
+  return location.dataDir!;
+}
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
 async function runGenerate(argv: string[]): Promise<number> {
   const { values } = options(argv, { count: { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } }, 0);
   const count = positiveInteger('count', values.count, 100_000_000);
@@ -156,6 +203,10 @@ async function main(argv: string[]): Promise<number> {
         return await runImport(rest);
       case 'generate':
         return await runGenerate(rest);
+      case 'backup':
+        return await runBackup(rest);
+      case 'restore':
+        return await runRestore(rest);
       case 'sandbox':
         return await runSandbox(rest);
       default:
@@ -179,7 +230,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof ConfigError || error instanceof ImportError;
+    // BackupError by name: its module (and PGlite) loads only for backup and restore.
+    const known = error instanceof ConfigError || error instanceof ImportError || error instanceof DatabaseInUseError || (error as Error).name === 'BackupError';
     process.stderr.write(`dinhdanh: ${known ? (error as Error).message : (error as Error).stack}\n`);
     process.exit(1);
   },

@@ -1,6 +1,7 @@
 // Process entry: config → database → migrations → app → listen → graceful shutdown.
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import { databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { createLogger } from './logger.ts';
@@ -20,7 +21,11 @@ try {
 const logger = createLogger(config.logLevel);
 const location = databaseLocation(config);
 const databaseLabel = location.engine === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${location.dataDir}`;
-const database = await openDatabase(location);
+const database = await openDatabase(location).catch((error: unknown) => {
+  if (!(error instanceof DatabaseInUseError)) throw error;
+  process.stderr.write(`dinhdanh: ${error.message}\n`);
+  process.exit(1);
+});
 const migrations = await migrate(database);
 logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
 import type { Schema } from './schema.ts';
 
 /** A single connection on which multi-statement SQL (migration files) can run. */
@@ -71,8 +72,16 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
 }
 
 async function openPglite(dataDir?: string): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, { parsers: { [DATE_OID]: keepDate, [INT8_OID]: int8 } });
+  // A data directory is one process's for as long as it is open (data-dir-lock.ts says why).
+  const lock = dataDir ? lockDataDir(dataDir) : undefined;
+  let pglite: PGlite;
+  try {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    pglite = await PGlite.create(dataDir, { parsers: { [DATE_OID]: keepDate, [INT8_OID]: int8 } });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
@@ -85,8 +94,12 @@ async function openPglite(dataDir?: string): Promise<Database> {
       });
     },
     async close() {
-      await db.destroy();
-      if (!pglite.closed) await pglite.close();
+      try {
+        await db.destroy();
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -1,13 +1,14 @@
 // The provider as an operator runs it: `node src/main.ts` and `node src/cli.ts`, as separate processes.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { isRunning, startProviderProcess } from '../helpers/process.ts';
 import { freePort } from '../helpers/provider.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,7 +45,7 @@ describe('operator commands', () => {
     expect(second.status).toBe(0);
     const count = Number(/applied (\d+) migration/.exec(first.stdout)![1]);
     expect(second.stdout).toContain(`database is up to date (${count} migration(s) already applied)`);
-  });
+  }, 480_000);
 
   it('refuses to start with a bad variable, naming it', () => {
     const result = spawnSync(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...env, PORT: 'abc' }, encoding: 'utf8' });
@@ -60,9 +61,13 @@ describe('operator commands', () => {
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
     child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    const deadline = Date.now() + 30_000;
+    // A guard against a hang, not a measure: creating a database takes minutes on a busy machine.
+    const deadline = Date.now() + 200_000;
     while (!stderr.includes('test citizens')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`did not start:\n${stdout}\n${stderr}`);
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL'); // a provider left running would hold the data directory for the next test
+        throw new Error(`did not start:\n${stdout}\n${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -82,5 +87,19 @@ describe('operator commands', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(stdout).toContain('shutting down');
-  });
+  }, 480_000);
+
+  it('stops gracefully when an orchestrator sends SIGTERM to npm start: exit 0, port closed, database released', async () => {
+    const provider = await startProviderProcess(env, { viaNpm: true });
+    try {
+      expect(await provider.stop('SIGTERM')).toBe(0);
+      // The provider itself stopped, not only npm in front of it.
+      expect(isRunning(provider.pid)).toBe(false);
+      await expect(fetch(`${provider.url}/readyz`)).rejects.toThrow();
+      expect(provider.output()).toContain('"signal":"SIGTERM","msg":"shutting down"');
+      if (!env.DATABASE_URL) expect(existsSync(join(dataDir, 'pglite.lock'))).toBe(false);
+    } finally {
+      if (isRunning(provider.pid)) process.kill(provider.pid, 'SIGKILL');
+    }
+  }, 480_000);
 });

@@ -1,6 +1,7 @@
 // Entry point of the import worker (worker.ts starts it): open the database, migrate, import, report.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../../db/database.ts';
+import { DatabaseInUseError } from '../../db/data-dir-lock.ts';
+import { openDatabase, type Database } from '../../db/database.ts';
 import { migrate } from '../../db/migrator.ts';
 import { importExtract } from './importer.ts';
 import { ImportError } from './readers.ts';
@@ -8,16 +9,18 @@ import type { ImportJob, WorkerMessage } from './worker.ts';
 
 const job = workerData as ImportJob;
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
-const database = await openDatabase(job.location);
+let database: Database | undefined;
 let outcome: WorkerMessage;
 try {
+  database = await openDatabase(job.location);
   await migrate(database);
   outcome = { done: await importExtract(database, job.location, { ...job.options, onProgress: (progress) => post({ progress }) }) };
 } catch (error) {
   const { message, stack } = error as Error;
-  outcome = { failed: { message: String(message), stack, importError: error instanceof ImportError } };
+  // A database held by another process is the operator's to resolve, like a bad extract: no stack trace.
+  outcome = { failed: { message: String(message), stack, importError: error instanceof ImportError || error instanceof DatabaseInUseError } };
 }
 // Closed before the outcome goes out: the CLI exits on it, and the embedded database writes the import's last
 // commits (synchronous_commit is off) only when it closes. Reporting first lost whole imports.
-await database.close();
+await database?.close();
 post(outcome);
