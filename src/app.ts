@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes, { db });
   await app.register(providerRoutes, { provider });
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute });
-  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds });
+  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies });
   await relyingParties.save(accountClient(config.issuer));
 
