@@ -22,6 +22,7 @@ export function totpUri(base32: string, username: string): string {
 
 /** The 30-second step a code belongs to, if it is a current code for this secret at this time. */
 export function matchingStep(base32: string, code: string, at: Date): number | null {
+  code = code.replace(/\s/g, '');
   if (!/^[0-9]{6}$/.test(code)) return null;
   const totp = totpFor(base32);
   const delta = totp.validate({ token: code, timestamp: at.getTime(), window: WINDOW });
