@@ -134,6 +134,16 @@ describe('the lockout per username', () => {
     expect((await signIn('giamsat', SANDBOX_OFFICER_PASSWORD, sandboxCode(1))).status).toBe(201);
   });
 
+  it('twenty guesses at once from twenty addresses: no more than N are checked', async () => {
+    clock.advance(3600);
+    const officer = await newOfficer('dong.thoi', 'supervisor');
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(officer.username, `guess-${i}`, '123456')));
+    const checked = answers.filter((a) => a.status === 401).length;
+    expect(checked).toBeLessThanOrEqual(MAX_FAILURES);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(20 - checked);
+    expect((await signIn(officer.username, officer.password)).status).toBe(429);
+  });
+
   it('a wrong code counts toward the lock like a wrong password', async () => {
     clock.advance(3600);
     for (let i = 0; i < MAX_FAILURES; i++) expect((await signIn('canbo', SANDBOX_OFFICER_PASSWORD, sandboxCode(7 + i))).status).toBe(401);
