@@ -15,14 +15,14 @@ const usedSteps = new Map<string, number>();
 
 /**
  * The next code an authenticator app would give, on the provider's clock (tests move it). The provider takes
- * codes from one step either side of its time, once each: on a clock that stands still an officer can sign in
- * three times, as a person could within about a minute.
+ * codes from one step either side of its time, once each. Never the step before: by the time the request
+ * arrives the provider may be a step further. So on a clock that stands still an officer signs in twice.
  */
 export function nextOfficerCode(baseUrl: string, username: string, secret = SANDBOX_OFFICER_TOTP_SECRET): string {
   const key = `${baseUrl} ${username}`;
   const now = providerClock(baseUrl)();
   const current = totpStep(now);
-  const step = Math.max(current - 1, (usedSteps.get(key) ?? -Infinity) + 1);
+  const step = Math.max(current, (usedSteps.get(key) ?? -Infinity) + 1);
   if (step > current + 1) throw new Error(`officer ${username} has used every current TOTP code on ${baseUrl}; advance the test clock 30 s`);
   usedSteps.set(key, step);
   return totpCode(secret, now, step - current);
