@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import type { ImportSummary } from './registry/import/importer.ts';
 import { ImportError, formatOf, type Format } from './registry/import/readers.ts';
+import { OFFICERS_USAGE, OfficerUsageError } from './admin/officer-cli.ts';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -30,7 +31,7 @@ commands:
   generate --count N [--seed S] [--format ndjson|csv] [--out PATH]
              write N synthetic population records (the same seed gives the same records); stdout
              unless --out
-`;
+${OFFICERS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -209,6 +210,10 @@ async function main(argv: string[]): Promise<number> {
         return await runRestore(rest);
       case 'sandbox':
         return await runSandbox(rest);
+      case 'officers': {
+        const { runOfficers } = await import('./admin/officer-cli.ts');
+        return await runOfficers(rest, { stdin: process.stdin, out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
+      }
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
         return 2;
@@ -219,7 +224,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`generate: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof OfficerUsageError) {
       process.stderr.write(`${command}: ${error.message}\n\n${USAGE}`);
       return 2;
     }

@@ -1,10 +1,13 @@
 // The officer API (JSON): sign in, look up citizens, file applications, decide them, lock and unlock accounts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditTrail } from '../audit/audit.ts';
+import { lockoutQueries, type LockoutPolicy } from '../accounts/lockout.ts';
 import { decideApplication, fileApplication, type Refusal } from '../accounts/registration.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import type { AccountLevel, ApplicationStatus, DocumentKind } from '../db/schema.ts';
-import { officerForToken, signInOfficer, signOutOfficer, type OfficerIdentity } from './officers.ts';
+import { listOfficers, officerForToken, signOutOfficer, unlockOfficer, USERNAME, type OfficerIdentity } from './officers.ts';
+import { OFFICER_FAILURES, officerSessionRoutes } from './session-routes.ts';
+import { totpSealer } from './totp.ts';
 import { accountView, applicationView, citizenView } from './views.ts';
 
 declare module 'fastify' {
@@ -23,18 +26,19 @@ function refused(reply: FastifyReply, refusal: Refusal) {
   return reply.code(refusal.status).send({ error: refusal.error, error_description: refusal.description });
 }
 
-export async function adminRoutes(app: FastifyInstance, { services, sessionSeconds }: { services: AccountServices; sessionSeconds: number }) {
+export interface AdminRouteOptions {
+  services: AccountServices;
+  sessionSeconds: number;
+  /** Failed officer sign-ins per username that lock it, and for how long. */
+  lockout: LockoutPolicy;
+}
+
+export async function adminRoutes(app: FastifyInstance, { services, sessionSeconds, lockout }: AdminRouteOptions) {
   const db = services.registration.db;
   const now = services.now;
 
-  app.post<{ Body: { username: string; password: string } }>('/admin/sessions', {
-    // Officer passwords guard every citizen's registration: few tries per address.
-    config: { rateLimit: { max: 10, timeWindow: 60_000 } },
-    schema: { body: { type: 'object', properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }, required: ['username', 'password'], additionalProperties: false } },
-  }, async (request, reply) => {
-    const session = await signInOfficer(db, services.passwords, { ...request.body, sessionSeconds, now: now() });
-    if (!session) return reply.code(401).send({ error: 'invalid_credentials', error_description: 'wrong username or password' });
-    return reply.code(201).send({ token: session.token, token_type: 'Bearer', expires_at: session.expiresAt, officer: session.officer });
+  await app.register(officerSessionRoutes, {
+    signIn: { db, passwords: services.passwords, lockout: lockoutQueries(db, lockout, now, OFFICER_FAILURES), sealer: totpSealer(services.secondFactor.secret), now, sessionSeconds },
   });
 
   // Everything else needs an officer's bearer token.
@@ -136,6 +140,23 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
       if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor revokes an account' });
       const revoked = await services.lifecycle.revokeByOfficer(request.params.id, { officerId: officerOf(request).id, reason: request.body.reason, ip: request.ip });
       return revoked ? accountView(db, request.params.id) : reply.code(409).send({ error: 'not_revocable', error_description: 'no such account, or it is already revoked' });
+    });
+
+    // A supervisor sees which officers are locked out and lifts a lock (the CLI can too).
+    secured.get('/admin/officers', async (request, reply) => {
+      if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor lists officers' });
+      return { officers: (await listOfficers(db, now())).map((o) => ({ ...o, lockedUntil: o.lockedUntil?.toISOString() ?? null })) };
+    });
+
+    secured.post<{ Params: { username: string } }>('/admin/officers/:username/unlock', {
+      schema: { params: { type: 'object', properties: { username: { type: 'string', pattern: USERNAME.source } }, required: ['username'] } },
+    }, async (request, reply) => {
+      if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor unlocks an officer' });
+      const result = await unlockOfficer(db, request.params.username, { actor: { type: 'officer', id: officerOf(request).id }, ip: request.ip, now: now() });
+      if (result === 'unknown') return reply.code(404).send({ error: 'no_officer', error_description: 'no officer has this username' });
+      if (result === 'not_locked') return reply.code(409).send({ error: 'not_locked', error_description: 'this officer is not locked' });
+      request.log.info({ event: 'officer_unlocked', by: officerOf(request).id }, 'officer sign-in lock lifted');
+      return { status: 'unlocked' };
     });
 
     secured.get<{ Params: { id: string } }>('/admin/accounts/:id/audit', { schema: { params: idParams } }, async (request, reply) => {

@@ -133,6 +133,25 @@ export interface OfficerTable {
   password_hash: string;
   disabled_at: Date | null;
   created_at: Generated<Date>;
+  /** Sealed (src/admin/totp.ts); null until an enrolment is confirmed. */
+  totp_secret: Generated<string | null>;
+  totp_confirmed_at: Generated<Date | null>;
+  /** The newest 30-second step whose code was accepted. */
+  totp_last_step: Generated<number | null>;
+}
+
+export interface OfficerTotpEnrolmentTable {
+  token_hash: string;
+  officer_id: string;
+  totp_secret: string;
+  expires_at: Date;
+}
+
+export interface OfficerSignInFailureTable {
+  username: string;
+  failures: number;
+  window_started_at: Date;
+  locked_until: Date | null;
 }
 
 export interface OfficerSessionTable {
@@ -262,6 +281,8 @@ export interface Schema {
   accounts: AccountTable;
   officers: OfficerTable;
   officer_sessions: OfficerSessionTable;
+  officer_totp_enrolments: OfficerTotpEnrolmentTable;
+  officer_sign_in_failures: OfficerSignInFailureTable;
   account_applications: AccountApplicationTable;
   sign_in_failures: SignInFailureTable;
   account_dependents: AccountDependentTable;

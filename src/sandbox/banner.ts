@@ -1,6 +1,6 @@
 // What a developer sees on `npm start`: where the provider is, the sandbox client and the test citizens.
 import type { Config } from '../config.ts';
-import { SANDBOX_CITIZENS, SANDBOX_CLIENT_ID, SANDBOX_OFFICER_PASSWORD, SANDBOX_OFFICERS, SANDBOX_PASSWORD, SANDBOX_POPULATION, SANDBOX_UNREGISTERED } from './seed.ts';
+import { SANDBOX_CITIZENS, SANDBOX_CLIENT_ID, SANDBOX_OFFICER_PASSWORD, SANDBOX_OFFICER_TOTP_SECRET, SANDBOX_OFFICERS, SANDBOX_PASSWORD, SANDBOX_POPULATION, SANDBOX_UNREGISTERED } from './seed.ts';
 
 export function sandboxBanner(config: Config, databaseLabel: string): string {
   const rows = SANDBOX_CITIZENS.map(
@@ -31,6 +31,7 @@ export function sandboxBanner(config: Config, databaseLabel: string): string {
     '',
     `  registration desk (officer API under /admin, password for all: ${SANDBOX_OFFICER_PASSWORD})`,
     ...SANDBOX_OFFICERS.map((o) => `    ${o.username.padEnd(10)} ${o.role}`),
+    `    second factor for all: TOTP secret ${SANDBOX_OFFICER_TOTP_SECRET} (SHA1, 6 digits, 30 s); send the code as "otp"`,
     '  citizens on record without an account, to register:',
     ...SANDBOX_UNREGISTERED.map((c) => `    ${c.personalId}  ${`${c.familyName} ${c.middleName} ${c.givenName}`.padEnd(18)} ${c.birthdate}`),
     `  and ${SANDBOX_POPULATION} synthetic citizens on record (households, documents; generator seed "sandbox")`,

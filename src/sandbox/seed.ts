@@ -8,6 +8,8 @@ import { CATALOGUE } from '../oidc/claims.ts';
 import { generateRecords } from '../registry/generate.ts';
 import { insertRecords } from '../registry/import/insert-records.ts';
 import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
+import { loadOrCreateKeys } from '../oidc/keys.ts';
+import { totpSealer } from '../admin/totp.ts';
 
 export const SANDBOX_CLIENT_ID = 'sandbox';
 /** Synthetic citizens on record (no accounts) seeded beside the hand-made ones, for registration and imports. */
@@ -71,6 +73,11 @@ export const SANDBOX_OFFICERS = [
   { username: 'giamsat2', fullName: 'Cán bộ Phê duyệt 2', role: 'supervisor' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
 ];
 export const SANDBOX_OFFICER_PASSWORD = 'CanBo@Sandbox2026';
+/**
+ * Every sandbox officer's TOTP secret (base32), published so developers and tests can compute codes
+ * (`totpCode` in src/admin/totp.ts, or any authenticator app given SANDBOX_OFFICER_TOTP_URI).
+ */
+export const SANDBOX_OFFICER_TOTP_SECRET = 'DINHDANHSANDBOXOFFICERTOTP234567';
 
 export function sandboxClient(options: { redirectUris: string[]; clientSecret: string }): ClientMetadata {
   const origins = [...new Set(options.redirectUris.map((uri) => `${new URL(uri).origin}/`))];
@@ -100,6 +107,8 @@ export async function seedSandbox(
   const anyClient = await db.selectFrom('relying_parties').select('client_id').where('client_id', '!=', FIRST_PARTY_CLIENT).limit(1).executeTakeFirst();
   const anyAccount = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
   if (anyClient || anyAccount) return false;
+  // Sealed like any officer's secret, under the key the running provider derives from the same cookie secret.
+  const sealedTotp = totpSealer((await loadOrCreateKeys(db)).cookie[0]!).seal(SANDBOX_OFFICER_TOTP_SECRET);
 
   await db.transaction().execute(async (trx) => {
     for (const c of SANDBOX_CITIZENS) {
@@ -144,7 +153,10 @@ export async function seedSandbox(
     for (const officer of SANDBOX_OFFICERS) {
       await trx
         .insertInto('officers')
-        .values({ username: officer.username, full_name: officer.fullName, role: officer.role, police_unit: officer.policeUnit, password_hash: await passwords.hash(SANDBOX_OFFICER_PASSWORD) })
+        .values({
+          username: officer.username, full_name: officer.fullName, role: officer.role, police_unit: officer.policeUnit,
+          password_hash: await passwords.hash(SANDBOX_OFFICER_PASSWORD), totp_secret: sealedTotp, totp_confirmed_at: new Date(),
+        })
         .execute();
     }
   });

@@ -25,6 +25,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+// The clock each running provider reads, by URL: helpers that play a device beside it (an officer's
+// authenticator app) read the same time.
+const clocks = new Map<string, () => Date>();
+export const providerClock = (url: string): (() => Date) => clocks.get(url) ?? (() => new Date());
+
 export interface RunningProvider extends App {
   url: string;
   database: Database;
@@ -66,6 +71,7 @@ export async function startProvider(
   const built = await buildApp({ config, database, logger, ...(options.ttl ? { ttl: options.ttl } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   await seedSandbox(database.db, built.relyingParties, built.services.passwords, config.sandbox);
   await built.app.listen({ host: '127.0.0.1', port });
+  clocks.set(url, built.services.now);
   return {
     ...built,
     url,

@@ -27,7 +27,7 @@ describe('officer sessions', () => {
   it('signs officers in with a bearer token and refuses everything without one', async () => {
     const wrong = await fetch(`${suite.provider.url}/admin/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'canbo', password: 'nope-nope' }) });
     expect(wrong.status).toBe(401);
-    expect(await wrong.json()).toEqual({ error: 'invalid_credentials', error_description: 'wrong username or password' });
+    expect(await wrong.json()).toEqual({ error: 'invalid_credentials', error_description: 'wrong username, password or one-time code' });
     const unknown = await fetch(`${suite.provider.url}/admin/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: 'nope-nope' }) });
     expect(unknown.status).toBe(401);
 
