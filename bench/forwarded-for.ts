@@ -2,7 +2,8 @@
 // X-Forwarded-For (20 addresses in turn), once at one ID number and once at 200 different numbers; counts how many
 // were checked (argon2 ran: 401) and how many were refused, by the per-address limit (429 "too many requests from
 // your network") or by the per-number lockout (429 "too many failed attempts"). Default limits
-// (SIGN_IN_RATE_PER_MINUTE=60, LOCKOUT_MAX_FAILURES=5). BENCH_DATABASE_URL=postgres://… uses PostgreSQL.
+// (SIGN_IN_RATE_PER_MINUTE=60, LOCKOUT_MAX_FAILURES=5). Then 200 officer sign-ins at one supervisor the same way
+// (per-username lockout, 10 officer sign-ins per address a minute). BENCH_DATABASE_URL=postgres://… uses PostgreSQL.
 //   one:           1 instance, TRUST_PROXY=1, behind a proxy that appends the real address
 //   two:           2 instances on one database, each behind its own proxy, posts alternating
 //   redis:         as two, counted in Redis (127.0.0.1:6379, a prefix of its own, deleted afterwards)
@@ -42,6 +43,23 @@ async function run(label: string, username: (i: number) => string) {
     passwords.verifyNothing = (...args) => (checks++, verifyNothing(...args));
   }
   try {
+    if (username(0) === 'giamsat') {
+      // Officer sign-in (JSON): the per-username lockout answers `temporarily_locked`.
+      const tally = { address: 0, lockout: 0, answered: 0 };
+      for (let i = 0; i < 200; i++) {
+        const response = await fetch(new URL('/admin/sessions', entries[i % entries.length]), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${(i % 20) + 1}` },
+          body: JSON.stringify({ username: 'giamsat', password: `guess-${i}`, otp: '123456' }),
+        });
+        const body = (await response.json()) as { error?: string };
+        if (response.status === 429 && body.error === 'temporarily_locked') tally.lockout++;
+        else if (response.status === 429) tally.address++;
+        else tally.answered++;
+      }
+      console.log(`${mode.padEnd(13)} ${label.padEnd(22)} argon2 checks ${checks}; refused by the address limit ${tally.address}, by the per-username lockout ${tally.lockout}, other answers ${tally.answered}`);
+      return;
+    }
     const agent = new UserAgent();
     const auth = `${first.url}/auth?${new URLSearchParams({ client_id: 'sandbox', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:8080/callback', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`;
     const { page } = await agent.follow(auth, first.url);
@@ -68,6 +86,7 @@ async function run(label: string, username: (i: number) => string) {
 try {
   await run('one ID number', () => '001090012345');
   await run('200 different numbers', (i) => `0010900${String(10_000 + i).padStart(5, '0')}`);
+  await run('officer giamsat', () => 'giamsat');
 } finally {
   if (mode === 'redis') {
     const redis = new Redis('redis://127.0.0.1:6379');
