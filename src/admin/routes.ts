@@ -53,6 +53,14 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
       request.officer = officer;
     });
     const officerOf = (request: FastifyRequest) => request.officer!;
+    // Every officer action is a security event: who, which route (its pattern: never the ID number in the path), outcome.
+    secured.addHook('onResponse', async (request, reply) => {
+      if (!request.officer) return;
+      request.log.info(
+        { event: 'officer.action', officer: request.officer.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode },
+        'officer action',
+      );
+    });
 
     secured.get('/admin/me', async (request) => officerOf(request));
 
@@ -155,7 +163,7 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
       const result = await unlockOfficer(db, request.params.username, { actor: { type: 'officer', id: officerOf(request).id }, ip: request.ip, now: now() });
       if (result === 'unknown') return reply.code(404).send({ error: 'no_officer', error_description: 'no officer has this username' });
       if (result === 'not_locked') return reply.code(409).send({ error: 'not_locked', error_description: 'this officer is not locked' });
-      request.log.info({ event: 'officer_unlocked', by: officerOf(request).id }, 'officer sign-in lock lifted');
+      request.log.info({ event: 'officer.unlocked', by: officerOf(request).id }, 'officer sign-in lock lifted');
       return { status: 'unlocked' };
     });
 

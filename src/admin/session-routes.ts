@@ -24,8 +24,8 @@ function session(reply: FastifyReply, outcome: Extract<SignInOutcome, { kind: 's
 
 /** Security events, without names or codes: the officer's id when the name is an officer's. */
 function logFailure(request: FastifyRequest, officerId: string | undefined, lockedUntil: Date | null) {
-  request.log.info({ event: 'officer_sign_in_failed', officerId }, 'officer sign-in failed');
-  if (lockedUntil) request.log.warn({ event: 'officer_locked', officerId, lockedUntil }, 'officer username locked after failed sign-ins');
+  request.log.info({ event: 'officer.sign_in_failed', officerId }, 'officer sign-in failed');
+  if (lockedUntil) request.log.warn({ event: 'officer.locked', officerId, lockedUntil }, 'officer username locked after failed sign-ins');
 }
 
 export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDeps }> = async (app, { signIn: deps }) => {
@@ -53,7 +53,7 @@ export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDep
           next: 'POST /admin/sessions/enrolment with enrolment_token and otp, a current code from the authenticator',
         });
       case 'locked':
-        request.log.info({ event: 'officer_sign_in_refused_locked' }, 'officer sign-in refused: username locked');
+        request.log.info({ event: 'officer.sign_in_refused_locked' }, 'officer sign-in refused: username locked');
         return locked(reply, outcome.until, deps.now());
       case 'refused':
         logFailure(request, outcome.officerId, outcome.lockedUntil);
@@ -75,7 +75,7 @@ export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDep
     const outcome = await confirmEnrolment(deps, { enrolmentToken: request.body.enrolment_token, otp: request.body.otp, ip: request.ip });
     switch (outcome.kind) {
       case 'session':
-        request.log.info({ event: 'officer_second_factor_enrolled', officerId: outcome.officer.id }, 'officer enrolled an authenticator');
+        request.log.info({ event: 'officer.enrolled', officerId: outcome.officer.id }, 'officer enrolled an authenticator');
         return session(reply, outcome);
       case 'locked':
         return locked(reply, outcome.until, deps.now());

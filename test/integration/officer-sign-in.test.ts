@@ -117,7 +117,7 @@ describe('the lockout per username', () => {
     const giamsat = await provider.database.db.selectFrom('officers').select('id').where('username', '=', 'giamsat').executeTakeFirstOrThrow();
     const locks = await provider.database.db.selectFrom('audit_events').select(['action', 'actor_type', 'detail']).where('subject_id', '=', giamsat.id).where('action', '=', 'officer.locked').execute();
     expect(locks).toHaveLength(1);
-    const lockLines = provider.logs.filter((line) => line.includes('officer_locked'));
+    const lockLines = provider.logs.filter((line) => line.includes('"event":"officer.locked"'));
     expect(lockLines.length).toBeGreaterThan(0);
     for (const line of provider.logs.filter((l) => l.includes('officer_'))) {
       expect(line).not.toContain('giamsat');

@@ -2,6 +2,7 @@
 // lockouts, wrong SMS codes, SMS queued.
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { officerClient } from '../helpers/officer-api.ts';
 import { authorizationRequest, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, UserAgent, type FormPage } from '../helpers/user-agent.ts';
 
@@ -52,5 +53,17 @@ describe('security events', () => {
     const everything = suite.provider.logs.join('') + JSON.stringify(queued);
     // Whole numbers only: six digits also occur inside timestamps.
     for (const secret of [code, wrong, an.phone.slice(1), an.phone.slice(3), an.personalId]) expect(everything).not.toMatch(new RegExp(`(?<!\\d)${secret}(?!\\d)`));
+  });
+
+  it('logs every officer action with the officer, the route pattern and the outcome, never the number looked up', async () => {
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const hoa = '001188000321';
+    expect((await officer.call('GET', `/admin/citizens/${hoa}`)).status).toBe(200);
+    const line = suite.provider.logs
+      .map((l) => JSON.parse(l) as { event?: string; route?: string; method?: string; status?: number; officer?: string })
+      .find((l) => l.event === 'officer.action' && l.route === '/admin/citizens/:personalId');
+    expect(line).toMatchObject({ method: 'GET', status: 200 });
+    expect(line?.officer).toMatch(/^[0-9a-f-]{36}$/);
+    expect(suite.provider.logs.join('')).not.toMatch(new RegExp(`(?<!\\d)${hoa}(?!\\d)`));
   });
 });
