@@ -7,8 +7,10 @@ import type { PasswordHasher } from './passwords.ts';
 
 export type Authentication =
   | { ok: true; account: CitizenAccount }
-  | { ok: false; reason: 'malformed_id' | 'invalid_credentials' }
-  | { ok: false; reason: 'throttled'; until: Date }
+  | { ok: false; reason: 'malformed_id' }
+  // accountId: whose password was wrong, for the audit trail only (written after the answer, never shown).
+  | { ok: false; reason: 'invalid_credentials'; accountId?: string }
+  | { ok: false; reason: 'throttled'; until: Date; accountId?: string }
   | { ok: false; reason: 'locked' | 'revoked'; account: CitizenAccount };
 
 export interface AuthenticationDeps {
@@ -43,7 +45,8 @@ export async function authenticate(
   if (!account || !matches) {
     const until = await deps.lockout.recordFailure(personalId, attempt.attempt);
     if (until && account) await deps.lifecycle.lockForFailures(account.id, until);
-    return until ? { ok: false, reason: 'throttled', until } : { ok: false, reason: 'invalid_credentials' };
+    const whose = account ? { accountId: account.id } : {};
+    return until ? { ok: false, reason: 'throttled', until, ...whose } : { ok: false, reason: 'invalid_credentials', ...whose };
   }
 
   await deps.lockout.clear(personalId);

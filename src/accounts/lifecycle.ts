@@ -15,6 +15,8 @@ export interface AccountLifecycle {
    * Whatever the old password opened (sessions, tokens) ends: it may be why the password changed.
    */
   setPassword(accountId: string, password: string, context: { actor: Actor; ip?: string; reason: string }): Promise<void>;
+  /** A wrong password for this account, for its audit trail. */
+  recordSignInFailure(accountId: string, context: { ip?: string }): Promise<void>;
   /** Locks after too many failed sign-ins, until the given time. Only an active account is locked this way. */
   lockForFailures(accountId: string, until: Date): Promise<void>;
   /** Lifts a lock from failed sign-ins: once its time has passed, or early when the citizen proved the phone. */
@@ -40,6 +42,10 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
         await endSessions(trx, accountId);
         await recordAudit(trx, { actor, action: 'account.password_set', subject: { type: 'account', id: accountId }, detail: { reason }, ip, at: now() });
       });
+    },
+
+    async recordSignInFailure(accountId, { ip }) {
+      await recordAudit(db, { actor: { type: 'system' }, action: 'account.sign_in_failed', subject: { type: 'account', id: accountId }, ip, at: now() });
     },
 
     async lockForFailures(accountId, until) {

@@ -1,7 +1,9 @@
 // POST /admin/sessions (password + TOTP code) and POST /admin/sessions/enrolment (first sign-in: confirm the
 // new authenticator with a current code). See sign-in.ts for what each answer tells a guesser.
+import { finished } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { FailureStore } from '../accounts/lockout.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { confirmEnrolment, signIn, type OfficerSignInDeps, type SignInOutcome } from './sign-in.ts';
 
 export const OFFICER_FAILURES: FailureStore = { table: 'officer_sign_in_failures', key: 'username' };
@@ -22,10 +24,19 @@ function session(reply: FastifyReply, outcome: Extract<SignInOutcome, { kind: 's
   return reply.code(201).send({ token: outcome.token, token_type: 'Bearer', expires_at: outcome.expiresAt, officer: outcome.officer });
 }
 
-/** Security events, without names or codes: the officer's id when the name is an officer's. */
-function logFailure(request: FastifyRequest, officerId: string | undefined, lockedUntil: Date | null) {
+/**
+ * Security events, without names or codes: the officer's id when the name is an officer's. A known officer's
+ * failure also goes to the audit trail, once the answer is out (an extra write only for real names would show).
+ */
+function logFailure(request: FastifyRequest, reply: FastifyReply, db: OfficerSignInDeps['db'], officerId: string | undefined, lockedUntil: Date | null) {
   request.log.info({ event: 'officer.sign_in_failed', officerId }, 'officer sign-in failed');
   if (lockedUntil) request.log.warn({ event: 'officer.locked', officerId, lockedUntil }, 'officer username locked after failed sign-ins');
+  if (officerId) {
+    finished(reply.raw)
+      .catch(() => {})
+      .then(() => recordAudit(db, { actor: { type: 'system' }, action: 'officer.sign_in_failed', subject: { type: 'officer', id: officerId }, ip: request.ip }))
+      .catch((error: unknown) => request.log.warn({ err: error }, 'audit of an officer sign-in failure failed'));
+  }
 }
 
 export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDeps }> = async (app, { signIn: deps }) => {
@@ -56,7 +67,7 @@ export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDep
         request.log.info({ event: 'officer.sign_in_refused_locked' }, 'officer sign-in refused: username locked');
         return locked(reply, outcome.until, deps.now());
       case 'refused':
-        logFailure(request, outcome.officerId, outcome.lockedUntil);
+        logFailure(request, reply, deps.db, outcome.officerId, outcome.lockedUntil);
         return reply.code(401).send({ error: 'invalid_credentials', error_description: 'wrong username, password or one-time code' });
     }
   });
@@ -82,7 +93,7 @@ export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDep
       case 'unknown_enrolment':
         return reply.code(401).send({ error: 'invalid_enrolment', error_description: 'the enrolment token is unknown or expired; sign in with the password again' });
       case 'wrong_code':
-        logFailure(request, undefined, outcome.lockedUntil);
+        logFailure(request, reply, deps.db, undefined, outcome.lockedUntil);
         // Whoever holds this token already proved the password: telling the code was wrong gives nothing away.
         return reply.code(401).send({ error: 'invalid_otp', error_description: 'this is not a current code for the new secret; check the authenticator app and the clock' });
       case 'refused':

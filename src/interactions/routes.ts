@@ -1,4 +1,5 @@
 // Sign-in and consent: Fastify routes over views/, driving oidc-provider's interaction API.
+import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Provider from 'oidc-provider';
 import { fullName } from '../accounts/accounts.ts';
@@ -114,6 +115,15 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       if (!outcome.ok) {
         // Security event without the number typed: the reason, and the account only once the password proved it.
         request.log.info({ event: 'sign_in.failed', reason: outcome.reason, ...('account' in outcome ? { account: outcome.account.id } : {}) }, 'citizen sign-in refused');
+        // The audit trail of an account whose password was wrong, written once the answer is out: an extra write
+        // only for numbers with an account would make their answers measurably slower.
+        const failedAccount = 'accountId' in outcome ? outcome.accountId : undefined;
+        if (failedAccount) {
+          deps.background.run('sign-in failure audit', async () => {
+            await finished(reply.raw).catch(() => {});
+            await services.lifecycle.recordSignInFailure(failedAccount, { ip: request.ip });
+          });
+        }
         switch (outcome.reason) {
           case 'malformed_id':
             return showLogin(request, reply, details, lang, { error: t('login.error.malformed_id'), username, status: 400 });

@@ -2,6 +2,7 @@
 // after delivery its text is erased from the outbox, since it may hold a password or a code.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { recordAudit } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
 
 export interface GatewayOptions {
@@ -33,7 +34,10 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
     .where('expires_at', '<=', claimedAt)
     .returning(['id', 'purpose'])
     .execute();
-  for (const message of expired) logger.warn({ event: 'sms.expired', sms: message.id, purpose: message.purpose }, 'SMS expired before delivery; not sent');
+  for (const message of expired) {
+    logger.warn({ event: 'sms.expired', sms: message.id, purpose: message.purpose }, 'SMS expired before delivery; not sent');
+    await recordAudit(db, { actor: { type: 'system' }, action: 'sms.expired', subject: { type: 'sms', id: String(message.id) }, detail: { purpose: message.purpose } });
+  }
   // Claim a batch atomically (SKIP LOCKED): concurrent dispatchers on other instances take other rows.
   const pending = await db
     .updateTable('sms_outbox')
@@ -77,6 +81,7 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
       if (!response.ok) throw new Error(`gateway answered ${response.status}`);
       await db.updateTable('sms_outbox').set({ delivered_at: now(), body: null, last_error: null }).where('id', '=', message.id).execute();
       logger.info({ event: 'sms.delivered', sms: message.id, purpose: message.purpose }, 'SMS delivered');
+      await recordAudit(db, { actor: { type: 'system' }, action: 'sms.delivered', subject: { type: 'sms', id: String(message.id) }, detail: { purpose: message.purpose } });
       delivered++;
     } catch (error) {
       const reason = (error as Error).message.slice(0, 200);
@@ -89,6 +94,7 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
         .where('claimed_until', '=', renewed)
         .execute();
       logger.warn({ event: 'sms.failed', sms: message.id, purpose: message.purpose, reason, givenUp }, 'SMS delivery failed');
+      await recordAudit(db, { actor: { type: 'system' }, action: 'sms.failed', subject: { type: 'sms', id: String(message.id) }, detail: { purpose: message.purpose, reason, givenUp } });
     }
   }
   return delivered;

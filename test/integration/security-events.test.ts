@@ -33,6 +33,9 @@ describe('security events', () => {
     expect(failed.every((e) => e.level === 30)).toBe(true);
     const account = await suite.provider.services.accounts.findByPersonalId(binh.personalId);
     expect((await audit('account.locked')).some((e) => e.subject_id === account!.id)).toBe(true);
+    // Each wrong password for the account is in its audit trail too (written after the answer went out).
+    await suite.provider.background.idle();
+    expect((await audit('account.sign_in_failed')).filter((e) => e.subject_id === account!.id).length).toBeGreaterThanOrEqual(3);
     expect(suite.provider.logs.join('')).not.toContain(binh.personalId);
   });
 

@@ -107,6 +107,10 @@ describe('SMS delivery through the HTTP gateway', () => {
       expect(row).toMatchObject({ body: null, last_error: null, attempts: 1 });
       expect(row.delivered_at).toBeInstanceOf(Date);
     }
+    // Each delivery is in the audit trail, by purpose only.
+    const delivered = await database.db.selectFrom('audit_events').select(['subject_id', 'detail']).where('action', '=', 'sms.delivered').execute();
+    expect(delivered.map((e) => e.subject_id)).toEqual(expect.arrayContaining(queued.map((m) => String(m.id))));
+    expect(JSON.stringify(delivered)).not.toContain(queued[0]!.recipient);
     // Nothing is sent twice on the next pass.
     expect(await deliverPendingSms(database.db, logger, options())).toBe(0);
     expect(gateway.received).toHaveLength(3);
