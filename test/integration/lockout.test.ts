@@ -196,6 +196,7 @@ describe('locks by an officer and revoked accounts', () => {
 describe('the audit trail', () => {
   it('is append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {
     const db = provider.database.db;
+    await provider.background.idle();
     const count = async () => Number((await db.selectFrom('audit_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     const before = await count();
     expect(before).toBeGreaterThan(0);
