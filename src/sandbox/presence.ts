@@ -44,29 +44,22 @@ export async function removeSandbox(
   endSessions: (trx: Transaction<Schema>, accountId: string) => Promise<unknown>,
 ): Promise<SandboxRemoval> {
   return db.transaction().execute(async (trx) => {
-    const keys = async (kind: 'officer' | 'relying_party' | 'citizen') =>
-      (await trx.selectFrom('sandbox_seed').select('key').where('kind', '=', kind).execute()).map((r) => r.key);
-    const [usernames, clientIds, personalIds] = [await keys('officer'), await keys('relying_party'), await keys('citizen')];
-    const none = ['\u0001'];
-    const officerIds = (await trx.selectFrom('officers').select('id').where('username', 'in', usernames.length ? usernames : none).execute()).map((r) => r.id);
+    // Everything is found through the marks in sandbox_seed (subqueries: no list can be empty).
+    const seeded = (kind: 'officer' | 'relying_party' | 'citizen') => trx.selectFrom('sandbox_seed').select('key').where('kind', '=', kind);
+    const sandboxOfficers = trx.selectFrom('officers').select('id').where('username', 'in', seeded('officer'));
+    const officerIds = (await sandboxOfficers.execute()).map((r) => r.id);
+    const clientIds = (await seeded('relying_party').execute()).map((r) => r.key);
     const applicationIds = (
       await trx
         .selectFrom('account_applications')
         .select('id')
-        .where((w) =>
-          w.or([
-            w('personal_id', 'in', personalIds.length ? personalIds : none),
-            ...(officerIds.length ? [w('filed_by', 'in', officerIds), w('decided_by', 'in', officerIds)] : []),
-          ]),
-        )
+        .where((w) => w.or([w('personal_id', 'in', seeded('citizen')), w('filed_by', 'in', sandboxOfficers), w('decided_by', 'in', sandboxOfficers)]))
         .execute()
     ).map((r) => r.id);
     const accounts = await trx
       .selectFrom('accounts')
       .select(['id', 'personal_id'])
-      .where((w) =>
-        w.or([w('personal_id', 'in', personalIds.length ? personalIds : none), ...(applicationIds.length ? [w('application_id', 'in', applicationIds)] : [])]),
-      )
+      .where((w) => w.or([w('personal_id', 'in', seeded('citizen')), ...(applicationIds.length ? [w('application_id', 'in', applicationIds)] : [])]))
       .execute();
     for (const account of accounts) await endSessions(trx, account.id);
     if (accounts.length) {
@@ -76,15 +69,13 @@ export async function removeSandbox(
     }
     if (applicationIds.length) await trx.deleteFrom('account_applications').where('id', 'in', applicationIds).execute();
     if (officerIds.length) await trx.deleteFrom('officers').where('id', 'in', officerIds).execute();
+    await trx.deleteFrom('officer_sign_in_failures').where('username', 'in', seeded('officer')).execute();
     for (const clientId of clientIds) {
       await trx.deleteFrom('oidc_payloads').where((eb) => eb(eb.fn('jsonb_extract_path_text', ['payload', eb.val('clientId')]), '=', clientId)).execute();
       await trx.deleteFrom('relying_parties').where('client_id', '=', clientId).execute();
     }
-    let citizens = 0;
-    if (personalIds.length) {
-      await trx.deleteFrom('account_dependents').where('dependent_personal_id', 'in', personalIds).execute();
-      citizens = Number((await trx.deleteFrom('citizens').where('personal_id', 'in', personalIds).executeTakeFirst()).numDeletedRows);
-    }
+    await trx.deleteFrom('account_dependents').where('dependent_personal_id', 'in', seeded('citizen')).execute();
+    const citizens = Number((await trx.deleteFrom('citizens').where('personal_id', 'in', seeded('citizen')).executeTakeFirst()).numDeletedRows);
     await trx.deleteFrom('sandbox_seed').execute();
     const removed = { accounts: accounts.length, applications: applicationIds.length, officers: officerIds.length, relyingParties: clientIds.length, citizens };
     await recordAudit(trx, { actor: { type: 'system' }, action: 'sandbox.removed', detail: { ...removed } });
