@@ -33,13 +33,13 @@ export function signInCodeSms(code: string, minutes: number): string {
 }
 
 /**
- * Sends a code for this sign-in unless one is already live for the same account. 'daily_limit': the account's
+ * Sends a code for this sign-in unless one is already live for the same account ('live'). 'daily_limit': the account's
  * phone got all the codes it may get today, and nothing was sent.
  */
-export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<'sent' | 'daily_limit'> {
+export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<'sent' | 'live' | 'daily_limit'> {
   const now = deps.now();
   const live = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
-  if (live && live.account_id === input.accountId && live.expires_at > now) return 'sent';
+  if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
   if (!(await takeAllowance(deps.db, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
   await send(deps, input, 1);
   return 'sent';

@@ -111,7 +111,8 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
         returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=level`,
       }));
     }
-    if ((await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone })) === 'daily_limit') {
+    const started = await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone });
+    if (started === 'daily_limit') {
       request.log.warn({ event: 'sign_in_code.daily_limit', account: account.id }, 'no more SMS sign-in codes for this account today');
       const lang = languageOf(request, details);
       const t = translator(lang);
@@ -121,7 +122,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
         returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=codes`,
       }));
     }
-    request.log.info({ event: 'sms.queued', purpose: 'sign_in_code', account: account.id }, 'SMS sign-in code sent or still live');
+    if (started === 'sent') request.log.info({ event: 'sms.queued', purpose: 'sign_in_code', account: account.id }, 'SMS sign-in code queued');
     setPending(reply, PENDING.secondFactor, details.uid, account.id);
     return reply.redirect(`${INTERACTION_PATH}/${details.uid}/otp`, 303);
   }
