@@ -80,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     pages: protocolPages,
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
     trustProxy: config.trustProxy !== false,
+    allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   recordDisclosures(provider, db, logger, now);

@@ -41,6 +41,7 @@ const schema = z.object({
   SEED_SANDBOX: bool.optional(),
   SANDBOX_REDIRECT_URIS: z.string().default('http://localhost:8080/callback'),
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
+  OUTBOUND_ALLOW_PRIVATE: bool.optional(),
 });
 
 export interface Config {
@@ -69,6 +70,11 @@ export interface Config {
   /** Absent: SMS stay in the outbox table (development, sandbox, tests). */
   smsGateway: { url: string; token: string | undefined; intervalSeconds: number } | undefined;
   sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string };
+  /**
+   * Whether the provider's own requests (back-channel logout, jwks_uri, sector_identifier_uri) may reach loopback
+   * and private addresses: relying parties on 127.0.0.1 in development and tests; never in production.
+   */
+  outbound: { allowPrivateNetworks: boolean };
 }
 
 /** How many proxies stand in front (each appends to X-Forwarded-For), or their addresses and CIDR ranges. */
@@ -96,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.NODE_ENV === 'production' && e.SEED_SANDBOX) {
     throw new ConfigError('invalid configuration:\n  SEED_SANDBOX: the sandbox (published passwords, synthetic citizens) is never seeded when NODE_ENV=production');
+  }
+  if (e.NODE_ENV === 'production' && e.OUTBOUND_ALLOW_PRIVATE) {
+    throw new ConfigError('invalid configuration:\n  OUTBOUND_ALLOW_PRIVATE: the provider never calls loopback or private addresses when NODE_ENV=production (SSRF protection)');
   }
   if (e.NODE_ENV === 'production' && !e.ISSUER?.startsWith('https:')) {
     throw new ConfigError(`invalid configuration:\n  ISSUER: must be an https URL when NODE_ENV=production (got ${e.ISSUER})`);
@@ -133,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redirectUris,
       clientSecret: e.SANDBOX_CLIENT_SECRET,
     },
+    outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
   };
 }
 

@@ -11,7 +11,12 @@ import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
+import { outboundFetch } from './outbound.ts';
 import type { RelyingParties } from './relying-parties.ts';
+
+/** How a relying party connects; first_party is the provider's own /account page. */
+export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
+export type ClientProfile = (typeof CLIENT_PROFILES)[number];
 
 /** Renders one of our pages for the provider's own error and logout responses. */
 export type ProviderPages = {
@@ -28,6 +33,8 @@ export interface ProviderDeps {
   relyingParties: RelyingParties;
   pages: ProviderPages;
   trustProxy: boolean;
+  /** Outgoing requests to loopback and private addresses (relying parties on 127.0.0.1): development and tests only. */
+  allowPrivateNetworks?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
   ttl?: Partial<Record<'AccessToken' | 'AuthorizationCode' | 'IdToken' | 'RefreshToken' | 'Session' | 'Interaction' | 'Grant' | 'ClientCredentials', number>>;
 }
@@ -128,9 +135,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     // client may be registered with subject_type "public".
     subjectTypes: ['pairwise', 'public'],
     async pairwiseIdentifier(_ctx, accountId, client) {
-      return createHmac('sha256', deps.keys.pairwiseSalt).update(`${client.sectorIdentifier}\n${accountId}`).digest('base64url');
+      const sector = (client['sector_identifier'] as string | undefined) ?? client.sectorIdentifier;
+      return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
     },
     pkce: { required: () => true },
+    fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -184,7 +193,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       // assurance_level: the highest level the relying party is approved for (default 1);
       // consent_mode: "choice" (default) or "notice" for public services that inform instead of asking.
       // scope_policy: "refuse" (default: a scope beyond the approval is invalid_scope) or "trim" (dropped).
-      properties: ['assurance_level', 'consent_mode', 'scope_policy'],
+      // profile: how the relying party connects (public_service, bank, service, sandbox; first_party for /account).
+      // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
+      properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier'],
       validator(_ctx, key, value) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
@@ -194,6 +205,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         }
         if (key === 'consent_mode' && value !== undefined && value !== 'choice' && value !== 'notice') {
           throw new errors.InvalidClientMetadata('consent_mode must be "choice" or "notice"');
+        }
+        if (key === 'profile' && value !== undefined && !CLIENT_PROFILES.includes(value as ClientProfile)) {
+          throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
       },
     },
