@@ -23,11 +23,29 @@ export interface ProviderKeyTable {
   retired_at: Date | null;
 }
 
+export type ClientProfile = 'public_service' | 'bank' | 'service' | 'sandbox' | 'first_party';
+export type ClientState = 'pending' | 'approved' | 'suspended';
+
 export interface RelyingPartyTable {
   client_id: string;
+  /** Protocol metadata as oidc-provider reads it, without the registry's fields and never a secret. */
   metadata: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  profile: Generated<ClientProfile>;
+  state: Generated<ClientState>;
+  state_reason: string | null;
+  state_changed_at: Generated<Date>;
+  max_level: Generated<1 | 2>;
+  scopes: Generated<string[]>;
+  sector_identifier: string | null;
+  consent_mode: Generated<'choice' | 'notice'>;
+  organisation_name: string | null;
+  organisation_domain: string | null;
+  logo_uri: string | null;
+  contacts: Generated<string[]>;
+  secret_hash: string | null;
+  secret_rotated_at: Date | null;
 }
 
 export interface CitizenTable {
@@ -122,7 +140,7 @@ export interface AccountTable {
 
 export type LockReason = 'failed_sign_ins' | 'officer';
 export type DocumentKind = 'driver_license' | 'vehicle_registration' | 'health_insurance' | 'social_insurance';
-export type OfficerRole = 'officer' | 'supervisor';
+export type OfficerRole = 'officer' | 'supervisor' | 'operator';
 
 export interface OfficerTable {
   id: Generated<string>;
@@ -218,7 +236,7 @@ export interface SmsOutboxTable {
 export interface AuditEventTable {
   id: Generated<number>;
   at: Generated<Date>;
-  actor_type: 'officer' | 'citizen' | 'system';
+  actor_type: 'officer' | 'citizen' | 'system' | 'operator';
   actor_id: string | null;
   action: string;
   subject_type: string | null;

@@ -11,6 +11,7 @@ import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
+import { compareHashedClientSecrets } from './client-secrets.ts';
 import { outboundFetch } from './outbound.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
@@ -139,6 +140,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
     },
     pkce: { required: () => true },
+    // Client secrets are stored hashed (src/oidc/client-secrets.ts): nothing may be keyed by them, so no HS* here.
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -223,6 +229,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
   return provider;
 }

@@ -26,6 +26,7 @@ export function accountClient(issuer: string): ClientMetadata {
     grant_types: [],
     token_endpoint_auth_method: 'none',
     scope: 'openid',
+    profile: 'first_party',
   };
 }
 
