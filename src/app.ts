@@ -35,6 +35,8 @@ import { recordDisclosures } from './oidc/disclosures.ts';
 import { endAccountSessions } from './oidc/grants.ts';
 import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATUS, unavailablePage } from './outage.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
+import { operatorRoutes } from './operator/routes.ts';
+import { clientMetadataValidator } from './oidc/client-internals.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
@@ -154,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', () => work.idle());
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout });
+  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider) });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies });
   await relyingParties.save(accountClient(config.issuer));
 

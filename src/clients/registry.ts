@@ -58,7 +58,8 @@ export function composeMetadata(row: Row): ProtocolMetadata {
     ...row.metadata,
     client_id: row.client_id,
     profile: row.profile,
-    scope: row.scopes.join(' '),
+    // A service's scopes are API scopes, granted per resource server (resource indicators), not OpenID scopes.
+    ...(row.profile === 'service' ? {} : { scope: row.scopes.join(' ') }),
     assurance_level: row.max_level,
     consent_mode: row.consent_mode,
     ...(row.sector_identifier ? { sector_identifier: row.sector_identifier } : {}),
