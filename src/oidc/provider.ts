@@ -13,6 +13,7 @@ import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { outboundFetch } from './outbound.ts';
 import type { RelyingParties } from './relying-parties.ts';
+import { introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -79,6 +80,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.ttl,
   };
   const secureCookies = deps.issuer.startsWith('https:');
+  const scopes = ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')];
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -127,7 +129,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return source?.acr ? { acr: source.acr } : undefined;
     },
     claims: providerClaimsConfig(),
-    scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],
+    scopes,
     acrValues: ACR_VALUES,
     // 'none' only for the first-party account page, which needs the session and nothing else.
     responseTypes: ['code', 'none'],
@@ -154,8 +156,11 @@ export function createProvider(deps: ProviderDeps): Provider {
         assertClaimsParameter: async (_ctx, claims) => assertVerifiedClaimsRequest(claims as Record<string, unknown>),
       },
       clientCredentials: { enabled: true },
-      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself.
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      // APIs for services (RFC 8707): resource servers and each client's access to them, from the registry.
+      resourceIndicators: resourceIndicatorsFeature(deps.db, scopes),
+      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself; a resource
+      // server's own client introspects only tokens for its audience.
+      introspection: { enabled: true, allowedPolicy: introspectionPolicy(deps.db) },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => {
