@@ -13,7 +13,7 @@ import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { outboundFetch } from './outbound.ts';
 import type { RelyingParties } from './relying-parties.ts';
-import { introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
+import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -220,7 +220,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
     },
-    ttl,
+    ttl: { ...ttl, AccessToken: apiTokenTtl(ttl.AccessToken), ClientCredentials: apiTokenTtl(ttl.ClientCredentials) },
     // Refresh tokens rotate on use; a replayed old one is detected by the provider.
     rotateRefreshToken: true,
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },

@@ -48,6 +48,10 @@ export function resourceIndicatorsFeature(db: Kysely<Schema>, oidcScopes: readon
       // The provider would quietly drop scopes the API does not offer this client; a service is told instead,
       // and one that asks for none gets all it may have (RFC 6749 3.3's pre-defined default).
       if (isClientCredentials(ctx)) {
+        // Checked here, before one API's default scopes are taken for a request to another.
+        if (Array.isArray(ctx.oidc.params?.resource) && ctx.oidc.params.resource.length > 1) {
+          throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
+        }
         const asked = requestedScopes(ctx);
         const beyond = asked.find((scope) => !allowed.includes(scope));
         if (beyond) throw new errors.InvalidScope(`scope ${beyond} is not allowed for this client at resource ${resource}`, beyond);
@@ -69,6 +73,11 @@ export function resourceIndicatorsFeature(db: Kysely<Schema>, oidcScopes: readon
       return false;
     },
   };
+}
+
+/** An access token for an API lives as long as that API is registered for; any other as configured. */
+export function apiTokenTtl(seconds: number) {
+  return (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number | undefined } | undefined }) => token.resourceServer?.accessTokenTTL ?? seconds;
 }
 
 /**
