@@ -118,6 +118,32 @@ describe('opaque access tokens and introspection', () => {
   });
 });
 
+describe('a citizen flow naming an API', () => {
+  it('gets a userinfo token unless the token request names the API, then a JWT for it with the pairwise sub', async () => {
+    await grantResourceAccess(provider.database.db, 'sandbox', TAX, ['tax:read']);
+    const sandbox = await relyingParty(provider.url, 'sandbox', 'sandbox-secret-for-tests-only');
+    const agent = new UserAgent();
+    const credentials = { username: SANDBOX_CITIZENS[0]!.personalId, password: SANDBOX_PASSWORD };
+
+    const first = await authorizationRequest(sandbox, { scope: 'openid profile tax:read', resource: TAX });
+    const forUserinfo = await redeem(sandbox, first, await signInThroughPages(agent, first.url.href, credentials));
+    expect(forUserinfo.access_token.split('.')).toHaveLength(1);
+    const { sub } = forUserinfo.claims()!;
+    await expect(oidc.fetchUserInfo(sandbox, forUserinfo.access_token, sub)).resolves.toMatchObject({ sub, name: expect.any(String) });
+
+    const second = await authorizationRequest(sandbox, { scope: 'openid profile tax:read', resource: TAX });
+    const callback = await signInThroughPages(agent, second.url.href, credentials);
+    const forApi = await oidc.authorizationCodeGrant(sandbox, new URL(callback), { pkceCodeVerifier: second.verifier, expectedState: second.state, expectedNonce: second.nonce }, { resource: TAX });
+    expect(forApi.scope).toBe('tax:read');
+    const jwks = (await (await fetch(sandbox.serverMetadata().jwks_uri!)).json()) as JSONWebKeySet;
+    const { payload } = await jwtVerify(forApi.access_token, createLocalJWKSet(jwks), { issuer: provider.url, audience: TAX, typ: 'at+jwt', algorithms: ['ES256'] });
+    expect(payload).toMatchObject({ sub, client_id: 'sandbox', scope: 'tax:read' });
+    // Its claims are for the API: userinfo refuses a token with an audience.
+    await expect(oidc.fetchUserInfo(sandbox, forApi.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    await revokeResourceAccess(provider.database.db, 'sandbox', TAX);
+  });
+});
+
 describe('refusals', () => {
   it('an unknown resource is invalid_target naming it', async () => {
     const error = await failure(oidc.clientCredentialsGrant(await client(SYNC), { resource: 'https://nowhere.example/' }));
