@@ -212,6 +212,18 @@ describe('the registry', () => {
     await expect(addResourceServer(db, { identifier: 'https://x.example/', name: 'X', scopes: ['x'], accessTokenTtl: 5 })).rejects.toMatchObject({ field: 'access_token_ttl' });
   });
 
+  it('the tables themselves refuse malformed scopes and identifiers', async () => {
+    const db = provider.database.db;
+    const insert = (identifier: string, scopes: (string | null)[]) =>
+      db.insertInto('resource_servers').values({ identifier, name: 'X', scopes: scopes as string[], access_token_format: 'jwt' }).execute();
+    for (const scopes of [[], [''], ['a b'], ['a', null], ['quote"d'], ['back\\slash'], ['tab\tbed']]) {
+      await expect(insert('https://checks.example/', scopes)).rejects.toThrow(/check constraint/);
+    }
+    await expect(insert('no-scheme', ['x'])).rejects.toThrow(/check constraint/);
+    await expect(insert('https://checks.example/#f', ['x'])).rejects.toThrow(/check constraint/);
+    await insert('https://checks.example/', ['x:read', 'x:write', 'urn:x:admin']);
+  });
+
   it('takes effect on the next token request: revoked access, withdrawn scopes, a changed format', async () => {
     const db = provider.database.db;
     const extra = service('extra-sync');
