@@ -108,7 +108,7 @@ function checkChanges(changes: ResourceServerChanges): Partial<Selectable<Resour
 }
 
 async function assertClientExists(db: Db, clientId: string, field: string): Promise<void> {
-  const found = isAcceptableText(clientId) && (await db.selectFrom('relying_parties').select('client_id').where('client_id', '=', clientId).executeTakeFirst());
+  const found = typeof clientId === 'string' && isAcceptableText(clientId) && (await db.selectFrom('relying_parties').select('client_id').where('client_id', '=', clientId).executeTakeFirst());
   if (!found) throw new ResourceServerInputError(field, `${field} ${JSON.stringify(clientId)} names no registered client`);
 }
 
@@ -232,6 +232,7 @@ export async function revokeResourceAccess(db: Db, clientId: string, resource: s
 
 /** Access grants, for one client, for one API, or all. */
 export async function listResourceAccess(db: Db, filter: { clientId?: string; resource?: string } = {}): Promise<ResourceAccessGrant[]> {
+  if (Object.values(filter).some((value) => typeof value !== 'string' || !isAcceptableText(value))) return [];
   let query = db.selectFrom('resource_server_grants').selectAll();
   if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId);
   if (filter.resource !== undefined) query = query.where('resource', '=', filter.resource);

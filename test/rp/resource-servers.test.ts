@@ -80,6 +80,8 @@ describe('JWT access tokens (RFC 9068)', () => {
     expect(decodeProtectedHeader(tokens.access_token).typ).toBe('at+jwt');
     // Without a scope the service gets everything it may have at that API.
     expect(tokens.scope).toBe('tax:read');
+    const error = await failure(oidc.tokenIntrospection(await client(SYNC), tokens.access_token));
+    expect(error).toMatchObject({ status: 400, error: 'unsupported_token_type', error_description: 'Structured JWT Tokens cannot be introspected via the introspection_endpoint' });
   });
 });
 
