@@ -176,6 +176,14 @@ describe('refusals', () => {
     expect(none).toMatchObject({ error: 'invalid_scope', error_description: 'scope tax:read is not allowed: this client has access to no API' });
   });
 
+  it('a hostile resource value is a 400, never a 500', async () => {
+    const sync = await client(SYNC);
+    const long = await failure(oidc.clientCredentialsGrant(sync, { resource: `https://x.example/${'a'.repeat(10_000)}` }));
+    expect(long).toMatchObject({ status: 400, error: 'invalid_target' });
+    const nul = await failure(oidc.clientCredentialsGrant(sync, { resource: 'https://x.example/\u0000' }));
+    expect(nul.status).toBe(400);
+  });
+
   it('two resources at once are invalid_target', async () => {
     const sync = await client(SYNC);
     const error = await failure(oidc.clientCredentialsGrant(sync, new URLSearchParams([['resource', TAX], ['resource', BENEFITS]])));
