@@ -286,6 +286,27 @@ export interface RateLimitCounterTable {
   window_ends_at: Date;
 }
 
+/** An API that services get access tokens for (RFC 8707 resource indicator), migrations/0012. */
+export interface ResourceServerTable {
+  identifier: string;
+  name: string;
+  scopes: string[];
+  access_token_format: 'jwt' | 'opaque';
+  access_token_ttl: Generated<number>;
+  introspection_client_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** The scopes one client may get at one resource server. */
+export interface ResourceServerGrantTable {
+  client_id: string;
+  resource: string;
+  scopes: string[];
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -312,6 +333,8 @@ export interface Schema {
   disclosures: DisclosureTable;
   sandbox_seed: SandboxSeedTable;
   rate_limit_counters: RateLimitCounterTable;
+  resource_servers: ResourceServerTable;
+  resource_server_grants: ResourceServerGrantTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

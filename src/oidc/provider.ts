@@ -14,6 +14,7 @@ import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims 
 import { compareHashedClientSecrets } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
 import type { RelyingParties } from './relying-parties.ts';
+import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -80,6 +81,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.ttl,
   };
   const secureCookies = deps.issuer.startsWith('https:');
+  const scopes = ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')];
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -128,7 +130,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return source?.acr ? { acr: source.acr } : undefined;
     },
     claims: providerClaimsConfig(),
-    scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],
+    scopes,
     acrValues: ACR_VALUES,
     // 'none' only for the first-party account page, which needs the session and nothing else.
     responseTypes: ['code', 'none'],
@@ -160,8 +162,11 @@ export function createProvider(deps: ProviderDeps): Provider {
         assertClaimsParameter: async (_ctx, claims) => assertVerifiedClaimsRequest(claims as Record<string, unknown>),
       },
       clientCredentials: { enabled: true },
-      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself.
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      // APIs for services (RFC 8707): resource servers and each client's access to them, from the registry.
+      resourceIndicators: resourceIndicatorsFeature(deps.db, scopes),
+      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself; a resource
+      // server's own client introspects only tokens for its audience.
+      introspection: { enabled: true, allowedPolicy: introspectionPolicy(deps.db) },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => {
@@ -221,7 +226,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
     },
-    ttl,
+    ttl: { ...ttl, AccessToken: apiTokenTtl(ttl.AccessToken), ClientCredentials: apiTokenTtl(ttl.ClientCredentials) },
     // Refresh tokens rotate on use; a replayed old one is detected by the provider.
     rotateRefreshToken: true,
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
