@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { ClientState, Schema } from '../db/schema.ts';
 import { officerForToken, type OfficerIdentity } from '../admin/officers.ts';
 import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from '../clients/lifecycle.ts';
+import { resourceRoutes } from './resource-routes.ts';
 import { clientView, routeSchemas } from './schemas.ts';
 
 export interface OperatorRouteOptions {
@@ -19,7 +20,8 @@ const bearer = (request: FastifyRequest) => /^Bearer ([A-Za-z0-9_-]{20,100})$/.e
 export async function operatorRoutes(app: FastifyInstance, { db, now, validateMetadata }: OperatorRouteOptions) {
   const operators = new WeakMap<FastifyRequest, OfficerIdentity>();
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/operator/clients')) return;
+    // Everything but the published API description needs an operator's session.
+    if (request.url.startsWith('/operator/openapi.json')) return;
     const token = bearer(request);
     const staff = token ? await officerForToken(db, token, now()) : undefined;
     if (!staff) {
@@ -36,6 +38,7 @@ export async function operatorRoutes(app: FastifyInstance, { db, now, validateMe
     if (staff) request.log.info({ event: 'operator.action', operator: staff.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode }, 'operator action');
   });
   const actorOf = (request: FastifyRequest) => ({ type: 'operator' as const, id: operators.get(request)!.id });
+  resourceRoutes(app, { db, actorOf });
 
   function answer<T>(reply: FastifyReply, outcome: Outcome<T>, view: (value: T) => unknown, status = 200) {
     if (!outcome.ok) return reply.code(outcome.refusal.status).send({ error: outcome.refusal.error, error_description: outcome.refusal.description });
