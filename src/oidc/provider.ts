@@ -12,6 +12,7 @@ import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { outboundFetch } from './outbound.ts';
+import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
@@ -79,6 +80,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.ttl,
   };
   const secureCookies = deps.issuer.startsWith('https:');
+  // FAPI 2.0 for banks, PAR, DPoP, ID token encryption and the algorithms (src/oidc/bank-profile.ts).
+  const { features: bankFeatures, ...bankConfiguration } = bankProfile(ttl);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -148,6 +151,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       subject_type: 'pairwise',
     },
     features: {
+      ...bankFeatures,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
@@ -196,7 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // profile: how the relying party connects (public_service, bank, service, sandbox; first_party for /account).
       // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
       properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier'],
-      validator(_ctx, key, value) {
+      validator(_ctx, key, value, metadata) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
         }
@@ -209,15 +213,15 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key === 'profile' && value !== undefined && !CLIENT_PROFILES.includes(value as ClientProfile)) {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
+        if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
       },
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
     },
-    ttl,
-    // Refresh tokens rotate on use; a replayed old one is detected by the provider.
-    rotateRefreshToken: true,
+    // Refresh tokens rotate on use (not for banks: see bank-profile.ts); a replayed old one is detected by the provider.
+    ...bankConfiguration,
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
 
