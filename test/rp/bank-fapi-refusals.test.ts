@@ -98,6 +98,22 @@ describe('bank registration (invalid_client_metadata, naming the field)', () => 
     ).rejects.toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringContaining('token_endpoint_auth_method must be private_key_jwt') });
   });
 
+  it('refuses, at PAR and at the authorization endpoint, a bank stored without the FAPI fields (never a 500)', async () => {
+    await provider.addClient({ client_id: 'bank-loose', client_secret: 'a-shared-secret', profile: 'bank', redirect_uris: [REDIRECT_URI], scope: 'openid' });
+    const loose = await oidc.discovery(new URL(provider.url), 'bank-loose', undefined, oidc.ClientSecretBasic('a-shared-secret'), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const pkce = { code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' };
+    await expect(oidc.buildAuthorizationUrlWithPAR(loose, { redirect_uri: REDIRECT_URI, scope: 'openid', ...pkce })).rejects.toMatchObject({
+      status: 400,
+      error: 'invalid_client_metadata',
+      error_description: 'token_endpoint_auth_method must be private_key_jwt for a bank client (FAPI 2.0)',
+    });
+    const { page } = await new UserAgent().follow(oidc.buildAuthorizationUrl(loose, { redirect_uri: REDIRECT_URI, scope: 'openid', ...pkce }).href, provider.url);
+    expect(page?.status).toBe(400);
+    expect(page?.html).toContain('invalid_client_metadata');
+  });
+
   it('accepts what bankClientDefaults fills in', async () => {
     const keys = (await provider.provider.Client.find('bank-strict'))!.metadata();
     await expect(provider.provider.Client.validate({ ...base(), jwks: keys.jwks })).resolves.toBeUndefined();
