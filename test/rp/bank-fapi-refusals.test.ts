@@ -1,7 +1,7 @@
 // Every way a bank can fall short of FAPI 2.0, refused with the error the specifications name. Requests openid-client
 // would refuse to send are made by hand (fetch, with DPoP proofs and client assertions made with jose).
 import { createHash, randomUUID } from 'node:crypto';
-import { generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,5 +220,20 @@ describe('bank requests refused', () => {
     expect(userinfoWrongUrl.challenge).toMatch(/^DPoP /);
     const userinfoWrongMethod = await userinfoByHand('DPoP', await dpopProof(dpopKey, { htm: 'POST', htu: userinfoEndpoint(), ath: at }));
     expect(userinfoWrongMethod).toMatchObject({ status: 401, error: 'invalid_dpop_proof' });
+  });
+
+  it('a malformed, mistyped or stale DPoP proof: invalid_dpop_proof, never a 500', async () => {
+    const stale = await new SignJWT({ jti: randomUUID(), htm: 'POST', htu: tokenEndpoint() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(dpopKey.publicKey) })
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .sign(dpopKey.privateKey);
+    const untyped = await new SignJWT({ jti: randomUUID(), htm: 'POST', htu: tokenEndpoint() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: await exportJWK(dpopKey.publicKey) })
+      .setIssuedAt()
+      .sign(dpopKey.privateKey);
+    for (const proof of ['not-a-jwt', 'a.b.c', stale, untyped]) {
+      expect(await refreshByHand(proof), proof.slice(0, 20)).toMatchObject({ status: 400, body: { error: 'invalid_dpop_proof' } });
+      expect(await userinfoByHand('DPoP', proof)).toMatchObject({ status: 401, error: 'invalid_dpop_proof' });
+    }
   });
 });

@@ -123,5 +123,10 @@ describe('bank profile (FAPI 2.0)', () => {
     const { payload, protectedHeader } = await jwtVerify(new TextDecoder().decode(plaintext), jwks, { issuer: provider.url, audience: 'bank-sealed' });
     expect(protectedHeader.alg).toBe('ES256');
     expect(payload.nonce).toBe(authorization.nonce);
+
+    // The citizen's disclosure log still records it (what the encrypted token was asked to carry).
+    await provider.background.idle();
+    const logged = await provider.database.db.selectFrom('disclosures').select(['channel', 'claims']).where('client_id', '=', 'bank-sealed').execute();
+    expect(logged).toContainEqual({ channel: 'id_token', claims: ['sub'] });
   });
 });
