@@ -220,7 +220,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
     },
-    // Refresh tokens rotate on use (not for banks: see bank-profile.ts); a replayed old one is detected by the provider.
+    // ttl (codes of 60 s at most for banks), algorithms, client auth methods, and refresh tokens that rotate on use
+    // except for banks (bank-profile.ts); a replayed rotated refresh token is detected by the provider.
     ...bankConfiguration,
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
