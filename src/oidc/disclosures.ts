@@ -30,9 +30,18 @@ export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger
     let acr: unknown;
     if (channel === 'id_token') {
       if (typeof body.id_token !== 'string') return;
-      const payload = decodeJwt(body.id_token);
-      claims = identityClaims(payload);
-      acr = payload.acr;
+      if (body.id_token.split('.').length === 5) {
+        // Encrypted to the client (a bank's key): unreadable here, so the claims it was asked to carry (sub and the
+        // claims parameter's id_token members, as conformIdTokenClaims allows) are recorded — an upper bound.
+        const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+        const requested = (source?.claims as { id_token?: Record<string, unknown> } | undefined)?.id_token ?? {};
+        claims = identityClaims({ sub: true, ...requested });
+        acr = source?.acr;
+      } else {
+        const payload = decodeJwt(body.id_token);
+        claims = identityClaims(payload);
+        acr = payload.acr;
+      }
     } else if (channel === 'userinfo') {
       claims = identityClaims(body);
       const token = ctx.oidc.entities.AccessToken as { extra?: { acr?: string } } | undefined;

@@ -13,6 +13,7 @@ import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { compareHashedClientSecrets } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
+import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 
@@ -82,6 +83,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const secureCookies = deps.issuer.startsWith('https:');
   const scopes = ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')];
+  // FAPI 2.0 for banks, PAR, DPoP, ID token encryption and the algorithms (src/oidc/bank-profile.ts); access
+  // tokens for an API live as long as that API asks (resource-indicators.ts).
+  const { features: bankFeatures, ...bankConfiguration } = bankProfile({
+    ...ttl,
+    AccessToken: apiTokenTtl(ttl.AccessToken),
+    ClientCredentials: apiTokenTtl(ttl.ClientCredentials),
+  });
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -142,11 +150,6 @@ export function createProvider(deps: ProviderDeps): Provider {
       return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
     },
     pkce: { required: () => true },
-    // Client secrets are stored hashed (src/oidc/client-secrets.ts): nothing may be keyed by them, so no HS* here.
-    enabledJWA: {
-      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-    },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -156,6 +159,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       subject_type: 'pairwise',
     },
     features: {
+      ...bankFeatures,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
@@ -207,7 +211,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // profile: how the relying party connects (public_service, bank, service, sandbox; first_party for /account).
       // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
       properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier'],
-      validator(_ctx, key, value) {
+      validator(_ctx, key, value, metadata) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
         }
@@ -220,15 +224,16 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key === 'profile' && value !== undefined && !CLIENT_PROFILES.includes(value as ClientProfile)) {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
+        if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
       },
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
     },
-    ttl: { ...ttl, AccessToken: apiTokenTtl(ttl.AccessToken), ClientCredentials: apiTokenTtl(ttl.ClientCredentials) },
-    // Refresh tokens rotate on use; a replayed old one is detected by the provider.
-    rotateRefreshToken: true,
+    // ttl (codes of 60 s at most for banks), algorithms, client auth methods, and refresh tokens that rotate on use
+    // except for banks (bank-profile.ts); a replayed rotated refresh token is detected by the provider.
+    ...bankConfiguration,
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
 
