@@ -12,6 +12,7 @@ import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { outboundFetch } from './outbound.ts';
+import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
@@ -79,6 +80,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.ttl,
   };
   const secureCookies = deps.issuer.startsWith('https:');
+  const publicService = publicServiceConfiguration();
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -139,6 +141,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
     },
     pkce: { required: () => true },
+    clientAuthMethods: publicService.clientAuthMethods,
+    enabledJWA: publicService.enabledJWA,
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -148,6 +152,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       subject_type: 'pairwise',
     },
     features: {
+      ...publicService.features,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
@@ -196,7 +201,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // profile: how the relying party connects (public_service, bank, service, sandbox; first_party for /account).
       // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
       properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier'],
-      validator(_ctx, key, value) {
+      validator(_ctx, key, value, metadata) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
         }
@@ -209,6 +214,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key === 'profile' && value !== undefined && !CLIENT_PROFILES.includes(value as ClientProfile)) {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
+        if (key === 'profile' && value === 'public_service') assertPublicServiceMetadata(metadata);
       },
     },
     async renderError(ctx, out) {
