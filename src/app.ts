@@ -236,11 +236,14 @@ function providerPages(pages: Pages): ProviderPages {
     error: async (ctx, out) => {
       const lang = languageOf(ctx);
       const t = translator(lang);
+      // Sign-out asked with a return address the client never registered: nothing ended; offer the plain sign-out.
+      const logoutRefused = ctx.oidc?.route === 'end_session' && (out.error_description ?? '').includes('post_logout_redirect_uri');
       return pages.render('message', {
         lang,
         title: t('error.title'),
-        heading: t('error.title'),
-        message: t('error.body'),
+        heading: t(logoutRefused ? 'logout.title' : 'error.title'),
+        message: t(logoutRefused ? 'logout.refused' : 'error.body'),
+        ...(logoutRefused ? { signOutUrl: ctx.oidc.urlFor('end_session') } : {}),
         code: out.error,
         // The protocol's own words, for the relying party's developer the citizen may forward this to.
         detail: out.error_description,
