@@ -31,11 +31,12 @@ export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger
     if (channel === 'id_token') {
       if (typeof body.id_token !== 'string') return;
       if (body.id_token.split('.').length === 5) {
-        // Encrypted to the client (a bank's key): unreadable here, so the claims it was asked to carry (sub and the
-        // claims parameter's id_token members, as conformIdTokenClaims allows) are recorded — an upper bound.
-        const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
-        const requested = (source?.claims as { id_token?: Record<string, unknown> } | undefined)?.id_token ?? {};
-        claims = identityClaims({ sub: true, ...requested });
+        // Encrypted to the client: it cannot be read back. Record what it may carry: sub, and what the claims
+        // parameter asked for in the ID token as far as the grant allows (oidc-provider's issueIdToken,
+        // lib/helpers/grant_common.js, releases no more to an ID token that comes with an access token).
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { claims?: { id_token?: Record<string, unknown> }; acr?: string } | undefined;
+        const asked = ctx.oidc.entities.Grant!.getOIDCClaimsFiltered(new Set(Object.keys(source?.claims?.id_token ?? {})));
+        claims = identityClaims(Object.fromEntries(['sub', ...asked].map((claim) => [claim, true])));
         acr = source?.acr;
       } else {
         const payload = decodeJwt(body.id_token);

@@ -14,6 +14,7 @@ import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims 
 import { compareHashedClientSecrets } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
 import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
+import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 
@@ -90,6 +91,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     AccessToken: apiTokenTtl(ttl.AccessToken),
     ClientCredentials: apiTokenTtl(ttl.ClientCredentials),
   });
+  const publicService = publicServiceConfiguration();
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -160,6 +162,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       ...bankFeatures,
+      ...publicService.features,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
@@ -225,6 +228,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
         if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
+        if (key === 'profile' && value === 'public_service') assertPublicServiceMetadata(metadata);
       },
     },
     async renderError(ctx, out) {
