@@ -15,24 +15,22 @@ function compiler(options: Options) {
 }
 
 export function describeValidationErrors(errors: readonly FastifySchemaValidationError[], dataVar: string): string {
-  const messages = errors.map((e) => {
+  // One message per field: a value of the wrong type need not also hear that it is not among the allowed ones.
+  const byField = new Map<string, string>();
+  for (const e of errors) {
     const at = `${dataVar}${e.instancePath ?? ''}`;
-    // A field's name is the caller's text: shown, but never at length.
-    const name = (value: unknown) => String(value).slice(0, 40);
     const params = e.params as Record<string, unknown>;
-    switch (e.keyword) {
-      case 'required':
-        return `${at}/${name(params.missingProperty)} is required`;
-      case 'additionalProperties':
-        return `${at}/${name(params.additionalProperty)} is not a field this route takes`;
-      case 'enum':
-        return `${at} must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-      default:
-        return `${at} ${e.message ?? 'is not valid'}`;
-    }
-  });
-  const unique = [...new Set(messages)];
-  return unique.slice(0, MAX_MESSAGES).join('; ') + (unique.length > MAX_MESSAGES ? `; and ${unique.length - MAX_MESSAGES} more` : '');
+    // A field's name is the caller's text: shown, but never at length.
+    const name = (value: unknown) => `${at}/${String(value).slice(0, 40)}`;
+    const [field, message] =
+      e.keyword === 'required' ? [name(params.missingProperty), 'is required']
+      : e.keyword === 'additionalProperties' ? [name(params.additionalProperty), 'is not a field this route takes']
+      : e.keyword === 'enum' ? [at, `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`]
+      : [at, e.message ?? 'is not valid'];
+    if (!byField.has(field)) byField.set(field, `${field} ${message}`);
+  }
+  const messages = [...byField.values()];
+  return messages.slice(0, MAX_MESSAGES).join('; ') + (messages.length > MAX_MESSAGES ? `; and ${messages.length - MAX_MESSAGES} more` : '');
 }
 
 /** Call in the API's own encapsulated scope before its routes: their schemas are compiled with these. */
