@@ -14,9 +14,12 @@ const otp = { type: 'string', minLength: 1, maxLength: 16, description: 'a curre
 
 const supervisorOnly = refusal('the officer is not a supervisor', ['supervisor_only']);
 const secured = { ...commonResponses, ...bearerResponses } as const;
-const locked = refusal('too many failed sign-ins for this username (temporarily_locked, with Retry-After and locked_until), or too many requests from this address', ['temporarily_locked', 'invalid_request'], {
-  locked_until: { type: 'string', format: 'date-time' },
-});
+const locked = {
+  ...refusal('too many failed sign-ins for this username (temporarily_locked, with locked_until), or too many requests from this address', ['temporarily_locked', 'invalid_request'], {
+    locked_until: { type: 'string', format: 'date-time' },
+  }),
+  headers: { 'retry-after': { type: 'string', description: 'seconds until the next try' } },
+};
 
 export const schemas = {
   signIn: {

@@ -45,6 +45,7 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
     path: '/admin/openapi.json',
     server: issuer,
     checkResponses,
+    tokenDescription: 'the token from POST /admin/sessions (password and TOTP code), valid for the officer session lifetime',
   });
 
   await app.register(officerSessionRoutes, {

@@ -34,5 +34,5 @@ export const commonResponses = {
 } as const;
 
 export const bearerResponses = {
-  401: refusal('no valid session token: sign in again', ['invalid_token']),
+  401: { ...refusal('no valid session token: sign in again', ['invalid_token']), headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm=…' } } },
 } as const;

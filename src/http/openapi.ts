@@ -16,6 +16,8 @@ export interface ApiDocumentOptions {
   server: string;
   /** Check every answer against its response schema (outside production). */
   checkResponses: boolean;
+  /** How a caller gets the bearer token, for the document's security scheme. */
+  tokenDescription?: string;
 }
 
 export async function apiDocument(scope: FastifyInstance, options: ApiDocumentOptions): Promise<void> {
@@ -26,7 +28,7 @@ export async function apiDocument(scope: FastifyInstance, options: ApiDocumentOp
       openapi: '3.1.0',
       info: { title: options.title, description: options.description, version: options.version },
       servers: [{ url: options.server }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session token from the sign-in route' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: options.tokenDescription ?? 'a session token from the sign-in route' } } },
       // Every route needs the bearer token unless its schema says `security: []`.
       security: [{ bearer: [] }],
     },

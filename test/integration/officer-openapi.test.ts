@@ -12,7 +12,7 @@ const suite = sandboxProviderForSuite();
 
 interface Operation {
   security?: unknown[];
-  responses: Record<string, { content?: { 'application/json'?: { schema: object } } }>;
+  responses: Record<string, { content?: { 'application/json'?: { schema: object } }; headers?: Record<string, unknown> }>;
 }
 type Document = { openapi: string; servers: { url: string }[]; components: { securitySchemes: Record<string, unknown> }; paths: Record<string, Record<string, Operation>> };
 
@@ -101,6 +101,8 @@ describe('/admin/openapi.json', () => {
       return document.paths[path]![method]!.security?.length === 0;
     });
     expect(open.sort()).toEqual(['post /admin/sessions', 'post /admin/sessions/enrolment']);
+    expect(document.paths['/admin/sessions']!.post!.responses['429']).toMatchObject({ headers: { 'retry-after': { schema: { type: 'string' } } } });
+    expect(document.paths['/admin/me']!.get!.responses['401']).toMatchObject({ headers: { 'www-authenticate': { schema: { type: 'string' } } } });
     for (const route of OFFICER_ROUTES) {
       const [method, path] = route.split(' ') as [string, string];
       const responses = Object.keys(document.paths[path]![method]!.responses);
