@@ -158,8 +158,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work });
-  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout });
-  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider) });
+  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
+  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
 

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { ClientState, Schema } from '../db/schema.ts';
 import { officerForToken, type OfficerIdentity } from '../admin/officers.ts';
 import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from '../clients/lifecycle.ts';
+import { apiDocument } from '../http/openapi.ts';
 import { resourceRoutes } from './resource-routes.ts';
 import { clientView, routeSchemas } from './schemas.ts';
 
@@ -13,11 +14,23 @@ export interface OperatorRouteOptions {
   now: () => Date;
   /** The provider's judgement of a client's metadata. */
   validateMetadata: ValidateMetadata;
+  issuer: string;
+  /** Check every answer against its response schema (outside production). */
+  checkResponses: boolean;
 }
 
 const bearer = (request: FastifyRequest) => /^Bearer ([A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '')?.[1];
 
-export async function operatorRoutes(app: FastifyInstance, { db, now, validateMetadata }: OperatorRouteOptions) {
+export async function operatorRoutes(app: FastifyInstance, { db, now, validateMetadata, issuer, checkResponses }: OperatorRouteOptions) {
+  await apiDocument(app, {
+    title: 'dinhdanh operator API',
+    description: 'The client registry: relying parties (profiles, approval, suspension, secrets) and the APIs services get tokens for.',
+    version: '1',
+    path: '/operator/openapi.json',
+    server: issuer,
+    checkResponses,
+    tokenDescription: 'the token from POST /admin/sessions (password and TOTP) of a staff member with the operator role',
+  });
   const operators = new WeakMap<FastifyRequest, OfficerIdentity>();
   app.addHook('onRequest', async (request, reply) => {
     // Everything but the published API description needs an operator's session.
