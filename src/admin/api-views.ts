@@ -17,7 +17,7 @@ export const officerIdentity = closed({
   id: uuid,
   username: { type: 'string' },
   fullName: { type: 'string' },
-  role: { type: 'string', enum: ['officer', 'supervisor'] },
+  role: { type: 'string', enum: ['officer', 'supervisor', 'operator'] },
   policeUnit: { type: 'string' },
 });
 
