@@ -32,6 +32,7 @@ import { refuseUnacceptableInput } from './http/input-guard.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
+import { explainGrantErrors } from './oidc/grant-errors.ts';
 import { backchannelLogout } from './oidc/backchannel-logout.ts';
 import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATUS, unavailablePage } from './outage.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   logouts.attach(provider);
   recordDisclosures(provider, db, logger, now);
+  explainGrantErrors(provider);
   // Provider errors are answered to the caller; log them without request data (a database outage is logged,
   // as a warning, where it becomes a 503).
   provider.on('server_error', (_ctx, error) => {
@@ -117,7 +119,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         // lib/helpers/script_src_sha.js extends an existing script-src only); without it the response never leaves.
         scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
         styleSrc: ["'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
+        // https: for the relying party's logo on the consent page (registered by an operator, https only in production).
+        imgSrc: ["'self'", 'data:', 'https:'],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],
         ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),

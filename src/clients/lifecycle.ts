@@ -40,7 +40,7 @@ export interface NewClient {
   metadata?: Metadata;
 }
 
-const REGISTRY_KEYS = new Set(['client_id', 'client_secret', 'scope', 'assurance_level', 'consent_mode', 'profile', 'sector_identifier', 'logo_uri', 'contacts']);
+const REGISTRY_KEYS = new Set(['client_id', 'client_secret', 'scope', 'assurance_level', 'consent_mode', 'profile', 'sector_identifier', 'logo_uri', 'contacts', 'organisation_name', 'organisation_domain']);
 
 export async function registerClient(db: Kysely<Schema>, input: NewClient, actor: Actor, validate: ValidateMetadata): Promise<Outcome<{ client: ClientRecord; secret?: string }>> {
   const profile = input.profile as (typeof REGISTRY_PROFILES)[number];

@@ -29,7 +29,7 @@ export interface ClientRecord {
 }
 
 /** Fields the registry keeps in columns; in metadata handed to save() they are moved there. */
-const REGISTRY_FIELDS = ['client_secret', 'scope', 'assurance_level', 'consent_mode', 'profile', 'sector_identifier'] as const;
+const REGISTRY_FIELDS = ['client_secret', 'scope', 'assurance_level', 'consent_mode', 'profile', 'sector_identifier', 'organisation_name', 'organisation_domain', 'logo_uri'] as const;
 
 export function clientRecord(row: Row): ClientRecord {
   return {
@@ -63,6 +63,8 @@ export function composeMetadata(row: Row): ProtocolMetadata {
     assurance_level: row.max_level,
     consent_mode: row.consent_mode,
     ...(row.sector_identifier ? { sector_identifier: row.sector_identifier } : {}),
+    ...(row.organisation_name ? { organisation_name: row.organisation_name } : {}),
+    ...(row.organisation_domain ? { organisation_domain: row.organisation_domain } : {}),
     ...(row.logo_uri ? { logo_uri: row.logo_uri } : {}),
     ...(row.contacts.length ? { contacts: row.contacts } : {}),
     ...(row.secret_hash ? { client_secret: hashedSecretMarker(row.secret_hash) } : {}),
@@ -91,6 +93,8 @@ export async function saveClientMetadata(db: Db, metadata: ProtocolMetadata, def
     consent_mode: (metadata.consent_mode ?? 'choice') as 'choice' | 'notice',
     sector_identifier: typeof metadata.sector_identifier === 'string' ? metadata.sector_identifier : null,
     logo_uri: typeof metadata.logo_uri === 'string' ? metadata.logo_uri : null,
+    organisation_name: typeof metadata.organisation_name === 'string' ? metadata.organisation_name : null,
+    organisation_domain: typeof metadata.organisation_domain === 'string' ? metadata.organisation_domain : null,
     ...(secretHash ? { secret_hash: secretHash } : {}),
   };
   const result = await db

@@ -44,6 +44,7 @@ export const en: Record<MessageKey, string> = {
   'reset.invalid_code': 'The confirmation code is wrong or has expired.',
   'reset.back': 'Back to sign in',
   'consent.title': 'Share your information',
+  'consent.organisation': 'A service of {name}',
   'consent.heading': '{client} would like to receive the following information about you',
   'consent.signed_in_as': 'You are signed in as {name}.',
   'consent.approve': 'Allow',

@@ -43,6 +43,7 @@ export const vi = {
   'reset.invalid_code': 'Mã xác nhận không đúng hoặc đã hết hạn.',
   'reset.back': 'Quay lại đăng nhập',
   'consent.title': 'Chia sẻ thông tin',
+  'consent.organisation': 'Dịch vụ của {name}',
   'consent.heading': '{client} muốn nhận các thông tin sau của bạn',
   'consent.signed_in_as': 'Bạn đang đăng nhập với tài khoản {name}.',
   'consent.approve': 'Đồng ý chia sẻ',

@@ -68,9 +68,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const account = await services.accounts.findById(String(details.session?.accountId));
     const client = await provider.Client.find(String(details.params.client_id));
     // A public-service client registered for notice informs instead of asking (consent_mode "notice").
-    const notice = client?.metadata().consent_mode === 'notice';
+    const metadata = client?.metadata();
+    const notice = metadata?.consent_mode === 'notice';
     return reply.view(notice ? 'notice' : 'consent', flow.page(lang, request, 'consent.title', {
       clientName: await flow.clientName(details),
+      // Who is asking, as the registry approved it: the citizen sees the organisation behind the service.
+      organisation: metadata?.organisation_name ? { name: metadata.organisation_name, domain: metadata.organisation_domain, logoUri: metadata.logo_uri } : undefined,
       accountName: account ? fullName(account) : '',
       claims: basic,
       verifiedClaims: verified,

@@ -213,7 +213,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       // scope_policy: "refuse" (default: a scope beyond the approval is invalid_scope) or "trim" (dropped).
       // profile: how the relying party connects (public_service, bank, service, sandbox; first_party for /account).
       // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
-      properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier'],
+      // organisation_name, organisation_domain: who stands behind the service, shown on the consent page.
+      properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier', 'organisation_name', 'organisation_domain'],
       validator(_ctx, key, value, metadata) {
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');

@@ -184,14 +184,15 @@ describe('bank requests refused', () => {
   it('a refresh request without a DPoP proof: invalid_grant (no bearer fallback)', async () => {
     await expect(oidc.refreshTokenGrant(bank.config, tokens.refresh_token!)).rejects.toMatchObject({ status: 400, error: 'invalid_grant' });
     expect(grantErrors.at(-1)).toBe('DPoP proof JWT not provided');
-    expect(await refreshByHand(undefined)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    // The answer itself says why, so the bank's developer need not guess.
+    expect(await refreshByHand(undefined)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'grant request is invalid: DPoP proof JWT not provided' } });
     expect(grantErrors.at(-1)).toBe('DPoP proof JWT not provided');
   });
 
   it('a replayed DPoP proof (same jti) at the token endpoint: invalid_grant', async () => {
     const proof = await dpopProof(dpopKey, { htm: 'POST', htu: tokenEndpoint() });
     expect((await refreshByHand(proof)).status).toBe(200);
-    expect(await refreshByHand(proof)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await refreshByHand(proof)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('DPoP proof JWT Replay detected') } });
     expect(grantErrors.at(-1)).toBe('DPoP proof JWT Replay detected');
   });
 

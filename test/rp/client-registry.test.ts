@@ -1,12 +1,13 @@
 // The client registry through the operator API: a client registered by an operator is pending until approved,
 // a suspended one is refused at every endpoint on its next request (its tokens too), secrets are shown once and
 // stored hashed, and operators and officers each reach only their own API.
+import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { officerClient } from '../helpers/officer-api.ts';
 import { authorizationRequest, REDIRECT_URI, redeem, relyingParty, sandboxProviderForSuite } from '../helpers/relying-party.ts';
-import { signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
 
 const an = SANDBOX_CITIZENS.find((c) => c.level === 2)!;
 const suite = sandboxProviderForSuite();
@@ -52,7 +53,17 @@ describe('client registry (operator API)', () => {
 
     expect((await operator.call('POST', '/operator/clients/dichvucong-hn/approve')).body.state).toBe('approved');
     const request = await authorizationRequest(pending);
-    const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD });
+    // The consent page names the organisation behind the service, as the registry has it.
+    const agent = new UserAgent();
+    const login = (await agent.follow(request.url.href, suite.provider.url)).page!;
+    const consent = (await agent.follow(new URL(formAction(login.html, 'login'), login.url).toString(), suite.provider.url, {
+      form: { _csrf: csrfToken(login.html), username: an.personalId, password: SANDBOX_PASSWORD },
+    })).page!;
+    expect(consent.html).toContain('UBND Thành phố Hà Nội');
+    expect(consent.html).toContain('dichvucong.hanoi.gov.vn');
+    const callback = (await agent.follow(new URL(formAction(consent.html, 'consent'), consent.url).toString(), suite.provider.url, {
+      form: { _csrf: csrfToken(consent.html), decision: 'approve' },
+    })).redirect!;
     const tokens = await redeem(pending, request, callback);
     expect(tokens.claims()!.aud).toBe('dichvucong-hn');
     // Approving twice is a state error, not a silent success.
@@ -76,6 +87,8 @@ describe('client registry (operator API)', () => {
     expect(suspended.body).toMatchObject({ state: 'suspended', state_reason: 'contract ended' });
 
     const basic = `Basic ${Buffer.from(`nganhang-thu:${secret}`).toString('base64')}`;
+    // Pushed authorization requests.
+    expect(await post('/request', { response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }, basic)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     // Authorization endpoint.
     const authorization = await fetch((await authorizationRequest(rp)).url, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(authorization.status).toBe(400);
@@ -134,6 +147,22 @@ describe('client registry (operator API)', () => {
     }
     expect((await operator.call('POST', '/operator/clients', portal)).status).toBe(409);
     expect((await operator.call('POST', '/operator/clients/khong-co/approve')).status).toBe(404);
+  });
+
+  it('registers a bank under FAPI 2.0 rules: keys, no secret, PAR and DPoP filled in; anything else refused by field', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), use: 'sig', alg: 'ES256', kid: 'bank-1' }] };
+    const bank = { ...portal, client_id: 'ngan-hang-a', profile: 'bank', organisation_name: 'Ngân hàng A', scopes: ['openid', 'profile', 'personal_id'], max_level: 2, metadata: { redirect_uris: ['https://bank-a.example.vn/cb'], jwks } };
+    const created = await operator.call('POST', '/operator/clients', bank);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.client_secret).toBeUndefined();
+    expect(created.body.client).toMatchObject({ profile: 'bank', has_secret: false, metadata: { token_endpoint_auth_method: 'private_key_jwt', require_pushed_authorization_requests: true, dpop_bound_access_tokens: true } });
+    const withSecret = await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-b', metadata: { ...bank.metadata, token_endpoint_auth_method: 'client_secret_basic' } });
+    expect(withSecret).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+    expect(withSecret.body.error_description).toContain('token_endpoint_auth_method');
+    const bearer = await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-c', metadata: { ...bank.metadata, dpop_bound_access_tokens: false } });
+    expect(bearer.body.error_description).toContain('dpop_bound_access_tokens');
   });
 
   it('keeps officers and operators to their own API', async () => {

@@ -64,7 +64,10 @@ describe('authorization code flow with PKCE', () => {
 
     // Revoking the refresh token ends offline access.
     await oidc.tokenRevocation(suite.rp, refreshed.refresh_token!);
-    await expect(oidc.refreshTokenGrant(suite.rp, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.refreshTokenGrant(suite.rp, refreshed.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      error_description: 'grant request is invalid: refresh token not found',
+    });
   });
 
   it('releases only the scopes asked for', async () => {
