@@ -13,6 +13,8 @@ import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { outboundFetch } from './outbound.ts';
 import type { RelyingParties } from './relying-parties.ts';
+import { sandboxRegistration } from './registration.ts';
+import { isOwnSectorUri } from './sectors.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -35,6 +37,10 @@ export interface ProviderDeps {
   trustProxy: boolean;
   /** Outgoing requests to loopback and private addresses (relying parties on 127.0.0.1): development and tests only. */
   allowPrivateNetworks?: boolean;
+  /** Whether a personal ID is a sandbox citizen (sandbox_seed): the only ones a 'sandbox'-profile client may see. */
+  sandboxCitizen?: (personalId: string) => Promise<boolean>;
+  /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
+  sandboxRegistration?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
   ttl?: Partial<Record<'AccessToken' | 'AuthorizationCode' | 'IdToken' | 'RefreshToken' | 'Session' | 'Interaction' | 'Grant' | 'ClientCredentials', number>>;
 }
@@ -79,6 +85,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.ttl,
   };
   const secureCookies = deps.issuer.startsWith('https:');
+  const registration = deps.sandboxRegistration ? sandboxRegistration(deps.issuer) : undefined;
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -94,6 +101,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       // A revoked account, or one an officer locked, signs nobody in, and its existing tokens stop yielding claims
       // (the lock also deleted them; this holds for any issued in the same instant).
       if (!account || account.status === 'revoked' || account.lockReason === 'officer') return undefined;
+      // A sandbox client sees sandbox citizens only, never records imported from a population extract.
+      if (ctx.oidc?.client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(account.personalId))) return undefined;
       return {
         accountId: account.id,
         async claims(_use, scope, requested) {
@@ -140,6 +149,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     pkce: { required: () => true },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
+    // A sector URI the registry assigned under our own issuer is ours: nothing to fetch (see sectors.ts).
+    sectorIdentifierUriValidate: (client) => !isOwnSectorUri(deps.issuer, client.sectorIdentifierUri),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -164,6 +175,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
       userinfo: { enabled: true },
+      ...registration?.features,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -196,7 +208,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       // profile: how the relying party connects (public_service, bank, service, sandbox; first_party for /account).
       // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
       properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier'],
-      validator(_ctx, key, value) {
+      validator(ctx, key, value, metadata) {
+        // Registration and its management (ctx is given only there) make sandbox clients, whatever was asked.
+        if (ctx && registration) registration.validate(key, value, metadata);
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
         }
