@@ -69,6 +69,13 @@ function interactions() {
       return (levelOfAcr(ctx.oidc.acr) ?? 0) >= needed ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
+  // A session whose account findAccount no longer gives out (revoked, or not a sandbox citizen at a sandbox client)
+  // signs in again rather than going on to consent without an account.
+  login.checks.add(
+    new interactionPolicy.Check('account_unavailable', 'the signed-in account cannot be used with this client', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
+  );
   return policy;
 }
 

@@ -25,6 +25,13 @@ export function sandboxRegistration(issuer: string) {
 
   /** Runs for each extra metadata key during registration and update (extraClientMetadata.validator). */
   function validate(key: string, value: unknown, metadata: Record<string, unknown>) {
+    // oidc-provider parses every redirect URI for its host before it checks that they are URLs
+    // (lib/helpers/client_schema.js, whens()): an unparseable one would be a 500 there, so it is refused here.
+    const uris = metadata.redirect_uris;
+    if (Array.isArray(uris)) {
+      const bad = uris.find((uri) => typeof uri !== 'string' || !URL.canParse(uri));
+      if (bad !== undefined) throw new errors.InvalidRedirectUri(`redirect_uris: ${JSON.stringify(bad)} is not an absolute URL`);
+    }
     switch (key) {
       case 'profile':
         if (value !== undefined && value !== 'sandbox') {
