@@ -1,8 +1,10 @@
 // The sandbox console a developer reads instead of the database: /sandbox (personas, the client) and the SMS inbox
 // (/sandbox/sms, /sandbox/sms.json) with sandbox phones' messages only, live codes marked. Absent without the sandbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD, SANDBOX_UNREGISTERED } from '../../src/sandbox/seed.ts';
 import type { InboxMessage } from '../../src/sandbox/inbox.ts';
+import { requestResetCode } from '../../src/accounts/password-reset.ts';
+import { officerClient } from '../helpers/officer-api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startProvider, type RunningProvider } from '../helpers/provider.ts';
 import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
@@ -72,6 +74,22 @@ describe('the SMS inbox', () => {
     expect((await redeem(suite.rp, request, step.redirect!)).claims()?.acr).toBe('urn:vn:eid:loa:2');
     const after = (await inbox()).find((m) => m.id === newest!.id);
     expect(after?.live).toBe(false);
+  });
+
+  it('shows the first password of an account issued at the desk and a password reset code, both live', async () => {
+    const long = SANDBOX_UNREGISTERED.find((c) => c.givenName === 'Long')!;
+    const filed = await (await officerClient(suite.provider.url, 'canbo')).call('POST', '/admin/applications', { personal_id: long.personalId, phone: '0912 111 333', requested_level: 1 });
+    expect(filed.status).toBe(201);
+    expect((await (await officerClient(suite.provider.url, 'giamsat')).call('POST', `/admin/applications/${filed.body.id}/approve`)).status).toBe(200);
+    const [first] = await inbox('?phone=0912111333');
+    expect(first).toMatchObject({ purpose: 'first_password', live: true });
+    expect(first!.secret).toMatch(/^[A-Za-z2-9]{10}$/);
+
+    const em = SANDBOX_CITIZENS.find((c) => c.givenName === 'Em')!;
+    await requestResetCode(suite.provider.services.passwordReset, em.personalId);
+    const [reset] = await inbox(`?phone=${encodeURIComponent(em.phone)}`);
+    expect(reset).toMatchObject({ purpose: 'password_reset', live: true });
+    expect(reset!.secret).toMatch(/^\d{6}$/);
   });
 
   it('never shows a message sent to a citizen outside the sandbox, even on a phone a sandbox account also has', async () => {
