@@ -138,6 +138,7 @@ export async function seedSandbox(
   const anyAccount = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
   if (anyClient || anyAccount) {
     await registerSandboxClient(db, relyingParties, options);
+    await addLaterPersonas(db, passwords);
     return false;
   }
   // Sealed like any officer's secret, under the key the running provider derives from the same cookie secret.
@@ -217,4 +218,24 @@ export async function seedSandbox(
     .onConflict((oc) => oc.doNothing())
     .execute();
   return true;
+}
+
+/**
+ * Personas added to the sandbox after a database was first seeded (the locked account): added to a database that
+ * holds the sandbox's citizens, so /sandbox never lists someone who is not there.
+ */
+async function addLaterPersonas(db: Kysely<Schema>, passwords: PasswordHasher): Promise<void> {
+  const seeded = await db.selectFrom('sandbox_seed').select('key').where('kind', '=', 'citizen').where('key', '=', SANDBOX_CITIZENS[0]!.personalId).executeTakeFirst();
+  if (!seeded) return;
+  for (const c of SANDBOX_CITIZENS.filter((citizen) => citizen.locked)) {
+    if (await db.selectFrom('citizens').select('personal_id').where('personal_id', '=', c.personalId).executeTakeFirst()) continue;
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('citizens').values({ personal_id: c.personalId, family_name: c.familyName, middle_name: c.middleName, given_name: c.givenName, birthdate: c.birthdate, sex: c.sex }).execute();
+      await trx.insertInto('sandbox_seed').values({ kind: 'citizen', key: c.personalId }).onConflict((oc) => oc.doNothing()).execute();
+      await trx
+        .insertInto('accounts')
+        .values({ personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true, password_hash: await passwords.hash(SANDBOX_PASSWORD), status: 'locked', lock_reason: 'officer' })
+        .execute();
+    });
+  }
 }

@@ -78,6 +78,12 @@ describe('the sandbox client with redirect URIs on three ports', () => {
   });
 
   it('follows SANDBOX_REDIRECT_URIS, the secret and SANDBOX_POST_LOGOUT_REDIRECT_URIS on the next start, not only the first', async () => {
+    // A database seeded before the locked persona existed: it is added on the next start.
+    const locked = SANDBOX_CITIZENS.find((c) => c.locked)!;
+    const db = provider.database.db;
+    await db.deleteFrom('accounts').where('personal_id', '=', locked.personalId).execute();
+    await db.deleteFrom('citizens').where('personal_id', '=', locked.personalId).execute();
+    await db.deleteFrom('sandbox_seed').where('key', '=', locked.personalId).execute();
     await provider.close();
     const moved = `http://127.0.0.1:${await freePort()}/cb`;
     provider = await startProvider(testDb, {
@@ -93,6 +99,7 @@ describe('the sandbox client with redirect URIs on three ports', () => {
     const old = await authorizationRequest(rp, { redirect_uri: callbacks[0]! });
     const refused = await new UserAgent().follow(old.url.href, provider.url);
     expect(refused.page?.html).toContain('invalid_redirect_uri');
+    expect(await provider.database.db.selectFrom('accounts').select(['status', 'lock_reason']).where('personal_id', '=', locked.personalId).executeTakeFirst()).toEqual({ status: 'locked', lock_reason: 'officer' });
     const stale = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
     await expect(oidc.clientCredentialsGrant(stale)).rejects.toMatchObject({ status: 401, cause: [{ parameters: { error: 'invalid_client' } }] });
   });
