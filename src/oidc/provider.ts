@@ -157,7 +157,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     pkce: { required: () => true },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
     // A sector URI the registry assigned under our own issuer is ours: nothing to fetch (see sectors.ts).
-    sectorIdentifierUriValidate: (client) => !isOwnSectorUri(deps.issuer, client.sectorIdentifierUri),
+    sectorIdentifierUriValidate: (client) => !isOwnSectorUri(deps.issuer, client.sectorIdentifierUri, client.clientId),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

@@ -18,12 +18,12 @@ export function ownSectorUri(issuer: string, clientId: string): string {
   return url.href;
 }
 
-/** Whether a sector_identifier_uri is one the registry assigned (then the provider skips fetching it). */
-export function isOwnSectorUri(issuer: string, uri: string | undefined): boolean {
-  if (!uri || !URL.canParse(uri)) return false;
-  const own = new URL(ownSectorUri(issuer, 'x'));
-  const given = new URL(uri);
-  return given.protocol === 'https:' && given.host === own.host && given.pathname.startsWith(`${own.pathname.slice(0, -1)}`) && !given.search;
+/**
+ * Whether a client's sector_identifier_uri is the one the registry assigned to it (then the provider skips fetching
+ * it). Any other URI, one under our issuer naming another client included, is fetched and checked as usual.
+ */
+export function isOwnSectorUri(issuer: string, uri: string | undefined, clientId: string): boolean {
+  return uri !== undefined && uri === ownSectorUri(issuer, clientId);
 }
 
 const hostOf = (uri: unknown) => (typeof uri === 'string' && URL.canParse(uri) ? new URL(uri).host : undefined);

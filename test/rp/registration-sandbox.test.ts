@@ -2,6 +2,7 @@
 // through openid-client: what it creates is a sandbox client, and a sandbox client sees sandbox citizens only.
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
+import { ownSectorUri } from '../../src/oidc/sectors.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { authorizationRequest, REDIRECT_URI, redeem, relyingParty, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
@@ -95,6 +96,8 @@ describe('dynamic registration in the sandbox', () => {
       [{ redirect_uris: 'http://localhost:8080/cb' }, 'invalid_redirect_uri', /redirect_uris/],
       [{ grant_types: ['password'] }, 'invalid_client_metadata', /grant_types/],
       [{ scope: 'openid admin' }, 'invalid_client_metadata', /scope/],
+      // Another client's sector under our issuer is fetched like any other (and is no document for this client).
+      [{ redirect_uris: ['http://a.example/cb', 'http://b.example/cb'], sector_identifier_uri: ownSectorUri(suite.provider.url, 'sandbox') }, 'invalid_client_metadata', /sector_identifier_uri/],
     ];
     for (const [extra, error, description] of cases) {
       const { status, body } = await registerRaw(JSON.stringify({ redirect_uris: [REDIRECT_URI], ...extra }));
