@@ -104,8 +104,25 @@ describe('dynamic registration in the sandbox', () => {
       expect({ extra, status, error: body.error }).toEqual({ extra, status: 400, error });
       expect(body.error_description).toMatch(description);
     }
-    for (const raw of ['{not json', '[]', '"x"', JSON.stringify({ redirect_uris: [REDIRECT_URI], contacts: [{}] })]) {
-      expect((await registerRaw(raw)).status).toBe(400);
+    const odd: Record<string, unknown>[] = [
+      {}, { redirect_uris: [123] }, { redirect_uris: [null] }, { redirect_uris: ['javascript:alert(1)'] }, { redirect_uris: ['http://localhost/cb#frag'] },
+      { grant_types: 'x' }, { response_types: ['token'] }, { token_endpoint_auth_method: 'private_key_jwt' }, { jwks: { keys: [{}] } },
+      { subject_type: 'x' }, { sector_identifier_uri: 'http://x' }, { client_name: { x: 1 } }, { contacts: [{}] }, { logo_uri: 'ftp://x' },
+      { scope: 5 }, { id_token_signed_response_alg: 'none' }, { backchannel_logout_uri: 'x' }, { default_max_age: -1 }, { profile: { x: 1 } },
+      { sector_identifier: 5 }, { assurance_level: '2' }, { post_logout_redirect_uris: ['x'] }, { client_id: 'sandbox' },
+    ];
+    for (const extra of odd) {
+      const { status, body } = await registerRaw(JSON.stringify({ redirect_uris: [REDIRECT_URI], ...extra }));
+      if (status === 201) {
+        expect(body).toMatchObject({ profile: 'sandbox' });
+        expect(body.client_id).not.toBe('sandbox');
+      } else {
+        expect({ extra, status }).toEqual({ extra, status: 400 });
+        expect(body.error_description, JSON.stringify(extra)).toBeTruthy();
+      }
+    }
+    for (const raw of ['{not json', '[]', '"x"', 'null']) {
+      expect((await registerRaw(raw)).status, raw).toBe(400);
     }
   });
 
