@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/oidc/claims.ts';
+import { loadConfig } from '../../src/config.ts';
+import { sandboxBanner, tryItUrl } from '../../src/sandbox/banner.ts';
 import { SANDBOX_SCOPES, sandboxClient } from '../../src/sandbox/seed.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -18,5 +20,14 @@ describe('README sandbox table', () => {
 
   it('lists its grant types', () => {
     expect(cells[4]!.split(', ')).toEqual(client.grant_types);
+  });
+});
+
+describe('README walk-through', () => {
+  it('opens the very authorization URL the banner prints on `npm start`', () => {
+    const block = /<!-- walkthrough: authorize -->\n```text\n(.+)\n```/.exec(readme)?.[1];
+    const url = tryItUrl('http://localhost:3000', 'http://localhost:8080/callback');
+    expect(block).toBe(url);
+    expect(sandboxBanner(loadConfig({}), 'embedded PGlite')).toContain(url);
   });
 });
