@@ -32,9 +32,11 @@ import { refuseUnacceptableInput } from './http/input-guard.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
-import { endAccountSessions } from './oidc/grants.ts';
+import { backchannelLogout } from './oidc/backchannel-logout.ts';
 import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATUS, unavailablePage } from './outage.ts';
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
+import { operatorRoutes } from './operator/routes.ts';
+import { clientMetadataValidator } from './oidc/client-internals.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
@@ -69,7 +71,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const keys = await loadOrCreateKeys(db);
   const now = deps.clock ?? (() => new Date());
-  const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: endAccountSessions });
+  const work = background(logger);
+  // Ending an account's sessions tells its relying parties (back-channel logout) through the provider, attached below.
+  const logouts = backchannelLogout({ db, background: work, logger });
+  const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: logouts.endAccountSessions });
   const relyingParties = relyingPartiesQueries(db);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
@@ -90,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
+  logouts.attach(provider);
   recordDisclosures(provider, db, logger, now);
   // Provider errors are answered to the caller; log them without request data (a database outage is logged,
   // as a warning, where it becomes a 503).
@@ -156,12 +162,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('preValidation', refuseUnacceptableInput);
   await app.register(healthRoutes, { db, notReady: plainHttp.notReady });
   await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
-  const work = background(logger);
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen });
-  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout });
-  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies });
+  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
+  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
+  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
@@ -244,11 +250,14 @@ function providerPages(pages: Pages): ProviderPages {
     error: async (ctx, out) => {
       const lang = languageOf(ctx);
       const t = translator(lang);
+      // Sign-out asked with a return address the client never registered: nothing ended; offer the plain sign-out.
+      const logoutRefused = ctx.oidc?.route === 'end_session' && (out.error_description ?? '').includes('post_logout_redirect_uri');
       return pages.render('message', {
         lang,
         title: t('error.title'),
-        heading: t('error.title'),
-        message: t('error.body'),
+        heading: t(logoutRefused ? 'logout.title' : 'error.title'),
+        message: t(logoutRefused ? 'logout.refused' : 'error.body'),
+        ...(logoutRefused ? { signOutUrl: ctx.oidc.urlFor('end_session') } : {}),
         code: out.error,
         // The protocol's own words, for the relying party's developer the citizen may forward this to.
         detail: out.error_description,

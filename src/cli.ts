@@ -10,6 +10,7 @@ import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import type { ImportSummary } from './registry/import/importer.ts';
 import { ImportError, formatOf, type Format } from './registry/import/readers.ts';
 import { OFFICERS_USAGE, OfficerUsageError } from './admin/officer-cli.ts';
+import { CLIENTS_USAGE, ClientsUsageError } from './clients/cli.ts';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -31,7 +32,7 @@ commands:
   generate --count N [--seed S] [--format ndjson|csv] [--out PATH]
              write N synthetic population records (the same seed gives the same records); stdout
              unless --out
-${OFFICERS_USAGE}`;
+${OFFICERS_USAGE}${CLIENTS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -214,6 +215,10 @@ async function main(argv: string[]): Promise<number> {
         const { runOfficers } = await import('./admin/officer-cli.ts');
         return await runOfficers(rest, { stdin: process.stdin, out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
       }
+      case 'clients': {
+        const { runClients } = await import('./clients/cli.ts');
+        return await runClients(rest, { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
+      }
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
         return 2;
@@ -224,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`generate: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof OfficerUsageError) {
+    if (error instanceof UsageError || error instanceof OfficerUsageError || error instanceof ClientsUsageError) {
       process.stderr.write(`${command}: ${error.message}\n\n${USAGE}`);
       return 2;
     }

@@ -6,8 +6,13 @@ import type { PasswordHasher } from './passwords.ts';
 
 type Actor = AuditEvent['actor'];
 
-/** Ends an account's sessions, grants and tokens inside the caller's transaction (the provider's artifacts: oidc/grants.ts). */
-export type EndSessions = (trx: Transaction<Schema>, accountId: string) => Promise<unknown>;
+/**
+ * Ends an account's sessions, grants and tokens inside the caller's transaction (the provider's artifacts:
+ * oidc/grants.ts). Returns what to do once that transaction has committed: telling the relying parties
+ * (oidc/backchannel-logout.ts), which must not hear of a logout that was rolled back.
+ */
+export type EndSessions = (trx: Transaction<Schema>, accountId: string) => Promise<AfterCommit>;
+export type AfterCommit = () => void;
 
 export interface AccountLifecycle {
   /**
@@ -32,16 +37,18 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
   return {
     async setPassword(accountId, password, { actor, ip, reason }) {
       const hash = await passwords.hash(password);
-      await db.transaction().execute(async (trx) => {
+      const ended = await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('accounts')
           .set({ password_hash: hash, password_must_change: false, phone_verified: true, updated_at: now() })
           .where('id', '=', accountId)
           .execute();
         await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
-        await endSessions(trx, accountId);
+        const afterCommit = await endSessions(trx, accountId);
         await recordAudit(trx, { actor, action: 'account.password_set', subject: { type: 'account', id: accountId }, detail: { reason }, ip, at: now() });
+        return afterCommit;
       });
+      ended();
     },
 
     async recordSignInFailure(accountId, { ip }) {
@@ -73,18 +80,20 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
     },
 
     async lockByOfficer(accountId, { officerId, reason, ip }) {
-      return db.transaction().execute(async (trx) => {
+      const ended = await db.transaction().execute(async (trx) => {
         const result = await trx
           .updateTable('accounts')
           .set({ status: 'locked', lock_reason: 'officer', locked_until: null, updated_at: now() })
           .where('id', '=', accountId)
           .where('status', '!=', 'revoked')
           .executeTakeFirst();
-        if (Number(result.numUpdatedRows) === 0) return false;
-        await endSessions(trx, accountId);
+        if (Number(result.numUpdatedRows) === 0) return undefined;
+        const afterCommit = await endSessions(trx, accountId);
         await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.locked', subject: { type: 'account', id: accountId }, detail: { reason: 'officer', note: reason }, ip, at: now() });
-        return true;
+        return afterCommit;
       });
+      ended?.();
+      return ended !== undefined;
     },
 
     async unlockByOfficer(accountId, { officerId, ip }) {
@@ -105,19 +114,21 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
     },
 
     async revokeByOfficer(accountId, { officerId, reason, ip }) {
-      return db.transaction().execute(async (trx) => {
+      const ended = await db.transaction().execute(async (trx) => {
         const result = await trx
           .updateTable('accounts')
           .set({ status: 'revoked', lock_reason: null, locked_until: null, updated_at: now() })
           .where('id', '=', accountId)
           .where('status', '!=', 'revoked')
           .executeTakeFirst();
-        if (Number(result.numUpdatedRows) === 0) return false;
-        await endSessions(trx, accountId);
+        if (Number(result.numUpdatedRows) === 0) return undefined;
+        const afterCommit = await endSessions(trx, accountId);
         await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
         await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.revoked', subject: { type: 'account', id: accountId }, detail: { note: reason }, ip, at: now() });
-        return true;
+        return afterCommit;
       });
+      ended?.();
+      return ended !== undefined;
     },
   };
 }

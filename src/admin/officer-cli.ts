@@ -8,8 +8,8 @@ import type { Kysely } from 'kysely';
 import type { OfficerRole, Schema } from '../db/schema.ts';
 import { createOfficer, disableOfficer, listOfficers, resetSecondFactor, unlockOfficer, USERNAME } from './officers.ts';
 
-export const OFFICERS_USAGE = `  officers add USERNAME --name "FULL NAME" --role officer|supervisor --unit "POLICE UNIT" [--password-stdin]
-             add a desk officer; prints a generated initial password once (or reads one line from stdin);
+export const OFFICERS_USAGE = `  officers add USERNAME --name "FULL NAME" --role officer|supervisor|operator --unit "UNIT" [--password-stdin]
+             add a desk officer (or an operator, who runs the client registry and nothing else); prints a generated initial password once (or reads one line from stdin);
              the officer enrols an authenticator app (TOTP) at the first sign-in
   officers list
              every officer: role, unit, disabled, second factor enrolled, locked until
@@ -99,7 +99,7 @@ async function add(db: Kysely<Schema>, config: ReturnType<typeof loadConfig>, us
   const role = values.role;
   if (!fullName) throw new OfficerUsageError('add: --name is required');
   if (!policeUnit) throw new OfficerUsageError('add: --unit is required');
-  if (role !== 'officer' && role !== 'supervisor') throw new OfficerUsageError('add: --role must be officer or supervisor');
+  if (role !== 'officer' && role !== 'supervisor' && role !== 'operator') throw new OfficerUsageError('add: --role must be officer, supervisor or operator');
   const exists = await db.selectFrom('officers').select('id').where('username', '=', username).executeTakeFirst();
   if (exists) {
     io.err(`add: an officer named ${username} already exists`);

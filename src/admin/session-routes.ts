@@ -4,13 +4,13 @@ import { finished } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { FailureStore } from '../accounts/lockout.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { schemas } from './route-schemas.ts';
 import { confirmEnrolment, signIn, type OfficerSignInDeps, type SignInOutcome } from './sign-in.ts';
 
 export const OFFICER_FAILURES: FailureStore = { table: 'officer_sign_in_failures', key: 'username' };
 
 // Officer passwords guard every citizen's registration: few tries per address (the lockout counts per name).
 const rateLimit = { max: 10, timeWindow: 60_000 };
-const OTP = { type: 'string', minLength: 1, maxLength: 16 } as const;
 
 function locked(reply: FastifyReply, until: Date, now: Date) {
   const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
@@ -42,14 +42,7 @@ function logFailure(request: FastifyRequest, reply: FastifyReply, db: OfficerSig
 export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDeps }> = async (app, { signIn: deps }) => {
   app.post<{ Body: { username: string; password: string; otp?: string } }>('/admin/sessions', {
     config: { rateLimit },
-    schema: {
-      body: {
-        type: 'object',
-        properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 }, otp: OTP },
-        required: ['username', 'password'],
-        additionalProperties: false,
-      },
-    },
+    schema: schemas.signIn,
   }, async (request, reply) => {
     const outcome = await signIn(deps, { ...request.body, ip: request.ip });
     switch (outcome.kind) {
@@ -74,14 +67,7 @@ export const officerSessionRoutes: FastifyPluginAsync<{ signIn: OfficerSignInDep
 
   app.post<{ Body: { enrolment_token: string; otp: string } }>('/admin/sessions/enrolment', {
     config: { rateLimit },
-    schema: {
-      body: {
-        type: 'object',
-        properties: { enrolment_token: { type: 'string', minLength: 20, maxLength: 100 }, otp: OTP },
-        required: ['enrolment_token', 'otp'],
-        additionalProperties: false,
-      },
-    },
+    schema: schemas.confirmEnrolment,
   }, async (request, reply) => {
     const outcome = await confirmEnrolment(deps, { enrolmentToken: request.body.enrolment_token, otp: request.body.otp, ip: request.ip });
     switch (outcome.kind) {

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 
 export interface AuditEvent {
-  actor: { type: 'officer' | 'citizen' | 'system'; id?: string | undefined };
+  actor: { type: 'officer' | 'citizen' | 'system' | 'operator'; id?: string | undefined };
   action: string;
   subject?: { type: string; id: string } | undefined;
   /** Facts about the action; never secrets, and personal data only where the record needs it (IDs, not values). */

@@ -23,11 +23,29 @@ export interface ProviderKeyTable {
   retired_at: Date | null;
 }
 
+export type ClientProfile = 'public_service' | 'bank' | 'service' | 'sandbox' | 'first_party';
+export type ClientState = 'pending' | 'approved' | 'suspended';
+
 export interface RelyingPartyTable {
   client_id: string;
+  /** Protocol metadata as oidc-provider reads it, without the registry's fields and never a secret. */
   metadata: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  profile: Generated<ClientProfile>;
+  state: Generated<ClientState>;
+  state_reason: string | null;
+  state_changed_at: Generated<Date>;
+  max_level: Generated<1 | 2>;
+  scopes: Generated<string[]>;
+  sector_identifier: string | null;
+  consent_mode: Generated<'choice' | 'notice'>;
+  organisation_name: string | null;
+  organisation_domain: string | null;
+  logo_uri: string | null;
+  contacts: Generated<string[]>;
+  secret_hash: string | null;
+  secret_rotated_at: Date | null;
 }
 
 export interface CitizenTable {
@@ -122,7 +140,7 @@ export interface AccountTable {
 
 export type LockReason = 'failed_sign_ins' | 'officer';
 export type DocumentKind = 'driver_license' | 'vehicle_registration' | 'health_insurance' | 'social_insurance';
-export type OfficerRole = 'officer' | 'supervisor';
+export type OfficerRole = 'officer' | 'supervisor' | 'operator';
 
 export interface OfficerTable {
   id: Generated<string>;
@@ -218,7 +236,7 @@ export interface SmsOutboxTable {
 export interface AuditEventTable {
   id: Generated<number>;
   at: Generated<Date>;
-  actor_type: 'officer' | 'citizen' | 'system';
+  actor_type: 'officer' | 'citizen' | 'system' | 'operator';
   actor_id: string | null;
   action: string;
   subject_type: string | null;
@@ -268,6 +286,27 @@ export interface RateLimitCounterTable {
   window_ends_at: Date;
 }
 
+/** An API that services get access tokens for (RFC 8707 resource indicator), migrations/0012. */
+export interface ResourceServerTable {
+  identifier: string;
+  name: string;
+  scopes: string[];
+  access_token_format: 'jwt' | 'opaque';
+  access_token_ttl: Generated<number>;
+  introspection_client_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** The scopes one client may get at one resource server. */
+export interface ResourceServerGrantTable {
+  client_id: string;
+  resource: string;
+  scopes: string[];
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -294,6 +333,8 @@ export interface Schema {
   disclosures: DisclosureTable;
   sandbox_seed: SandboxSeedTable;
   rate_limit_counters: RateLimitCounterTable;
+  resource_servers: ResourceServerTable;
+  resource_server_grants: ResourceServerGrantTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

@@ -103,6 +103,8 @@ export const en: Record<MessageKey, string> = {
   'logout.confirm': 'Sign out',
   'logout.stay': 'Stay signed in',
   'logout.done': 'You have signed out.',
+  'logout.refused': 'The service asked to send you back to an address it has not registered, so you have not been signed out.',
+  'logout.anyway': 'Sign out of your e-ID account here',
   'upgrade.title': 'Level 2 account needed',
   'upgrade.heading': '{client} requires a level 2 e-ID account',
   'upgrade.body': 'Your account is at level {level}. To reach level 2, bring your citizen ID card to the police office where you live to have your fingerprints verified and your phone number recorded.',

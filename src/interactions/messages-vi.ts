@@ -102,6 +102,8 @@ export const vi = {
   'logout.confirm': 'Đăng xuất',
   'logout.stay': 'Ở lại',
   'logout.done': 'Bạn đã đăng xuất.',
+  'logout.refused': 'Dịch vụ yêu cầu đưa bạn về một địa chỉ chưa được đăng ký, nên bạn chưa được đăng xuất.',
+  'logout.anyway': 'Đăng xuất khỏi tài khoản định danh điện tử tại đây',
   'upgrade.title': 'Cần tài khoản mức độ 2',
   'upgrade.heading': '{client} yêu cầu tài khoản định danh điện tử mức độ 2',
   'upgrade.body': 'Tài khoản của bạn đang ở mức độ {level}. Để nâng lên mức độ 2, hãy mang thẻ căn cước đến cơ quan công an nơi bạn cư trú để được xác thực vân tay và cập nhật số điện thoại.',

@@ -30,9 +30,19 @@ export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger
     let acr: unknown;
     if (channel === 'id_token') {
       if (typeof body.id_token !== 'string') return;
-      const payload = decodeJwt(body.id_token);
-      claims = identityClaims(payload);
-      acr = payload.acr;
+      if (body.id_token.split('.').length === 5) {
+        // Encrypted to the client: it cannot be read back. Record what it may carry: sub, and what the claims
+        // parameter asked for in the ID token as far as the grant allows (oidc-provider's issueIdToken,
+        // lib/helpers/grant_common.js, releases no more to an ID token that comes with an access token).
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { claims?: { id_token?: Record<string, unknown> }; acr?: string } | undefined;
+        const asked = ctx.oidc.entities.Grant!.getOIDCClaimsFiltered(new Set(Object.keys(source?.claims?.id_token ?? {})));
+        claims = identityClaims(Object.fromEntries(['sub', ...asked].map((claim) => [claim, true])));
+        acr = source?.acr;
+      } else {
+        const payload = decodeJwt(body.id_token);
+        claims = identityClaims(payload);
+        acr = payload.acr;
+      }
     } else if (channel === 'userinfo') {
       claims = identityClaims(body);
       const token = ctx.oidc.entities.AccessToken as { extra?: { acr?: string } } | undefined;

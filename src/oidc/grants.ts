@@ -1,5 +1,6 @@
 // Grants a citizen gave relying parties (the provider's Grant artifacts), listed and revoked for self-service.
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AfterCommit } from '../accounts/lifecycle.ts';
 import type { Schema } from '../db/schema.ts';
 
 export interface GrantSummary {
@@ -34,12 +35,49 @@ export async function revokeClientGrants(db: Kysely<Schema>, accountId: string, 
   return grants.length;
 }
 
+/** A relying party that held something for an account, with the session ids (`sid`) it was given. */
+export interface LogoutTarget {
+  clientId: string;
+  sids: string[];
+}
+
+/**
+ * Which relying parties hold a live grant or a browser-session authorization for the account (only `clientId`'s,
+ * when given), and under which session ids: whom to send a logout token once they are ended.
+ */
+export async function logoutTargets(db: Kysely<Schema> | Transaction<Schema>, accountId: string, clientId?: string): Promise<LogoutTarget[]> {
+  const rows = await db
+    .selectFrom('oidc_payloads')
+    .select(['model', 'payload', 'expires_at'])
+    .where('model', 'in', ['Grant', 'Session'])
+    .where(sql<string>`payload->>'accountId'`, '=', accountId)
+    .execute();
+  const targets = new Map<string, Set<string>>();
+  const add = (client: string, sid?: string) => {
+    if (clientId !== undefined && client !== clientId) return;
+    const sids = targets.get(client) ?? new Set<string>();
+    if (sid) sids.add(sid);
+    targets.set(client, sids);
+  };
+  for (const row of rows) {
+    if (row.expires_at && row.expires_at <= new Date()) continue;
+    if (row.model === 'Grant') {
+      add((row.payload as { clientId: string }).clientId);
+    } else {
+      const authorizations = (row.payload as { authorizations?: Record<string, { sid?: string }> }).authorizations ?? {};
+      for (const [client, { sid }] of Object.entries(authorizations)) add(client, sid);
+    }
+  }
+  return [...targets].map(([client, sids]) => ({ clientId: client, sids: [...sids] }));
+}
+
 /**
  * Ends everything the provider holds for an account: browser sessions, grants, codes, access and refresh tokens
  * (each carries the account in its payload). Interactions in progress carry it only nested, so a sign-in or reset
- * under way is not cut off. Returns how many artifacts went.
+ * under way is not cut off. Tells nobody: what it returns, to run after commit, does nothing (the app uses
+ * oidc/backchannel-logout.ts, which tells the relying parties; the CLI, benches and account tests use this).
  */
-export async function endAccountSessions(db: Kysely<Schema> | Transaction<Schema>, accountId: string): Promise<number> {
-  const result = await db.deleteFrom('oidc_payloads').where(sql<string>`payload->>'accountId'`, '=', accountId).executeTakeFirst();
-  return Number(result.numDeletedRows);
+export async function endAccountSessions(db: Kysely<Schema> | Transaction<Schema>, accountId: string): Promise<AfterCommit> {
+  await db.deleteFrom('oidc_payloads').where(sql<string>`payload->>'accountId'`, '=', accountId).execute();
+  return () => {};
 }

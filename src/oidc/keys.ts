@@ -1,4 +1,4 @@
-// Signing keys (ES256, RS256), cookie keys and the pairwise salt: generated on first start, stored, shared by every instance.
+// Signing keys (RS256, ES256, PS256 for banks), cookie keys and the pairwise salt: generated on first start, stored, shared by every instance.
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
@@ -14,10 +14,10 @@ export interface ProviderKeys {
   pairwiseSalt: string;
 }
 
-const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+const SIGNING_ALGS = ['RS256', 'ES256', 'PS256'] as const;
 
 async function generateSigningKey(alg: (typeof SIGNING_ALGS)[number]): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 3072 } : {}) });
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg !== 'ES256' ? { modulusLength: 3072 } : {}) });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
 }

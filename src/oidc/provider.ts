@@ -11,8 +11,12 @@ import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
+import { compareHashedClientSecrets } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
+import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
+import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
+import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 import { sandboxRegistration } from './registration.ts';
 import { isOwnSectorUri } from './sectors.ts';
 
@@ -92,6 +96,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     ...deps.ttl,
   };
   const secureCookies = deps.issuer.startsWith('https:');
+  const scopes = ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')];
+  // FAPI 2.0 for banks, PAR, DPoP, ID token encryption and the algorithms (src/oidc/bank-profile.ts); access
+  // tokens for an API live as long as that API asks (resource-indicators.ts).
+  const { features: bankFeatures, ...bankConfiguration } = bankProfile({
+    ...ttl,
+    AccessToken: apiTokenTtl(ttl.AccessToken),
+    ClientCredentials: apiTokenTtl(ttl.ClientCredentials),
+  });
+  const publicService = publicServiceConfiguration();
   const registration = deps.sandboxRegistration ? sandboxRegistration(deps.issuer) : undefined;
 
   const configuration: Configuration = {
@@ -143,7 +156,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return source?.acr ? { acr: source.acr } : undefined;
     },
     claims: providerClaimsConfig(),
-    scopes: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')],
+    scopes,
     acrValues: ACR_VALUES,
     // 'none' only for the first-party account page, which needs the session and nothing else.
     responseTypes: ['code', 'none'],
@@ -166,14 +179,19 @@ export function createProvider(deps: ProviderDeps): Provider {
       subject_type: 'pairwise',
     },
     features: {
+      ...bankFeatures,
+      ...publicService.features,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
         assertClaimsParameter: async (_ctx, claims) => assertVerifiedClaimsRequest(claims as Record<string, unknown>),
       },
       clientCredentials: { enabled: true },
-      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself.
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      // APIs for services (RFC 8707): resource servers and each client's access to them, from the registry.
+      resourceIndicators: resourceIndicatorsFeature(deps.db, scopes),
+      // Least privilege: a relying party learns about, and revokes, only tokens issued to itself; a resource
+      // server's own client introspects only tokens for its audience.
+      introspection: { enabled: true, allowedPolicy: introspectionPolicy(deps.db) },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => {
@@ -230,20 +248,23 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key === 'profile' && value !== undefined && !CLIENT_PROFILES.includes(value as ClientProfile)) {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
+        if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
+        if (key === 'profile' && value === 'public_service') assertPublicServiceMetadata(metadata);
       },
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
       ctx.body = await deps.pages.error(ctx, out as { error: string; error_description?: string });
     },
-    ttl,
-    // Refresh tokens rotate on use; a replayed old one is detected by the provider.
-    rotateRefreshToken: true,
+    // ttl (codes of 60 s at most for banks), algorithms, client auth methods, and refresh tokens that rotate on use
+    // except for banks (bank-profile.ts); a replayed rotated refresh token is detected by the provider.
+    ...bankConfiguration,
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
   return provider;
 }

@@ -1,53 +1,48 @@
-// Registered relying parties, stored as oidc-provider client metadata in relying_parties.
+// Registered relying parties as oidc-provider sees them: composed from the client registry (src/clients/),
+// and only while approved, so a pending or suspended client is refused at every endpoint on its next request.
 import type { Adapter, ClientMetadata } from 'oidc-provider';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
+import type { ClientProfile, Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
+import { composeMetadata, findClientRow, saveClientMetadata, type ProtocolMetadata } from '../clients/registry.ts';
 
 export interface RelyingParties {
+  /** The client's metadata while it is approved; undefined for an unknown, pending or suspended client. */
   find(clientId: string): Promise<ClientMetadata | undefined>;
-  /** Registers or replaces a relying party. Metadata is validated by the provider when first used. */
+  /** Registers or replaces a relying party (approved). Metadata is validated by the provider when first used. */
   save(metadata: ClientMetadata): Promise<void>;
   /** Registers it only if no relying party has this client_id; returns whether it did. */
   saveIfAbsent(metadata: ClientMetadata): Promise<boolean>;
   remove(clientId: string): Promise<void>;
-  adapter(): Adapter;
+  /** The provider's Client adapter; upsert is dynamic registration, whose clients get `registeredProfile`. */
+  adapter(registeredProfile?: ClientProfile): Adapter;
 }
 
 export function relyingPartiesQueries(db: Kysely<Schema>): RelyingParties {
   const find = async (clientId: string) => {
     // A client_id PostgreSQL could not even compare (NUL, a lone surrogate) names no relying party.
     if (typeof clientId !== 'string' || !isAcceptableText(clientId)) return undefined;
-    const row = await db
-      .selectFrom('relying_parties')
-      .select('metadata')
-      .where('client_id', '=', clientId)
-      .executeTakeFirst();
-    return row?.metadata as ClientMetadata | undefined;
+    const row = await findClientRow(db, clientId);
+    return row?.state === 'approved' ? (composeMetadata(row) as ClientMetadata) : undefined;
   };
-  const insert = (metadata: ClientMetadata) =>
-    db.insertInto('relying_parties').values({ client_id: metadata.client_id, metadata: JSON.stringify(metadata) });
 
   const self: RelyingParties = {
     find,
     async save(metadata) {
-      await insert(metadata)
-        .onConflict((oc) =>
-          oc.column('client_id').doUpdateSet({ metadata: JSON.stringify(metadata), updated_at: new Date() }),
-        )
-        .execute();
+      await saveClientMetadata(db, metadata as ProtocolMetadata);
     },
     async saveIfAbsent(metadata) {
-      const result = await insert(metadata).onConflict((oc) => oc.column('client_id').doNothing()).executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      if (await findClientRow(db, metadata.client_id)) return false;
+      return saveClientMetadata(db, metadata as ProtocolMetadata);
     },
     async remove(clientId) {
       await db.deleteFrom('relying_parties').where('client_id', '=', clientId).execute();
     },
-    // Only find is used: clients are registered by operators, not by dynamic registration.
-    adapter: () => ({
+    adapter: (registeredProfile) => ({
       find,
-      upsert: async (_id, payload) => self.save(payload as ClientMetadata),
+      upsert: async (_id, payload) => {
+        await saveClientMetadata(db, payload as ProtocolMetadata, registeredProfile ? { profile: registeredProfile } : {});
+      },
       destroy: async (id) => self.remove(id),
       findByUid: async () => undefined,
       findByUserCode: async () => undefined,

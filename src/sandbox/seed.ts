@@ -75,6 +75,8 @@ export const SANDBOX_OFFICERS = [
   { username: 'canbo', fullName: 'Cán bộ Tiếp nhận', role: 'officer' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
   { username: 'giamsat', fullName: 'Cán bộ Phê duyệt', role: 'supervisor' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
   { username: 'giamsat2', fullName: 'Cán bộ Phê duyệt 2', role: 'supervisor' as const, policeUnit: 'Công an phường Hoàn Kiếm' },
+  // Runs the client registry (operator API), never the desk: least privilege.
+  { username: 'vanhanh', fullName: 'Kỹ sư Vận hành', role: 'operator' as const, policeUnit: 'Trung tâm vận hành định danh' },
 ];
 export const SANDBOX_OFFICER_PASSWORD = 'CanBo@Sandbox2026';
 /**

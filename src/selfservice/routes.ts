@@ -10,7 +10,7 @@ import { claimLabels, translator, type Language } from '../interactions/i18n.ts'
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from '../interactions/language.ts';
 import { CATALOGUE } from '../oidc/claims.ts';
 import { disclosuresFor } from '../oidc/disclosures.ts';
-import { grantsOf, revokeClientGrants } from '../oidc/grants.ts';
+import { grantsOf } from '../oidc/grants.ts';
 import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 import { sessionAccountId } from '../oidc/session.ts';
 
@@ -26,6 +26,7 @@ export function accountClient(issuer: string): ClientMetadata {
     grant_types: [],
     token_endpoint_auth_method: 'none',
     scope: 'openid',
+    profile: 'first_party',
   };
 }
 
@@ -34,6 +35,8 @@ export interface SelfServiceDeps {
   services: AccountServices;
   issuer: string;
   secureCookies: boolean;
+  /** Ends the grants the citizen gave one service and tells that service (back-channel logout); how many there were. */
+  revokeClient(accountId: string, clientId: string): Promise<number>;
 }
 
 export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceDeps) {
@@ -101,7 +104,7 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceD
   app.post<{ Params: { clientId: string } }>('/account/services/:clientId/revoke', { preHandler: app.csrfProtection }, async (request, reply) => {
     const accountId = await sessionAccountId(provider, request.raw, reply.raw);
     if (!accountId) return reply.redirect('/account', 303);
-    const revoked = await revokeClientGrants(db, accountId, request.params.clientId);
+    const revoked = await deps.revokeClient(accountId, request.params.clientId);
     if (revoked) {
       await recordAudit(db, { actor: { type: 'citizen', id: accountId }, action: 'grant.revoked', subject: { type: 'account', id: accountId }, detail: { client: request.params.clientId }, ip: request.ip, at: services.now() });
     }

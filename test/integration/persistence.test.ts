@@ -90,12 +90,12 @@ describe('provider storage', () => {
   it('generates keys once and returns the same keys afterwards, also under concurrent starts', async () => {
     const [a, b] = await Promise.all([loadOrCreateKeys(database.db), loadOrCreateKeys(database.db)]);
     expect(a).toEqual(b);
-    expect(a.signing.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(a.signing.map((k) => k.alg).sort()).toEqual(['ES256', 'PS256', 'RS256']);
     expect(a.signing.every((k) => typeof k.d === 'string' && k.kid)).toBe(true);
     expect(a.cookie).toHaveLength(1);
     expect(await loadOrCreateKeys(database.db)).toEqual(a);
     const { count } = (await sql<{ count: number }>`SELECT count(*)::int AS count FROM provider_keys`.execute(database.db)).rows[0]!;
-    expect(count).toBe(4); // RS256, ES256, a cookie key and the pairwise salt
+    expect(count).toBe(5); // RS256, ES256, PS256, a cookie key and the pairwise salt
     expect(a.pairwiseSalt).toMatch(/^[\w-]{43}$/);
   });
 

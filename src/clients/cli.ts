@@ -1,0 +1,176 @@
+// `npm run cli -- clients …`: the operator API's registry operations from a shell, without SQL. Every change is
+// audited (actor: system "cli"); a secret is printed once, at creation or rotation, and never logged.
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { Kysely } from 'kysely';
+import { loadConfig, type Config } from '../config.ts';
+import type { ClientState, Schema } from '../db/schema.ts';
+import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from './lifecycle.ts';
+import type { ClientRecord } from './registry.ts';
+
+export const CLIENTS_USAGE = `  clients create --profile public_service|bank|service|sandbox --name "SERVICE" --organisation "ORG"
+                 --contact EMAIL [--contact …] --scope "openid profile …" [--level 1|2] [--client-id ID]
+                 [--domain DOMAIN] [--logo URL] [--sector SECTOR] [--consent choice|notice]
+                 [--redirect-uri URL …] [--post-logout-redirect-uri URL …] [--jwks-uri URL]
+                 [--backchannel-logout-uri URL] [--metadata-file FILE.json]
+             register a relying party (pending until approved); prints its client_secret once
+  clients list [--state pending|approved|suspended] [--profile P]
+  clients show CLIENT_ID           the client, its approval and its audit trail (never its secret)
+  clients approve|reinstate CLIENT_ID
+  clients suspend CLIENT_ID --reason "WHY"
+             refused at every endpoint from its next request, its tokens included
+  clients rotate-secret CLIENT_ID  a new secret, printed once; the old one stops working at once
+  clients set CLIENT_ID [--scope "…"] [--level 1|2]
+             change what the client is approved for
+  (add --json to any of them for JSON output)
+`;
+
+/** Bad arguments: the CLI prints the message and the usage and exits 2. */
+export class ClientsUsageError extends Error {}
+
+const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
+
+const SPEC: ParseArgsOptionsConfig = {
+  json: { type: 'boolean' },
+  profile: { type: 'string' }, name: { type: 'string' }, organisation: { type: 'string' }, contact: { type: 'string', multiple: true },
+  scope: { type: 'string' }, level: { type: 'string' }, 'client-id': { type: 'string' }, domain: { type: 'string' }, logo: { type: 'string' },
+  sector: { type: 'string' }, consent: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true }, 'jwks-uri': { type: 'string' }, 'backchannel-logout-uri': { type: 'string' },
+  'metadata-file': { type: 'string' }, state: { type: 'string' }, reason: { type: 'string' },
+};
+
+type Io = { out: (line: string) => void; err: (line: string) => void };
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export async function runClients(argv: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: SPEC, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (error) {
+    throw new ClientsUsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const needsId = ['show', 'approve', 'reinstate', 'suspend', 'rotate-secret', 'set'].includes(sub ?? '');
+  if (!sub || !['create', 'list', ...(needsId ? [sub] : [])].includes(sub)) throw new ClientsUsageError(`unknown clients command: ${sub ?? '(none)'}`);
+  if (positionals.length !== (needsId ? 1 : 0)) throw new ClientsUsageError(`clients ${sub}: expected ${needsId ? 'a CLIENT_ID' : 'no argument'}`);
+  const input = sub === 'create' ? await newClient(values) : undefined;
+  const level: 1 | 2 | undefined = values.level === undefined ? undefined : values.level === '1' ? 1 : values.level === '2' ? 2 : badLevel();
+
+  const config = loadConfig();
+  const { databaseLocation, openDatabase } = await import('../db/database.ts');
+  const database = await openDatabase(databaseLocation(config));
+  try {
+    // A registry on a database no provider has started yet is still a registry: bring its schema up to date.
+    const { migrate } = await import('../db/migrator.ts');
+    await migrate(database);
+    const db = database.db;
+    const clientId = positionals[0] ?? '';
+    const print = (outcome: Outcome<unknown>, describe: (value: never) => string[]) => {
+      if (!outcome.ok) {
+        io.err(`clients ${sub}: ${outcome.refusal.error}: ${outcome.refusal.description}`);
+        return 1;
+      }
+      if (values.json) io.out(JSON.stringify(outcome.value, null, 2));
+      else describe(outcome.value as never).forEach((line) => io.out(line));
+      return 0;
+    };
+    switch (sub) {
+      case 'create':
+        return print(await registerClient(db, input!, CLI_ACTOR, await validator(db, config)), ({ client, secret }: { client: ClientRecord; secret?: string }) => [
+          ...describe(client),
+          secret ? `client_secret: ${secret}\n  (shown this once: only its hash is stored; \`clients rotate-secret\` issues a new one)` : 'no client secret (the client authenticates with its keys)',
+          `next: npm run cli -- clients approve ${client.clientId}`,
+        ]);
+      case 'list': {
+        const clients = await listClients(db, { ...(values.state ? { state: values.state as ClientState } : {}), ...(values.profile ? { profile: String(values.profile) } : {}) });
+        if (values.json) io.out(JSON.stringify(clients, null, 2));
+        else for (const c of clients) io.out(`${c.clientId}\t${c.profile}\t${c.state}\tlevel ${c.maxLevel}\t${c.organisation.name ?? c.metadata.client_name ?? ''}`);
+        return 0;
+      }
+      case 'show':
+        return print(await showClient(db, clientId), (client: Awaited<ReturnType<typeof showClient>> extends Outcome<infer T> ? T : never) => [
+          ...describe(client),
+          'audit:',
+          ...client.audit.map((e) => `  ${e.at.toISOString()} ${e.action} by ${e.actor_type}${e.actor_id ? ` ${e.actor_id}` : ''}${Object.keys(e.detail as object).length ? ` ${JSON.stringify(e.detail)}` : ''}`),
+        ]);
+      case 'approve':
+      case 'reinstate':
+        return print(await changeClientState(db, clientId, sub, CLI_ACTOR), describe);
+      case 'suspend':
+        return print(await changeClientState(db, clientId, 'suspend', CLI_ACTOR, values.reason as string | undefined), describe);
+      case 'rotate-secret':
+        return print(await rotateClientSecret(db, clientId, CLI_ACTOR), ({ client, secret }: { client: ClientRecord; secret: string }) => [
+          `client_id: ${client.clientId}`,
+          `client_secret: ${secret}\n  (shown this once; the previous secret no longer works)`,
+        ]);
+      case 'set': {
+        if (values.scope === undefined && level === undefined) throw new ClientsUsageError('clients set: give --scope and/or --level');
+        const change = { ...(values.scope !== undefined ? { scopes: String(values.scope).split(/\s+/).filter(Boolean) } : {}), ...(level ? { max_level: level } : {}) };
+        return print(await setClientApproval(db, clientId, change, CLI_ACTOR, await validator(db, config)), describe);
+      }
+    }
+    return 2;
+  } finally {
+    await database.close();
+  }
+}
+
+function badLevel(): never {
+  throw new ClientsUsageError('--level must be 1 or 2');
+}
+
+function describe(client: ClientRecord): string[] {
+  const m = client.metadata as { redirect_uris?: string[]; token_endpoint_auth_method?: string };
+  return [
+    `client_id: ${client.clientId}`,
+    `profile: ${client.profile}   state: ${client.state}${client.stateReason ? ` (${client.stateReason})` : ''}`,
+    `organisation: ${client.organisation.name ?? '-'}${client.organisation.domain ? ` (${client.organisation.domain})` : ''}`,
+    `approved: level ${client.maxLevel}; scopes ${client.scopes.join(' ')}`,
+    `auth: ${m.token_endpoint_auth_method ?? 'client_secret_basic'}; redirect_uris: ${(m.redirect_uris ?? []).join(' ') || '-'}`,
+  ];
+}
+
+async function newClient(values: Values): Promise<NewClient> {
+  for (const required of ['profile', 'name', 'organisation', 'scope'] as const) {
+    if (typeof values[required] !== 'string') throw new ClientsUsageError(`clients create: --${required} is required`);
+  }
+  if (!Array.isArray(values.contact)) throw new ClientsUsageError('clients create: at least one --contact EMAIL is required');
+  let fromFile: Record<string, unknown> = {};
+  if (typeof values['metadata-file'] === 'string') {
+    try {
+      fromFile = JSON.parse(await readFile(values['metadata-file'], 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ClientsUsageError(`--metadata-file: ${(error as Error).message}`);
+    }
+  }
+  const list = (name: string) => (Array.isArray(values[name]) ? (values[name] as string[]) : undefined);
+  const metadata: Record<string, unknown> = {
+    ...fromFile,
+    ...(list('redirect-uri') ? { redirect_uris: list('redirect-uri') } : {}),
+    ...(list('post-logout-redirect-uri') ? { post_logout_redirect_uris: list('post-logout-redirect-uri') } : {}),
+    ...(values['jwks-uri'] ? { jwks_uri: values['jwks-uri'] } : {}),
+    ...(values['backchannel-logout-uri'] ? { backchannel_logout_uri: values['backchannel-logout-uri'] } : {}),
+  };
+  const level: 1 | 2 | undefined = values.level === undefined ? undefined : values.level === '1' ? 1 : values.level === '2' ? 2 : badLevel();
+  return {
+    profile: String(values.profile),
+    client_name: String(values.name),
+    organisation_name: String(values.organisation),
+    contacts: values.contact,
+    scopes: String(values.scope).split(/\s+/).filter(Boolean),
+    metadata,
+    ...(values['client-id'] ? { client_id: String(values['client-id']) } : {}),
+    ...(level ? { max_level: level } : {}),
+    ...(values.domain ? { organisation_domain: String(values.domain) } : {}),
+    ...(values.logo ? { logo_uri: String(values.logo) } : {}),
+    ...(values.sector ? { sector_identifier: String(values.sector) } : {}),
+    ...(values.consent ? { consent_mode: values.consent as 'choice' | 'notice' } : {}),
+  };
+}
+
+/** The provider's own metadata check, as the server would apply it (same configuration, no HTTP). */
+async function validator(db: Kysely<Schema>, config: Config): Promise<ValidateMetadata> {
+  const { providerForValidation } = await import('../oidc/validation-provider.ts');
+  return providerForValidation(db, config);
+}

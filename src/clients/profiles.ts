@@ -1,0 +1,81 @@
+// Profiles: how each kind of relying party connects. A profile fills in the protocol metadata it implies and
+// refuses what it forbids, before the provider validates the rest (src/clients/lifecycle.ts).
+import type { ClientProfile } from '../db/schema.ts';
+
+export const REGISTRY_PROFILES = ['public_service', 'bank', 'service', 'sandbox'] as const satisfies readonly ClientProfile[];
+
+export type Metadata = Record<string, unknown>;
+
+/** A field of the request that the profile does not allow, named as the caller sent it. */
+export class ProfileViolation extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+const USER_FACING = { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
+
+const PROFILE_DEFAULTS: Record<(typeof REGISTRY_PROFILES)[number], Metadata> = {
+  public_service: { ...USER_FACING, token_endpoint_auth_method: 'client_secret_basic' },
+  // FAPI 2.0 Security Profile: PAR, private_key_jwt, sender-constrained (DPoP) tokens, asymmetric ID tokens.
+  bank: {
+    ...USER_FACING,
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    require_pushed_authorization_requests: true,
+    dpop_bound_access_tokens: true,
+    id_token_signed_response_alg: 'ES256',
+  },
+  service: { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' },
+  sandbox: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+};
+
+const AUTH_METHODS: Record<(typeof REGISTRY_PROFILES)[number], string[]> = {
+  public_service: ['client_secret_basic', 'private_key_jwt'],
+  bank: ['private_key_jwt'],
+  service: ['client_secret_basic', 'private_key_jwt'],
+  sandbox: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+};
+
+/** The profile's metadata under what the operator gave; throws ProfileViolation for what the profile forbids. */
+export function applyProfile(profile: (typeof REGISTRY_PROFILES)[number], given: Metadata): Metadata {
+  const metadata = { ...PROFILE_DEFAULTS[profile], ...given };
+  const method = String(metadata.token_endpoint_auth_method);
+  if (!AUTH_METHODS[profile].includes(method)) {
+    throw new ProfileViolation('token_endpoint_auth_method', `a ${profile} client authenticates with ${AUTH_METHODS[profile].join(' or ')}, not ${method}`);
+  }
+  if (method === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
+    throw new ProfileViolation('jwks', 'private_key_jwt needs the client\'s public keys, by jwks or jwks_uri');
+  }
+  if (profile === 'bank') {
+    for (const [field, value] of Object.entries(PROFILE_DEFAULTS.bank)) {
+      const required = Array.isArray(value) ? undefined : value;
+      if (required !== undefined && field !== 'token_endpoint_auth_signing_alg' && field !== 'id_token_signed_response_alg' && metadata[field] !== required) {
+        throw new ProfileViolation(field, `FAPI 2.0 requires ${JSON.stringify(required)} for a bank`);
+      }
+    }
+    for (const field of ['token_endpoint_auth_signing_alg', 'id_token_signed_response_alg']) {
+      if (!['PS256', 'ES256'].includes(String(metadata[field]))) throw new ProfileViolation(field, 'FAPI 2.0 allows PS256 or ES256');
+    }
+  }
+  if (profile === 'service') {
+    if (Array.isArray(metadata.redirect_uris) && metadata.redirect_uris.length) {
+      throw new ProfileViolation('redirect_uris', 'a service client signs no citizen in: it gets tokens with client_credentials only');
+    }
+    if (JSON.stringify(metadata.grant_types) !== '["client_credentials"]') {
+      throw new ProfileViolation('grant_types', 'a service client uses client_credentials only');
+    }
+  }
+  return metadata;
+}
+
+/** Scopes are RFC 6749 scope tokens; a citizen-facing client must include openid. */
+export function checkScopes(profile: ClientProfile, scopes: unknown): string[] {
+  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/.test(s))) {
+    throw new ProfileViolation('scopes', 'a non-empty list of scope names (printable ASCII, no spaces or quotes)');
+  }
+  if (profile !== 'service' && !scopes.includes('openid')) throw new ProfileViolation('scopes', 'a client that signs citizens in needs openid');
+  return [...new Set(scopes as string[])];
+}

@@ -1,0 +1,93 @@
+// The bank profile: FAPI 2.0 Security Profile through oidc-provider's own `fapi` feature, and the rules a bank
+// client's metadata must meet. This file returns its slice of the provider configuration; it decides nothing else.
+import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+/** Algorithms a bank may sign with (client assertions, ID tokens): FAPI 2.0 §5.4.1 (PS256, ES256; no RS256). */
+export const BANK_SIGNING_ALGS = ['PS256', 'ES256'] as const;
+
+const isBank = (client: { [key: string]: unknown } | undefined) => client?.['profile'] === 'bank';
+
+type Ttl = NonNullable<Configuration['ttl']>;
+
+/**
+ * The configuration slice: FAPI 2.0 for bank clients (PKCE required, client assertions audienced to the issuer,
+ * redirect_uri always sent), PAR and DPoP for everyone who wants them, ID token encryption on request.
+ * Symmetric algorithms are never enabled: client secrets are kept hashed, so nothing can be keyed by one.
+ */
+export function bankProfile(ttl: Ttl): Pick<Configuration, 'enabledJWA' | 'clientAuthMethods' | 'rotateRefreshToken' | 'ttl'> & {
+  features: Pick<NonNullable<Configuration['features']>, 'fapi' | 'pushedAuthorizationRequests' | 'dPoP' | 'encryption'>;
+} {
+  const codeTtl = ttl.AuthorizationCode;
+  return {
+    features: {
+      fapi: { enabled: true, profile: (_ctx: KoaContextWithOIDC, client) => (isBank(client as never) ? '2.0' : undefined) },
+      // Required per client (require_pushed_authorization_requests: banks must), optional for the others.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
+      // No bearer fallback is decided per client: dpop_bound_access_tokens (banks must) refuses token requests,
+      // refresh included, that carry no proof; replayed proofs (same jti) are refused.
+      dPoP: { enabled: true, allowReplay: false },
+      encryption: { enabled: true },
+    },
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
+      // Key management only by the client's public keys: no AES-KW and no `dir` (both keyed by client_secret).
+      idTokenEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
+      userinfoEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
+      introspectionEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
+      authorizationEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
+      requestObjectEncryptionAlgValues: [],
+    },
+    // client_secret_jwt would need the secret in clear (HS256): the registry keeps only its hash.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // FAPI 2.0 §5.3.2.1: no refresh token rotation for banks (a lost response must not cost the customer's grant);
+    // their refresh tokens are bound to the bank's private_key_jwt authentication instead. Others rotate.
+    rotateRefreshToken: (ctx) => !isBank(ctx.oidc.client as never),
+    // Authorization codes live at most 60 s for banks (FAPI 2.0 §5.3.2.1), whatever the general setting.
+    ttl: {
+      ...ttl,
+      AuthorizationCode: (ctx, token, client) => {
+        const base = typeof codeTtl === 'function' ? codeTtl(ctx, token as never, client) : (codeTtl ?? 60);
+        return isBank(client as never) ? Math.min(base, 60) : base;
+      },
+    },
+  };
+}
+
+/** What the registry fills in for a bank an operator creates; the fields the bank gave are kept (and checked). */
+export function bankClientDefaults(metadata: ClientMetadata): ClientMetadata {
+  const keys = (metadata.jwks as { keys?: Array<{ kty?: string; use?: string }> } | undefined)?.keys ?? [];
+  const signingKey = keys.find((k) => k.use !== 'enc');
+  return {
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: signingKey?.kty === 'EC' ? 'ES256' : 'PS256',
+    id_token_signed_response_alg: 'PS256',
+    dpop_bound_access_tokens: true,
+    require_pushed_authorization_requests: true,
+    response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    ...metadata,
+    profile: 'bank',
+  };
+}
+
+/**
+ * Refuses a bank client that is not FAPI 2.0-conformant, naming the field (invalid_client_metadata).
+ * `metadata` is the provider's view, defaults applied (an absent token_endpoint_auth_method is client_secret_basic).
+ */
+export function assertBankClientMetadata(metadata: Record<string, unknown>): void {
+  if (metadata['profile'] !== 'bank') return;
+  const need = (field: string, ok: boolean, what: string) => {
+    if (!ok) throw new errors.InvalidClientMetadata(`${field} must be ${what} for a bank client (FAPI 2.0)`);
+  };
+  const signingAlg = (value: unknown) => BANK_SIGNING_ALGS.includes(value as (typeof BANK_SIGNING_ALGS)[number]);
+  const field = (name: string) => metadata[name];
+  need('token_endpoint_auth_method', field('token_endpoint_auth_method') === 'private_key_jwt', 'private_key_jwt');
+  need('token_endpoint_auth_signing_alg', signingAlg(field('token_endpoint_auth_signing_alg')), 'PS256 or ES256');
+  need('dpop_bound_access_tokens', field('dpop_bound_access_tokens') === true, 'true');
+  need('require_pushed_authorization_requests', field('require_pushed_authorization_requests') === true, 'true');
+  need('id_token_signed_response_alg', signingAlg(field('id_token_signed_response_alg')), 'PS256 or ES256');
+  const responseTypes = field('response_types') as string[] | undefined;
+  need('response_types', !responseTypes || responseTypes.every((t) => t === 'code'), '["code"]');
+}

@@ -1,0 +1,38 @@
+// oidc-provider's Client model, where we reach past its public API: hashed secrets and metadata validation.
+import { errors, type default as Provider } from 'oidc-provider';
+
+const URL_LIST_FIELDS = ['redirect_uris', 'post_logout_redirect_uris'] as const;
+import { hashOfMarker, secretMatchesHash } from '../clients/secrets.ts';
+
+/**
+ * Replaces oidc-provider's `Client#compareClientSecret` (lib/models/client.js, which compares the stored
+ * `client_secret` in constant time, lib/shared/client_auth.js calls it) with a comparison against the stored
+ * SHA-256. A client's `client_secret` as the provider sees it is only the hash marker, so nothing else may be
+ * keyed by it: symmetric JWS/JWE algorithms are not enabled (see enabledJWA in provider.ts).
+ */
+export function compareHashedClientSecrets(provider: Provider): void {
+  const prototype = provider.Client.prototype as unknown as { clientSecret?: string; compareClientSecret(actual: string): Promise<boolean> | boolean };
+  prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    const hash = hashOfMarker(this.clientSecret);
+    return hash !== undefined && typeof actual === 'string' && secretMatchesHash(actual, hash);
+  };
+}
+
+/**
+ * The provider's full check of a client's metadata, as it would serve it: `Client.validate` (lib/models/client.js,
+ * the static used by dynamic registration), which builds the client schema and validates a sector_identifier_uri.
+ * Refusals are its InvalidClientMetadata / InvalidRedirectUri errors (`error`, `error_description`).
+ */
+export function clientMetadataValidator(provider: Provider): (metadata: Record<string, unknown>) => Promise<void> {
+  const Client = provider.Client as unknown as { validate(metadata: Record<string, unknown>): Promise<void> };
+  return async (metadata) => {
+    // The schema reads hosts with `new URL()` before it checks that redirect URIs are URLs, so a malformed one
+    // would surface as a TypeError: refuse it first, naming the field.
+    for (const field of URL_LIST_FIELDS) {
+      const values = metadata[field];
+      const bad = Array.isArray(values) ? values.find((value) => typeof value !== 'string' || !URL.canParse(value)) : undefined;
+      if (bad !== undefined) throw new errors.InvalidRedirectUri(`${field} must only contain valid URLs (${JSON.stringify(bad)} is not one)`);
+    }
+    await Client.validate(metadata);
+  };
+}

@@ -1,0 +1,149 @@
+// The client registry through the operator API: a client registered by an operator is pending until approved,
+// a suspended one is refused at every endpoint on its next request (its tokens too), secrets are shown once and
+// stored hashed, and operators and officers each reach only their own API.
+import * as oidc from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { officerClient } from '../helpers/officer-api.ts';
+import { authorizationRequest, REDIRECT_URI, redeem, relyingParty, sandboxProviderForSuite } from '../helpers/relying-party.ts';
+import { signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+
+const an = SANDBOX_CITIZENS.find((c) => c.level === 2)!;
+const suite = sandboxProviderForSuite();
+
+const portal = {
+  client_id: 'dichvucong-hn',
+  profile: 'public_service',
+  client_name: 'Cổng dịch vụ công Hà Nội',
+  organisation_name: 'UBND Thành phố Hà Nội',
+  organisation_domain: 'dichvucong.hanoi.gov.vn',
+  contacts: ['ops@dichvucong.hanoi.gov.vn'],
+  scopes: ['openid', 'profile', 'offline_access'],
+  max_level: 1,
+  metadata: { redirect_uris: [REDIRECT_URI] },
+};
+
+async function post(path: string, body: Record<string, string>, auth?: string) {
+  const response = await fetch(`${suite.provider.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
+    body: new URLSearchParams(body),
+  });
+  return { status: response.status, body: (await response.json()) as { error?: string; active?: boolean } };
+}
+
+describe('client registry (operator API)', () => {
+  it('registers a pending client, shows its secret once, and refuses it until an operator approves it', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const created = await operator.call('POST', '/operator/clients', portal);
+    expect(created.status).toBe(201);
+    expect(created.body.client).toMatchObject({ client_id: 'dichvucong-hn', state: 'pending', profile: 'public_service', has_secret: true, max_level: 1 });
+    const secret = created.body.client_secret as string;
+    expect(secret.length).toBeGreaterThanOrEqual(43);
+    // Never again: show and list carry no secret.
+    const shown = await operator.call('GET', '/operator/clients/dichvucong-hn');
+    expect(JSON.stringify(shown.body)).not.toContain(secret);
+    expect(shown.body.audit.map((e: { action: string }) => e.action)).toEqual(['client.registered']);
+
+    const pending = await relyingParty(suite.provider.url, 'dichvucong-hn', secret);
+    const refused = await fetch((await authorizationRequest(pending)).url, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('invalid_client');
+
+    expect((await operator.call('POST', '/operator/clients/dichvucong-hn/approve')).body.state).toBe('approved');
+    const request = await authorizationRequest(pending);
+    const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD });
+    const tokens = await redeem(pending, request, callback);
+    expect(tokens.claims()!.aud).toBe('dichvucong-hn');
+    // Approving twice is a state error, not a silent success.
+    expect(await operator.call('POST', '/operator/clients/dichvucong-hn/approve')).toMatchObject({ status: 409, body: { error: 'invalid_state' } });
+  });
+
+  it('suspends a client at every endpoint on its next request, its existing tokens included, and reinstates it', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const created = await operator.call('POST', '/operator/clients', { ...portal, client_id: 'nganhang-thu' });
+    const secret = created.body.client_secret as string;
+    await operator.call('POST', '/operator/clients/nganhang-thu/approve');
+    const rp = await relyingParty(suite.provider.url, 'nganhang-thu', secret);
+    const request = await authorizationRequest(rp, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD });
+    const tokens = await redeem(rp, request, callback);
+    const sub = tokens.claims()!.sub;
+    expect(await oidc.fetchUserInfo(rp, tokens.access_token, sub)).toMatchObject({ sub });
+
+    expect(await operator.call('POST', '/operator/clients/nganhang-thu/suspend', {})).toMatchObject({ status: 400 });
+    const suspended = await operator.call('POST', '/operator/clients/nganhang-thu/suspend', { reason: 'contract ended' });
+    expect(suspended.body).toMatchObject({ state: 'suspended', state_reason: 'contract ended' });
+
+    const basic = `Basic ${Buffer.from(`nganhang-thu:${secret}`).toString('base64')}`;
+    // Authorization endpoint.
+    const authorization = await fetch((await authorizationRequest(rp)).url, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(authorization.status).toBe(400);
+    // Token endpoint (refresh), introspection, revocation: the client no longer authenticates.
+    expect(await post('/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, basic)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(await post('/token/introspection', { token: tokens.access_token }, basic)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(await post('/token/revocation', { token: tokens.access_token }, basic)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    // Its access token no longer yields the citizen's data.
+    const userinfo = await fetch(`${suite.provider.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(userinfo.status).toBe(401);
+    expect(userinfo.headers.get('www-authenticate')).toContain('invalid_token');
+
+    expect((await operator.call('POST', '/operator/clients/nganhang-thu/reinstate')).body.state).toBe('approved');
+    const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
+    expect(refreshed.access_token).toBeTruthy();
+    const trail = (await operator.call('GET', '/operator/clients/nganhang-thu')).body.audit.map((e: { action: string }) => e.action);
+    expect(trail).toEqual(['client.registered', 'client.approved', 'client.suspended', 'client.reinstated']);
+  });
+
+  it('rotates a secret: the new one works at once and the old one stops', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const created = await operator.call('POST', '/operator/clients', { ...portal, client_id: 'xoay-vong', profile: 'service', scopes: ['registry.read'], metadata: {} });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await operator.call('POST', '/operator/clients/xoay-vong/approve');
+    const old = `Basic ${Buffer.from(`xoay-vong:${created.body.client_secret}`).toString('base64')}`;
+    expect((await post('/token/introspection', { token: 'x' }, old)).status).toBe(200);
+    const rotated = await operator.call('POST', '/operator/clients/xoay-vong/secret');
+    expect(rotated.status).toBe(200);
+    const fresh = `Basic ${Buffer.from(`xoay-vong:${rotated.body.client_secret}`).toString('base64')}`;
+    expect((await post('/token/introspection', { token: 'x' }, old)).body.error).toBe('invalid_client');
+    expect((await post('/token/introspection', { token: 'x' }, fresh)).body).toEqual({ active: false });
+  });
+
+  it('changes what a client is approved for, and refuses what the provider would refuse, naming the field', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    await operator.call('POST', '/operator/clients', { ...portal, client_id: 'phe-duyet' });
+    const approval = await operator.call('PUT', '/operator/clients/phe-duyet/approval', { scopes: ['openid', 'profile', 'address'], max_level: 2 });
+    expect(approval.body).toMatchObject({ scopes: ['openid', 'profile', 'address'], max_level: 2 });
+    const unknownScope = await operator.call('PUT', '/operator/clients/phe-duyet/approval', { scopes: ['openid', 'bank_statements'] });
+    expect(unknownScope).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+    expect(unknownScope.body.error_description).toContain('scope');
+
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...portal, client_id: 'sai-1', profile: 'casino' }, /profile/],
+      [{ ...portal, client_id: 'sai-2', scopes: ['profile'] }, /openid/],
+      [{ ...portal, client_id: 'sai-3', metadata: { redirect_uris: ['not a url'] } }, /redirect_uris/],
+      [{ ...portal, client_id: 'sai-4', metadata: { token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT_URI] } }, /token_endpoint_auth_method/],
+      [{ ...portal, client_id: 'sai-5', metadata: { client_secret: 'mine', redirect_uris: [REDIRECT_URI] } }, /client_secret/],
+      [{ ...portal, client_id: 'sai-6', profile: 'bank', metadata: { redirect_uris: [REDIRECT_URI] } }, /jwks/],
+      [{ ...portal, client_id: 'sai-7', contacts: [] }, /contacts/],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await operator.call('POST', '/operator/clients', body);
+      expect(answer.status, `${JSON.stringify(body)} ${JSON.stringify(answer.body)}`).toBe(400);
+      expect(answer.body.error_description).toMatch(field);
+    }
+    expect((await operator.call('POST', '/operator/clients', portal)).status).toBe(409);
+    expect((await operator.call('POST', '/operator/clients/khong-co/approve')).status).toBe(404);
+  });
+
+  it('keeps officers and operators to their own API', async () => {
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    expect(await officer.call('GET', '/operator/clients')).toMatchObject({ status: 403, body: { error: 'operators_only' } });
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    expect(await operator.call('GET', `/admin/citizens/${an.personalId}`)).toMatchObject({ status: 403, body: { error: 'officers_only' } });
+    expect((await fetch(`${suite.provider.url}/operator/clients`)).status).toBe(401);
+    const listed = await operator.call('GET', '/operator/clients?state=approved');
+    expect(listed.body.clients.map((c: { client_id: string }) => c.client_id)).toContain('sandbox');
+    expect(listed.body.clients.every((c: { state: string }) => c.state === 'approved')).toBe(true);
+  });
+});
