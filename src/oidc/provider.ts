@@ -17,7 +17,7 @@ import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
 import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
-import { sandboxRegistration } from './registration.ts';
+import { hideStoredSecrets, sandboxRegistration } from './registration.ts';
 import { isOwnSectorUri } from './sectors.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
@@ -266,5 +266,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = deps.trustProxy;
   compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
+  if (registration) hideStoredSecrets(provider);
   return provider;
 }

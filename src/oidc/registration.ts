@@ -2,7 +2,8 @@
 // Registration 1.0 with RFC 7592 management. Whatever the request says, what it creates is a 'sandbox' client:
 // it sees sandbox citizens only (findAccount in provider.ts), and its pairwise sector is the registry's.
 import { randomBytes } from 'node:crypto';
-import { errors, type Configuration } from 'oidc-provider';
+import { errors, type Configuration, type default as Provider } from 'oidc-provider';
+import { hashOfMarker } from '../clients/secrets.ts';
 import { CATALOGUE } from './claims.ts';
 import { assignSector } from './sectors.ts';
 
@@ -55,4 +56,20 @@ export function sandboxRegistration(issuer: string) {
   }
 
   return { features, validate };
+}
+
+/**
+ * The registry keeps only a hash of a client's secret, so registration management (GET and PUT on the client's
+ * registration_client_uri) would answer with the hash marker as `client_secret`: it is left out instead (the secret
+ * is shown once, at registration; a PUT without `client_secret` keeps it).
+ */
+export function hideStoredSecrets(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    const route = (ctx as { oidc?: { route?: string } }).oidc?.route;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if ((route === 'client' || route === 'client_update') && body && typeof body === 'object' && hashOfMarker(body.client_secret as string | undefined) !== undefined) {
+      delete body.client_secret;
+    }
+  });
 }

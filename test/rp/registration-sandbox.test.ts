@@ -134,12 +134,21 @@ describe('dynamic registration in the sandbox', () => {
     expect(read.status).toBe(200);
     const current = (await read.json()) as Record<string, unknown>;
     expect(current).toMatchObject({ client_id: registered.client_id, profile: 'sandbox' });
+    // Shown once, at registration: the registry keeps only a hash, which is not handed out either.
+    expect(current).not.toHaveProperty('client_secret');
 
     const update = (body: Record<string, unknown>) => fetch(uri, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const { registration_access_token: _rat, registration_client_uri: _uri, client_secret_expires_at: _exp, client_id_issued_at: _iat, ...writable } = current;
     const renamed = await update({ ...writable, client_name: 'Renamed app' });
     expect(renamed.status).toBe(200);
-    expect(await renamed.json()).toMatchObject({ client_name: 'Renamed app', profile: 'sandbox', client_secret: registered.client_secret });
+    const updated = (await renamed.json()) as Record<string, unknown>;
+    expect(updated).toMatchObject({ client_name: 'Renamed app', profile: 'sandbox' });
+    expect(updated).not.toHaveProperty('client_secret');
+    // The secret given at registration still works after the update.
+    const config = new oidc.Configuration((await oidc.discovery(new URL(suite.provider.url), 'x', undefined, undefined, { execute: [oidc.allowInsecureRequests] })).serverMetadata(), String(registered.client_id), undefined, oidc.ClientSecretPost(String(registered.client_secret)));
+    oidc.allowInsecureRequests(config);
+    const request = await authorizationRequest(config);
+    expect((await redeem(config, request, await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD }))).access_token).toBeTruthy();
     const promoted = await update({ ...writable, profile: 'bank' });
     expect(promoted.status).toBe(400);
     expect(await promoted.json()).toMatchObject({ error: 'invalid_client_metadata' });
