@@ -17,7 +17,7 @@ export async function loginTiming(rounds = 60) {
   await migrate(database);
   // Lockout would answer early after a few failures; the bench measures the password check itself.
   const services = accountServices(database.db, { ...config, lockout: { ...config.lockout, maxFailures: 1_000_000 } }, { secret: 'bench', now: () => new Date(), endSessions: endAccountSessions });
-  await seedSandbox(database.db, relyingPartiesQueries(database.db), services.passwords, config.sandbox);
+  await seedSandbox(database.db, relyingPartiesQueries(database.db), services.passwords, { ...config.sandbox, issuer: config.issuer });
   const known = SANDBOX_CITIZENS[0]!.personalId;
   const unknown = '001090999999';
 

@@ -42,6 +42,9 @@ import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
 import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
+import { sectorRoutes } from './oidc/sectors.ts';
+import { sandboxCitizenCheck } from './sandbox/citizens.ts';
+import { sandboxRoutes } from './sandbox/routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -76,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const relyingParties = relyingPartiesQueries(db);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
+  const sandboxCitizen = sandboxCitizenCheck(db);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -87,6 +91,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
     trustProxy: config.trustProxy !== false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
+    sandboxCitizen,
+    // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
+    sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   logouts.attach(provider);
@@ -160,11 +167,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work });
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
+  await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
+  if (config.sandbox.seed) {
+    await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
+  }
 
   const jobs = [
     every(config.purgeIntervalSeconds, 'purge', async () => {

@@ -41,6 +41,7 @@ const schema = z.object({
   SEED_SANDBOX: bool.optional(),
   SANDBOX_REDIRECT_URIS: z.string().default('http://localhost:8080/callback'),
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
+  SANDBOX_POST_LOGOUT_REDIRECT_URIS: z.string().default(''),
   OUTBOUND_ALLOW_PRIVATE: bool.optional(),
 });
 
@@ -69,7 +70,8 @@ export interface Config {
   signInRatePerMinute: number;
   /** Absent: SMS stay in the outbox table (development, sandbox, tests). */
   smsGateway: { url: string; token: string | undefined; intervalSeconds: number } | undefined;
-  sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string };
+  /** postLogoutRedirectUris: besides each redirect URI's origin + '/' and the redirect URIs themselves. */
+  sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string; postLogoutRedirectUris: string[] };
   /**
    * Whether the provider's own requests (back-channel logout, jwks_uri, sector_identifier_uri) may reach loopback
    * and private addresses: relying parties on 127.0.0.1 in development and tests; never in production.
@@ -93,10 +95,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const redirectUris = e.SANDBOX_REDIRECT_URIS.split(/[\s,]+/).filter(Boolean);
-  for (const uri of redirectUris) {
-    if (!URL.canParse(uri)) throw new ConfigError(`invalid configuration:\n  SANDBOX_REDIRECT_URIS: not a URL: ${uri}`);
-  }
+  const uriList = (name: 'SANDBOX_REDIRECT_URIS' | 'SANDBOX_POST_LOGOUT_REDIRECT_URIS') => {
+    const uris = e[name].split(/[\s,]+/).filter(Boolean);
+    for (const uri of uris) {
+      if (!URL.canParse(uri)) throw new ConfigError(`invalid configuration:\n  ${name}: not a URL: ${uri}`);
+    }
+    return uris;
+  };
+  const redirectUris = uriList('SANDBOX_REDIRECT_URIS');
+  const postLogoutRedirectUris = uriList('SANDBOX_POST_LOGOUT_REDIRECT_URIS');
   if (e.NODE_ENV === 'production' && !e.ISSUER) {
     throw new ConfigError('invalid configuration:\n  ISSUER: required when NODE_ENV=production (the public https URL of the provider)');
   }
@@ -141,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       seed: e.SEED_SANDBOX ?? e.NODE_ENV !== 'production',
       redirectUris,
       clientSecret: e.SANDBOX_CLIENT_SECRET,
+      postLogoutRedirectUris,
     },
     outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
   };

@@ -44,7 +44,8 @@ if (config.env === 'production') {
 
 const { app, relyingParties, services } = await buildApp({ config, database, logger });
 if (config.sandbox.seed) {
-  const seeded = await seedSandbox(database.db, relyingParties, services.passwords, config.sandbox);
+  // Seeds an empty database; either way the sandbox client follows SANDBOX_REDIRECT_URIS and the secret as set now.
+  const seeded = await seedSandbox(database.db, relyingParties, services.passwords, { ...config.sandbox, issuer: config.issuer });
   if (seeded) logger.info('sandbox client and test citizens seeded');
 }
 await app.listen({ host: config.host, port: config.port });

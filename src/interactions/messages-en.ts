@@ -20,6 +20,7 @@ export const en: Record<MessageKey, string> = {
   'login.forgot': 'Forgot your password?',
   'login.error.throttled': 'Too many failed attempts. Please try again in {minutes} minutes.',
   'login.error.locked': 'Your account is locked. Please contact the police office where you registered to have it unlocked.',
+  'login.error.sandbox_only': 'This is a sandbox (test) application: only sandbox test citizens can sign in to it, not your account.',
   'login.error.revoked': 'This account has been revoked and cannot sign in.',
   'login.notice.password_reset': 'Your password has been reset. Please sign in with your new password.',
   'password.title': 'Change your password',

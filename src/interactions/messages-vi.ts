@@ -19,6 +19,7 @@ export const vi = {
   'login.forgot': 'Quên mật khẩu?',
   'login.error.throttled': 'Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.',
   'login.error.locked': 'Tài khoản của bạn đang bị khóa. Vui lòng liên hệ cơ quan công an nơi bạn đăng ký để được mở khóa.',
+  'login.error.sandbox_only': 'Đây là ứng dụng thử nghiệm (sandbox): chỉ công dân thử nghiệm đăng nhập được vào đây, tài khoản của bạn thì không.',
   'login.error.revoked': 'Tài khoản này đã bị thu hồi và không thể đăng nhập.',
   'login.notice.password_reset': 'Mật khẩu đã được đặt lại. Vui lòng đăng nhập bằng mật khẩu mới.',
   'password.title': 'Đổi mật khẩu',

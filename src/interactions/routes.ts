@@ -21,6 +21,8 @@ export interface InteractionDeps {
   signInRatePerMinute: number;
   /** Where work runs that an answer must not wait for (see background.ts). */
   background: Background;
+  /** Whether a personal ID is a sandbox citizen: a 'sandbox'-profile client signs in no one else. */
+  sandboxCitizen?: (personalId: string) => Promise<boolean>;
 }
 
 const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.password_reset' };
@@ -141,6 +143,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
           case 'revoked':
             return showLogin(request, reply, details, lang, { error: t(`login.error.${outcome.reason}`), username, status: 403 });
         }
+      }
+      // Said plainly, once the password proved who this is: a sandbox client is not for this citizen.
+      const client = await provider.Client.find(String(details.params.client_id));
+      if (client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(outcome.account.personalId))) {
+        request.log.info({ event: 'sign_in.failed', reason: 'not_sandbox_citizen', account: outcome.account.id }, 'citizen sign-in refused');
+        return showLogin(request, reply, details, lang, { error: t('login.error.sandbox_only'), username, status: 403 });
       }
       if (outcome.account.passwordMustChange) {
         // The first password came by SMS: nothing else happens until the citizen chooses their own.

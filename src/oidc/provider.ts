@@ -17,6 +17,8 @@ import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
 import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
+import { hideStoredSecrets, sandboxRegistration } from './registration.ts';
+import { isOwnSectorUri } from './sectors.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -39,6 +41,10 @@ export interface ProviderDeps {
   trustProxy: boolean;
   /** Outgoing requests to loopback and private addresses (relying parties on 127.0.0.1): development and tests only. */
   allowPrivateNetworks?: boolean;
+  /** Whether a personal ID is a sandbox citizen (sandbox_seed): the only ones a 'sandbox'-profile client may see. */
+  sandboxCitizen?: (personalId: string) => Promise<boolean>;
+  /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
+  sandboxRegistration?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
   ttl?: Partial<Record<'AccessToken' | 'AuthorizationCode' | 'IdToken' | 'RefreshToken' | 'Session' | 'Interaction' | 'Grant' | 'ClientCredentials', number>>;
 }
@@ -67,6 +73,13 @@ function interactions() {
       return (levelOfAcr(ctx.oidc.acr) ?? 0) >= needed ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );
+  // A session whose account findAccount no longer gives out (revoked, or not a sandbox citizen at a sandbox client)
+  // signs in again rather than going on to consent without an account.
+  login.checks.add(
+    new interactionPolicy.Check('account_unavailable', 'the signed-in account cannot be used with this client', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
+  );
   return policy;
 }
 
@@ -92,6 +105,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ClientCredentials: apiTokenTtl(ttl.ClientCredentials),
   });
   const publicService = publicServiceConfiguration();
+  const registration = deps.sandboxRegistration ? sandboxRegistration(deps.issuer) : undefined;
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -107,6 +121,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       // A revoked account, or one an officer locked, signs nobody in, and its existing tokens stop yielding claims
       // (the lock also deleted them; this holds for any issued in the same instant).
       if (!account || account.status === 'revoked' || account.lockReason === 'officer') return undefined;
+      // A sandbox client sees sandbox citizens only, never records imported from a population extract.
+      if (ctx.oidc?.client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(account.personalId))) return undefined;
       return {
         accountId: account.id,
         async claims(_use, scope, requested) {
@@ -153,6 +169,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     pkce: { required: () => true },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
+    // A sector URI the registry assigned under our own issuer is ours: nothing to fetch (see sectors.ts).
+    sectorIdentifierUriValidate: (client) => !isOwnSectorUri(deps.issuer, client.sectorIdentifierUri, client.clientId),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -182,6 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
       userinfo: { enabled: true },
+      ...registration?.features,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -215,7 +234,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       // sector_identifier: the pairwise sector the registry assigned (set by the registry, never by a client).
       // organisation_name, organisation_domain: who stands behind the service, shown on the consent page.
       properties: ['assurance_level', 'consent_mode', 'scope_policy', 'profile', 'sector_identifier', 'organisation_name', 'organisation_domain'],
-      validator(_ctx, key, value, metadata) {
+      validator(ctx, key, value, metadata) {
+        // Registration and its management (ctx is given only there) make sandbox clients, whatever was asked.
+        if (ctx && registration) registration.validate(key, value, metadata);
         if (key === 'assurance_level' && value !== undefined && value !== 1 && value !== 2) {
           throw new errors.InvalidClientMetadata('assurance_level must be 1 or 2');
         }
@@ -246,5 +267,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = deps.trustProxy;
   compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
+  if (registration) hideStoredSecrets(provider);
   return provider;
 }

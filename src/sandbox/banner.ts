@@ -2,20 +2,28 @@
 import type { Config } from '../config.ts';
 import { SANDBOX_CITIZENS, SANDBOX_CLIENT_ID, SANDBOX_OFFICER_PASSWORD, SANDBOX_OFFICER_TOTP_SECRET, SANDBOX_OFFICERS, SANDBOX_PASSWORD, SANDBOX_POPULATION, SANDBOX_UNREGISTERED } from './seed.ts';
 
-export function sandboxBanner(config: Config, databaseLabel: string): string {
-  const rows = SANDBOX_CITIZENS.map(
-    (c) => `    ${c.personalId}  level ${c.level}  ${`${c.familyName} ${c.middleName} ${c.givenName}`.padEnd(18)} ${c.birthdate}`,
-  );
-  const redirect = config.sandbox.redirectUris[0] ?? '';
-  const example = new URL(`${config.issuer}/auth`);
+/** The PKCE verifier of the "try it" URL (its challenge is in the URL), published so the code can be redeemed. */
+export const TRY_IT_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+
+/** An authorization request for the sandbox client that works as it stands (the banner's and /sandbox's). */
+export function tryItUrl(issuer: string, redirectUri: string): string {
+  const example = new URL(`${issuer}/auth`);
   example.search = new URLSearchParams({
     client_id: SANDBOX_CLIENT_ID,
     response_type: 'code',
     scope: 'openid profile',
-    redirect_uri: redirect,
+    redirect_uri: redirectUri,
     code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     code_challenge_method: 'S256',
   }).toString();
+  return example.href;
+}
+
+export function sandboxBanner(config: Config, databaseLabel: string): string {
+  const rows = SANDBOX_CITIZENS.map(
+    (c) => `    ${c.personalId}  level ${c.level}  ${`${c.familyName} ${c.middleName} ${c.givenName}`.padEnd(18)} ${c.birthdate}${c.locked ? '  (locked by an officer)' : ''}`,
+  );
+  const example = tryItUrl(config.issuer, config.sandbox.redirectUris[0] ?? '');
   return [
     '',
     `  dinhdanh e-ID provider at ${config.issuer}  (database: ${databaseLabel})`,
@@ -25,6 +33,7 @@ export function sandboxBanner(config: Config, databaseLabel: string): string {
     `    client_id      ${SANDBOX_CLIENT_ID}`,
     `    client_secret  ${config.sandbox.clientSecret}  (client_secret_basic)`,
     `    redirect_uris  ${config.sandbox.redirectUris.join(' ')}`,
+    `    scopes, personas and the SMS inbox: ${config.issuer}/sandbox  (${config.issuer}/sandbox/sms)`,
     '',
     `  test citizens (password for all: ${SANDBOX_PASSWORD})`,
     ...rows,
@@ -37,9 +46,9 @@ export function sandboxBanner(config: Config, databaseLabel: string): string {
     `  and ${SANDBOX_POPULATION} synthetic citizens on record (households, documents; generator seed "sandbox")`,
     config.smsGateway
       ? `  SMS (first passwords, codes) go to the gateway at ${new URL(config.smsGateway.url).origin} (SMS_GATEWAY_URL)`
-      : '  SMS (first passwords, codes) stay in the sms_outbox table: no gateway is configured (SMS_GATEWAY_URL)',
+      : `  SMS (first passwords, codes) stay in the sms_outbox table: no gateway is configured (SMS_GATEWAY_URL); read them at ${config.issuer}/sandbox/sms`,
     '',
-    '  try it: open this in a browser (PKCE verifier: dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk)',
+    `  try it: open this in a browser (PKCE verifier: ${TRY_IT_VERIFIER}; the code it returns is valid 60 s)`,
     `    ${example}`,
     '',
   ].join('\n');

@@ -10,6 +10,7 @@ import { insertRecords } from '../registry/import/insert-records.ts';
 import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 import { loadOrCreateKeys } from '../oidc/keys.ts';
 import { totpSealer } from '../admin/totp.ts';
+import { assignSector } from '../oidc/sectors.ts';
 
 export const SANDBOX_CLIENT_ID = 'sandbox';
 /** Synthetic citizens on record (no accounts) seeded beside the hand-made ones, for registration and imports. */
@@ -28,6 +29,8 @@ export interface SandboxCitizen {
   level: AccountLevel;
   phone: string;
   email: string;
+  /** Locked by an officer: shows what a relying party's user meets with a locked account. */
+  locked?: true;
 }
 
 // Numbers follow PPP C YY NNNNNN: birth province, century/sex digit, year of birth, serial.
@@ -37,6 +40,7 @@ export const SANDBOX_CITIZENS: readonly SandboxCitizen[] = [
   { personalId: '048201004567', familyName: 'Lê', middleName: 'Hoàng', givenName: 'Cường', birthdate: '2001-02-20', sex: 'male', level: 2, phone: '+84703456789', email: 'cuong.le@example.vn' },
   { personalId: '031303007890', familyName: 'Phạm', middleName: 'Thu', givenName: 'Dung', birthdate: '2003-07-30', sex: 'female', level: 1, phone: '+84861234567', email: 'dung.pham@example.vn' },
   { personalId: '092075001122', familyName: 'Võ', middleName: 'Minh', givenName: 'Em', birthdate: '1975-09-09', sex: 'male', level: 2, phone: '+84523456789', email: 'em.vo@example.vn' },
+  { personalId: '079090006789', familyName: 'Hồ', middleName: 'Văn', givenName: 'Phúc', birthdate: '1990-08-19', sex: 'male', level: 1, phone: '+84934567890', email: 'phuc.ho@example.vn', locked: true },
 ];
 
 /** What the population record holds beyond the basics for the level-2 sandbox citizens (level-2 claims come from here). */
@@ -81,34 +85,64 @@ export const SANDBOX_OFFICER_PASSWORD = 'CanBo@Sandbox2026';
  */
 export const SANDBOX_OFFICER_TOTP_SECRET = 'DINHDANHSANDBOXOFFICERTOTP234567';
 
-export function sandboxClient(options: { redirectUris: string[]; clientSecret: string }): ClientMetadata {
-  const origins = [...new Set(options.redirectUris.map((uri) => `${new URL(uri).origin}/`))];
-  return {
+export interface SandboxClientOptions {
+  issuer: string;
+  redirectUris: string[];
+  clientSecret: string;
+  /** Beyond each redirect URI's origin + '/' and the redirect URIs themselves (SANDBOX_POST_LOGOUT_REDIRECT_URIS). */
+  postLogoutRedirectUris?: string[];
+}
+
+export function sandboxClient(options: SandboxClientOptions): ClientMetadata {
+  // Where relying parties send the citizen after logout: their home page, the callback itself, or what was configured.
+  const origins = options.redirectUris.map((uri) => `${new URL(uri).origin}/`);
+  const postLogout = [...new Set([...origins, ...options.redirectUris, ...(options.postLogoutRedirectUris ?? [])])];
+  return assignSector({
     client_id: SANDBOX_CLIENT_ID,
     client_secret: options.clientSecret,
     client_name: 'Sandbox',
     redirect_uris: options.redirectUris,
-    post_logout_redirect_uris: origins,
-    grant_types: ['authorization_code', 'refresh_token'],
+    post_logout_redirect_uris: postLogout,
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
-    scope: ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((scope) => scope !== 'openid')].join(' '),
+    scope: SANDBOX_SCOPES.join(' '),
+    profile: 'sandbox',
     // The sandbox may try everything, level 2 included.
     assurance_level: 2,
-  };
+  }, options.issuer);
 }
 
-/** Seeds the sandbox into an empty database (no relying party, no account); returns whether it did. */
+/** Every scope the sandbox client (and a client registered in the sandbox, unless it asks for fewer) may ask for. */
+export const SANDBOX_SCOPES = ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((scope) => scope !== 'openid')];
+
+/**
+ * Registers the sandbox client as configured now (SANDBOX_REDIRECT_URIS, the secret, logout URIs): every start
+ * with the sandbox on, not only the first seed, so a changed configuration takes effect.
+ */
+export async function registerSandboxClient(db: Kysely<Schema>, relyingParties: RelyingParties, options: SandboxClientOptions): Promise<void> {
+  await relyingParties.save(sandboxClient(options));
+  await db.insertInto('sandbox_seed').values({ kind: 'relying_party', key: SANDBOX_CLIENT_ID }).onConflict((oc) => oc.doNothing()).execute();
+}
+
+/**
+ * Seeds the sandbox into an empty database (no relying party, no account); returns whether it did. The sandbox
+ * client is registered as configured either way.
+ */
 export async function seedSandbox(
   db: Kysely<Schema>,
   relyingParties: RelyingParties,
   passwords: PasswordHasher,
-  options: { redirectUris: string[]; clientSecret: string; population?: number },
+  options: SandboxClientOptions & { population?: number },
 ): Promise<boolean> {
   // The first-party account page's client is registered by every start; it does not make the database "used".
-  const anyClient = await db.selectFrom('relying_parties').select('client_id').where('client_id', '!=', FIRST_PARTY_CLIENT).limit(1).executeTakeFirst();
+  const anyClient = await db.selectFrom('relying_parties').select('client_id').where('client_id', 'not in', [FIRST_PARTY_CLIENT, SANDBOX_CLIENT_ID]).limit(1).executeTakeFirst();
   const anyAccount = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
-  if (anyClient || anyAccount) return false;
+  if (anyClient || anyAccount) {
+    await registerSandboxClient(db, relyingParties, options);
+    await addLaterPersonas(db, passwords);
+    return false;
+  }
   // Sealed like any officer's secret, under the key the running provider derives from the same cookie secret.
   const sealedTotp = totpSealer((await loadOrCreateKeys(db)).cookie[0]!).seal(SANDBOX_OFFICER_TOTP_SECRET);
 
@@ -129,7 +163,11 @@ export async function seedSandbox(
         : [];
       const account = await trx
         .insertInto('accounts')
-        .values({ personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true, password_hash: await passwords.hash(SANDBOX_PASSWORD), integrated_documents: integrated })
+        .values({
+          personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true,
+          password_hash: await passwords.hash(SANDBOX_PASSWORD), integrated_documents: integrated,
+          ...(c.locked ? { status: 'locked' as const, lock_reason: 'officer' as const } : {}),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       const child = details?.dependent;
@@ -165,7 +203,7 @@ export async function seedSandbox(
   // A synthetic population around the hand-made citizens (households, documents), the same on every machine.
   const population = [...generateRecords({ count: options.population ?? SANDBOX_POPULATION, seed: 'sandbox' })];
   await insertRecords(db, population);
-  await relyingParties.saveIfAbsent(sandboxClient(options));
+  await registerSandboxClient(db, relyingParties, options);
   // Marked as the sandbox's, so production refuses to run with any of it and `cli sandbox remove` finds it all.
   const citizens = [
     ...SANDBOX_CITIZENS.map((c) => c.personalId),
@@ -177,10 +215,29 @@ export async function seedSandbox(
     .insertInto('sandbox_seed')
     .values([
       ...SANDBOX_OFFICERS.map((o) => ({ kind: 'officer' as const, key: o.username })),
-      { kind: 'relying_party' as const, key: SANDBOX_CLIENT_ID },
       ...citizens.map((key) => ({ kind: 'citizen' as const, key })),
     ])
     .onConflict((oc) => oc.doNothing())
     .execute();
   return true;
+}
+
+/**
+ * Personas added to the sandbox after a database was first seeded (the locked account): added to a database that
+ * holds the sandbox's citizens, so /sandbox never lists someone who is not there.
+ */
+async function addLaterPersonas(db: Kysely<Schema>, passwords: PasswordHasher): Promise<void> {
+  const seeded = await db.selectFrom('sandbox_seed').select('key').where('kind', '=', 'citizen').where('key', '=', SANDBOX_CITIZENS[0]!.personalId).executeTakeFirst();
+  if (!seeded) return;
+  for (const c of SANDBOX_CITIZENS.filter((citizen) => citizen.locked)) {
+    if (await db.selectFrom('citizens').select('personal_id').where('personal_id', '=', c.personalId).executeTakeFirst()) continue;
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('citizens').values({ personal_id: c.personalId, family_name: c.familyName, middle_name: c.middleName, given_name: c.givenName, birthdate: c.birthdate, sex: c.sex }).execute();
+      await trx.insertInto('sandbox_seed').values({ kind: 'citizen', key: c.personalId }).onConflict((oc) => oc.doNothing()).execute();
+      await trx
+        .insertInto('accounts')
+        .values({ personal_id: c.personalId, level: c.level, phone: c.phone, phone_verified: true, email: c.email, email_verified: true, password_hash: await passwords.hash(SANDBOX_PASSWORD), status: 'locked', lock_reason: 'officer' })
+        .execute();
+    });
+  }
 }

@@ -69,7 +69,7 @@ export async function startProvider(
   });
   const logger = createLogger('info', sink);
   const built = await buildApp({ config, database, logger, ...(options.ttl ? { ttl: options.ttl } : {}), ...(options.clock ? { clock: options.clock } : {}) });
-  await seedSandbox(database.db, built.relyingParties, built.services.passwords, config.sandbox);
+  await seedSandbox(database.db, built.relyingParties, built.services.passwords, { ...config.sandbox, issuer: config.issuer });
   await built.app.listen({ host: '127.0.0.1', port });
   clocks.set(url, built.services.now);
   return {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await migrate(database);
   const config = loadConfig({ LOCKOUT_MAX_FAILURES: '3', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' });
   services = accountServices(database.db, config, { secret: 'test', now: () => new Date(), endSessions: endAccountSessions });
-  await seedSandbox(database.db, relyingPartiesQueries(database.db), services.passwords, config.sandbox);
+  await seedSandbox(database.db, relyingPartiesQueries(database.db), services.passwords, { ...config.sandbox, issuer: config.issuer });
 });
 afterAll(async () => {
   await database?.close();

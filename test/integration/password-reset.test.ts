@@ -130,6 +130,8 @@ async function newCitizen() {
   const phone = `+8498${String(serial).padStart(7, '0')}`;
   const db = suite.provider.database.db;
   await db.insertInto('citizens').values({ personal_id: personalId, family_name: 'Hồ', middle_name: 'Văn', given_name: 'Thử', birthdate: '1994-08-17', sex: 'male' }).execute();
+  // Sandbox citizens, as the sandbox client signs in no one else.
+  await db.insertInto('sandbox_seed').values({ kind: 'citizen', key: personalId }).execute();
   const account = await db
     .insertInto('accounts')
     .values({ personal_id: personalId, level: 1, phone, phone_verified: true, password_hash: await suite.provider.services.passwords.hash(SANDBOX_PASSWORD) })

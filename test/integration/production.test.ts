@@ -57,7 +57,7 @@ describe('production on a database that ran the sandbox', () => {
   it('starts once `cli sandbox remove` has run, and the published passwords open nothing', async () => {
     const removed = run(['src/cli.ts', 'sandbox', 'remove'], production);
     expect(removed.status, removed.stderr).toBe(0);
-    expect(removed.stdout).toMatch(/sandbox removed: 4 officer\(s\), 1 client\(s\), \d+ synthetic citizen\(s\), 5 account\(s\)/);
+    expect(removed.stdout).toMatch(/sandbox removed: 4 officer\(s\), 1 client\(s\), \d+ synthetic citizen\(s\), 6 account\(s\)/);
 
     const port = await freePort();
     const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...production, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });

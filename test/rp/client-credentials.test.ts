@@ -58,8 +58,10 @@ it("cannot learn about or revoke another relying party's tokens", async () => {
 });
 
 it('refuses client_credentials to a client not registered for that grant', async () => {
-  const sandbox = await relyingParty(provider.url, 'sandbox', 'sandbox-secret-for-tests-only');
-  await expect(oidc.clientCredentialsGrant(sandbox)).rejects.toMatchObject({
+  // (The sandbox client has the grant, for developers to try: a portal registered with the defaults has not.)
+  await provider.addClient({ client_id: 'portal-code-only', client_secret: 'portal-code-only-secret-0123', redirect_uris: ['https://portal.example/cb'] });
+  const portal = await relyingParty(provider.url, 'portal-code-only', 'portal-code-only-secret-0123');
+  await expect(oidc.clientCredentialsGrant(portal)).rejects.toMatchObject({
     status: 400,
     error: 'invalid_request',
     error_description: 'requested grant type is not allowed for this client',
