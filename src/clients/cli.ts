@@ -77,7 +77,7 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
     };
     switch (sub) {
       case 'create':
-        return print(await registerClient(db, input!, CLI_ACTOR, await validator(db, config)), ({ client, secret }: { client: ClientRecord; secret?: string }) => [
+        return print(await registerClient(db, input!, CLI_ACTOR, await validator(db, config), await sectors(config.issuer)), ({ client, secret }: { client: ClientRecord; secret?: string }) => [
           ...describe(client),
           secret ? `client_secret: ${secret}\n  (shown this once: only its hash is stored; \`clients rotate-secret\` issues a new one)` : 'no client secret (the client authenticates with its keys)',
           `next: npm run cli -- clients approve ${client.clientId}`,
@@ -167,6 +167,12 @@ async function newClient(values: Values): Promise<NewClient> {
     ...(values.sector ? { sector_identifier: String(values.sector) } : {}),
     ...(values.consent ? { consent_mode: values.consent as 'choice' | 'notice' } : {}),
   };
+}
+
+/** The registry's sector assignment for redirect URIs on several hosts, as the operator API does it. */
+async function sectors(issuer: string) {
+  const { assignSector } = await import('../oidc/sectors.ts');
+  return (metadata: Record<string, unknown> & { client_id: string }) => assignSector(metadata, issuer);
 }
 
 /** The provider's own metadata check, as the server would apply it (same configuration, no HTTP). */

@@ -42,7 +42,13 @@ export interface NewClient {
 
 const REGISTRY_KEYS = new Set(['client_id', 'client_secret', 'scope', 'assurance_level', 'consent_mode', 'profile', 'sector_identifier', 'logo_uri', 'contacts', 'organisation_name', 'organisation_domain']);
 
-export async function registerClient(db: Kysely<Schema>, input: NewClient, actor: Actor, validate: ValidateMetadata): Promise<Outcome<{ client: ClientRecord; secret?: string }>> {
+/**
+ * Gives the metadata its pairwise sector: `sector_identifier` (the first redirect host) and, for redirect URIs on
+ * several hosts, a sector_identifier_uri the registry serves (src/oidc/sectors.ts, assignSector).
+ */
+export type AssignSector = (metadata: Metadata & { client_id: string }) => Metadata;
+
+export async function registerClient(db: Kysely<Schema>, input: NewClient, actor: Actor, validate: ValidateMetadata, assignSector: AssignSector = (m) => m): Promise<Outcome<{ client: ClientRecord; secret?: string }>> {
   const profile = input.profile as (typeof REGISTRY_PROFILES)[number];
   if (!REGISTRY_PROFILES.includes(profile)) return refuse(400, 'invalid_client_metadata', `profile: one of ${REGISTRY_PROFILES.join(', ')}`);
   const clientId = input.client_id ?? `${profile.replace('_', '-')}-${randomBytes(9).toString('base64url')}`;
@@ -57,6 +63,8 @@ export async function registerClient(db: Kysely<Schema>, input: NewClient, actor
     if (error instanceof ProfileViolation) return refuse(400, 'invalid_client_metadata', error.message);
     throw error;
   }
+  const { sector_identifier: assignedSector, ...sectored } = assignSector({ ...protocol, client_id: clientId });
+  protocol = sectored;
   const method = protocol.token_endpoint_auth_method;
   const secret = method === 'client_secret_basic' || method === 'client_secret_post' ? generateClientSecret() : undefined;
   const row = {
@@ -66,7 +74,7 @@ export async function registerClient(db: Kysely<Schema>, input: NewClient, actor
     state: 'pending' as const,
     max_level: input.max_level ?? 1,
     scopes,
-    sector_identifier: input.sector_identifier ?? null,
+    sector_identifier: input.sector_identifier ?? (typeof assignedSector === 'string' ? assignedSector : null),
     consent_mode: input.consent_mode ?? 'choice',
     organisation_name: input.organisation_name,
     organisation_domain: input.organisation_domain ?? null,

@@ -6,6 +6,7 @@ import type { ClientState, Schema } from '../db/schema.ts';
 import { officerForToken, type OfficerIdentity } from '../admin/officers.ts';
 import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from '../clients/lifecycle.ts';
 import { apiDocument } from '../http/openapi.ts';
+import { assignSector } from '../oidc/sectors.ts';
 import { resourceRoutes } from './resource-routes.ts';
 import { clientView, routeSchemas } from './schemas.ts';
 
@@ -59,7 +60,7 @@ export async function operatorRoutes(app: FastifyInstance, { db, now, validateMe
   }
 
   app.post<{ Body: NewClient }>('/operator/clients', { schema: routeSchemas.create }, async (request, reply) => {
-    const outcome = await registerClient(db, request.body, actorOf(request), validateMetadata);
+    const outcome = await registerClient(db, request.body, actorOf(request), validateMetadata, (metadata) => assignSector(metadata, issuer));
     return answer(reply, outcome, ({ client, secret }) => ({ client: clientView(client), ...(secret ? { client_secret: secret } : {}) }), 201);
   });
 

@@ -165,6 +165,24 @@ describe('client registry (operator API)', () => {
     expect(bearer.body.error_description).toContain('dpop_bound_access_tokens');
   });
 
+  it('gives a client with redirect URIs on several hosts one pairwise sector: the same sub on each', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const hosts = ['http://127.0.0.1:8081/cb', 'http://127.0.0.1:8082/cb'];
+    const created = await operator.call('POST', '/operator/clients', { ...portal, client_id: 'hai-cong', metadata: { redirect_uris: hosts } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.client.sector_identifier).toBe('127.0.0.1:8081');
+    await operator.call('POST', '/operator/clients/hai-cong/approve');
+    const rp = await relyingParty(suite.provider.url, 'hai-cong', created.body.client_secret);
+    const subs = [];
+    for (const redirect of hosts) {
+      const request = await authorizationRequest(rp, { redirect_uri: redirect });
+      const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: an.personalId, password: SANDBOX_PASSWORD });
+      expect(callback.startsWith(redirect)).toBe(true);
+      subs.push((await redeem(rp, request, callback)).claims()!.sub);
+    }
+    expect(subs[0]).toBe(subs[1]);
+  });
+
   it('keeps officers and operators to their own API', async () => {
     const officer = await officerClient(suite.provider.url, 'canbo');
     expect(await officer.call('GET', '/operator/clients')).toMatchObject({ status: 403, body: { error: 'operators_only' } });
