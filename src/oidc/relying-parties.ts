@@ -3,6 +3,7 @@
 import type { Adapter, ClientMetadata } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { ClientProfile, Schema } from '../db/schema.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import { composeMetadata, findClientRow, saveClientMetadata, type ProtocolMetadata } from '../clients/registry.ts';
 
@@ -17,6 +18,8 @@ export interface RelyingParties {
   /** The provider's Client adapter; upsert is dynamic registration, whose clients get `registeredProfile`. */
   adapter(registeredProfile?: ClientProfile): Adapter;
 }
+
+const REGISTRATION = { type: 'system', id: 'dynamic-registration' } as const;
 
 export function relyingPartiesQueries(db: Kysely<Schema>): RelyingParties {
   const find = async (clientId: string) => {
@@ -40,10 +43,20 @@ export function relyingPartiesQueries(db: Kysely<Schema>): RelyingParties {
     },
     adapter: (registeredProfile) => ({
       find,
-      upsert: async (_id, payload) => {
-        await saveClientMetadata(db, payload as ProtocolMetadata, registeredProfile ? { profile: registeredProfile } : {});
+      // Only dynamic registration and its management write through here: audited like an operator's change.
+      upsert: async (id, payload) => {
+        await db.transaction().execute(async (trx) => {
+          const existed = await findClientRow(trx, id);
+          await saveClientMetadata(trx, payload as ProtocolMetadata, registeredProfile ? { profile: registeredProfile } : {});
+          await recordAudit(trx, { actor: REGISTRATION, action: existed ? 'client.updated' : 'client.registered', subject: { type: 'relying_party', id } });
+        });
       },
-      destroy: async (id) => self.remove(id),
+      destroy: async (id) => {
+        await db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('relying_parties').where('client_id', '=', id).execute();
+          await recordAudit(trx, { actor: REGISTRATION, action: 'client.deleted', subject: { type: 'relying_party', id } });
+        });
+      },
       findByUid: async () => undefined,
       findByUserCode: async () => undefined,
       consume: async () => {},

@@ -49,7 +49,8 @@ describe('token endpoint errors', () => {
     expect(await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).toHaveProperty('sub', sub);
 
     const replay = await redeem(suite.rp, request, callback).catch((e: unknown) => e);
-    expect(replay).toMatchObject({ error: 'invalid_grant', error_description: 'grant request is invalid', status: 400 });
+    // The description says why, so the developer knows the code was used before (not, say, a PKCE mismatch).
+    expect(replay).toMatchObject({ error: 'invalid_grant', error_description: 'grant request is invalid: authorization code already consumed', status: 400 });
 
     // RFC 6749 §4.1.2: everything issued from the replayed code is revoked.
     await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });

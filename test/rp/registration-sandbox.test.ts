@@ -158,5 +158,12 @@ describe('dynamic registration in the sandbox', () => {
     const gone = new oidc.Configuration((await oidc.discovery(new URL(suite.provider.url), 'x', undefined, undefined, { execute: [oidc.allowInsecureRequests] })).serverMetadata(), String(registered.client_id), String(registered.client_secret));
     oidc.allowInsecureRequests(gone);
     await expect(oidc.clientCredentialsGrant(gone)).rejects.toMatchObject({ error: 'invalid_client' });
+    // Registration, its update and its removal are in the client's audit trail, like an operator's changes.
+    const trail = await suite.provider.database.db.selectFrom('audit_events').select(['action', 'actor_id']).where('subject_type', '=', 'relying_party').where('subject_id', '=', String(registered.client_id)).orderBy('id').execute();
+    expect(trail).toEqual([
+      { action: 'client.registered', actor_id: 'dynamic-registration' },
+      { action: 'client.updated', actor_id: 'dynamic-registration' },
+      { action: 'client.deleted', actor_id: 'dynamic-registration' },
+    ]);
   });
 });
