@@ -1,6 +1,7 @@
 // The pure rules behind metric labels and the /metrics token: closed sets whatever the input.
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import type { Schema } from '../../src/db/schema.ts';
 import { operationOf } from '../../src/observability/database.ts';
 import { threadPoolSize } from '../../src/observability/passwords.ts';
@@ -43,6 +44,13 @@ describe('the /metrics bearer token', () => {
     expect(bearerMatches(`Basic ${token}`, token)).toBe(false);
     expect(bearerMatches(undefined, token)).toBe(false);
     expect(bearerMatches('Bearer ', token)).toBe(false);
+  });
+
+  it('is a secret of some length (METRICS_TOKEN), and optional', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(ConfigError);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token });
+    expect(loadConfig({}).metrics).toEqual({ token: undefined });
   });
 });
 
