@@ -43,6 +43,7 @@ const schema = z.object({
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
   SANDBOX_POST_LOGOUT_REDIRECT_URIS: z.string().default(''),
   OUTBOUND_ALLOW_PRIVATE: bool.optional(),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters (a random secret the scraper sends as a bearer token)').optional(),
 });
 
 export interface Config {
@@ -77,6 +78,8 @@ export interface Config {
    * and private addresses: relying parties on 127.0.0.1 in development and tests; never in production.
    */
   outbound: { allowPrivateNetworks: boolean };
+  /** /metrics wants this bearer token when set; in production it is served only when set. */
+  metrics: { token: string | undefined };
 }
 
 /** How many proxies stand in front (each appends to X-Forwarded-For), or their addresses and CIDR ranges. */
@@ -151,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       postLogoutRedirectUris,
     },
     outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
+    metrics: { token: e.METRICS_TOKEN },
   };
 }
 
