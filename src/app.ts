@@ -117,6 +117,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // One line per request (below) instead of Fastify's two: half the logging work on the hot path.
+    disableRequestLogging: true,
+  });
+  // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
   // First, so that its request counting sees every route registered after it.
   await app.register(metricsPlugin, { metrics: measure.metrics, token: config.metrics.token, production });
