@@ -12,6 +12,8 @@ export interface RoundRobin {
   url: string;
   /** One entry per request: the upstream that answered it, the method and the path (without the query). */
   served: Array<{ upstream: string; method: string; path: string }>;
+  /** Makes the next request go to this upstream (the rotation goes on from there). */
+  skipTo(name: string): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,10 @@ export async function startRoundRobin(upstreams: Upstream[], port: number): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     served,
+    skipTo(name) {
+      next = upstreams.findIndex((upstream) => upstream.name === name);
+      if (next < 0) throw new Error(`no upstream ${name}`);
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
