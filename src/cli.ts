@@ -91,7 +91,8 @@ async function runImport(argv: string[]): Promise<number> {
   const { importInWorker } = await import('./registry/import/worker.ts');
   const { progressDisplay } = await import('./registry/import/progress.ts');
   const display = progressDisplay(process.stderr);
-  const summary = await importInWorker({ location: databaseLocation(loadConfig()), options: { path, ...settings } }, display.update).finally(display.done);
+  // A session of its own (advisory lock, temporary tables, SET): past PgBouncer when DIRECT_DATABASE_URL says how.
+  const summary = await importInWorker({ location: databaseLocation(loadConfig(), { direct: true }), options: { path, ...settings } }, display.update).finally(display.done);
   process.stdout.write(await describeSummary(path, summary));
   return 0;
 }

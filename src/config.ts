@@ -11,6 +11,7 @@ const schema = z.object({
   PORT: int(0, 65535).default(3000),
   ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DIRECT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().trim().optional(),
@@ -54,6 +55,8 @@ export interface Config {
   issuer: string;
   /** PostgreSQL connection string; absent means the embedded PGlite database under dataDir. */
   databaseUrl: string | undefined;
+  /** The same database without a transaction-mode pooler (PgBouncer) between: for work that needs a session (the import). */
+  directDatabaseUrl: string | undefined;
   dataDir: string;
   logLevel: string;
   /** Which forwarding proxies' X-Forwarded-* headers are believed; false: none (the client connects directly). */
@@ -128,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ' set it to the number of proxies in front of the provider (TRUST_PROXY=1) or to their addresses (TRUST_PROXY=10.0.0.2,10.0.1.0/24)',
     );
   }
+  if (e.DIRECT_DATABASE_URL && !e.DATABASE_URL) {
+    throw new ConfigError('invalid configuration:\n  DIRECT_DATABASE_URL: only means something beside DATABASE_URL (the same PostgreSQL database, reached without PgBouncer)');
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -135,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     issuer: (e.ISSUER ?? `http://${issuerHost}:${e.PORT}`).replace(/\/$/, ''),
     databaseUrl: e.DATABASE_URL,
+    directDatabaseUrl: e.DIRECT_DATABASE_URL,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     trustProxy,

@@ -115,8 +115,13 @@ async function openPglite(dataDir?: string): Promise<Database> {
   };
 }
 
-export function databaseLocation(config: { databaseUrl: string | undefined; dataDir: string }): DatabaseLocation {
-  return config.databaseUrl
-    ? { engine: 'postgres', url: config.databaseUrl }
+/** direct: for work that needs a session of its own (the import), DIRECT_DATABASE_URL when set, past PgBouncer. */
+export function databaseLocation(
+  config: { databaseUrl: string | undefined; directDatabaseUrl?: string | undefined; dataDir: string },
+  options: { direct?: boolean } = {},
+): DatabaseLocation {
+  const url = options.direct ? (config.directDatabaseUrl ?? config.databaseUrl) : config.databaseUrl;
+  return url
+    ? { engine: 'postgres', url }
     : { engine: 'pglite', dataDir: `${config.dataDir.replace(/\/$/, '')}/pglite` };
 }

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
+import { replayDetectionFind } from './replay-detection.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -65,7 +66,8 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
           )
           .execute();
       },
-      find: (id) => find('id', id),
+      // Seen DPoP proofs and client assertions: found and recorded in one statement (replay-detection.ts).
+      find: model === 'ReplayDetection' ? replayDetectionFind(db) : (id) => find('id', id),
       findByUid: (uid) => find('uid', uid),
       findByUserCode: (userCode) => find('user_code', userCode),
       async destroy(id) {
