@@ -43,6 +43,8 @@ const schema = z.object({
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
   SANDBOX_POST_LOGOUT_REDIRECT_URIS: z.string().default(''),
   OUTBOUND_ALLOW_PRIVATE: bool.optional(),
+  KEY_ACTIVATION_DELAY_SECONDS: int(0, 30 * 86_400).default(3600),
+  KEY_RELOAD_SECONDS: int(1, 3600).default(30),
 });
 
 export interface Config {
@@ -77,6 +79,11 @@ export interface Config {
    * and private addresses: relying parties on 127.0.0.1 in development and tests; never in production.
    */
   outbound: { allowPrivateNetworks: boolean };
+  /**
+   * Signing-key rotation: a rotated key signs activationDelaySeconds after it is published (relying parties
+   * refresh their cached JWKS meanwhile); every instance reloads the keys every reloadSeconds.
+   */
+  keys: { activationDelaySeconds: number; reloadSeconds: number };
 }
 
 /** How many proxies stand in front (each appends to X-Forwarded-For), or their addresses and CIDR ranges. */
@@ -125,6 +132,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ' set it to the number of proxies in front of the provider (TRUST_PROXY=1) or to their addresses (TRUST_PROXY=10.0.0.2,10.0.1.0/24)',
     );
   }
+  // Every instance must have published a next key before any of them signs with it.
+  if (e.KEY_ACTIVATION_DELAY_SECONDS < e.KEY_RELOAD_SECONDS) {
+    throw new ConfigError(
+      `invalid configuration:\n  KEY_ACTIVATION_DELAY_SECONDS: must be at least KEY_RELOAD_SECONDS (${e.KEY_RELOAD_SECONDS}), so that every instance publishes a new key before any signs with it`,
+    );
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -151,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       postLogoutRedirectUris,
     },
     outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
+    keys: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY_SECONDS, reloadSeconds: e.KEY_RELOAD_SECONDS },
   };
 }
 
