@@ -19,17 +19,20 @@ export interface SigningKeyRow {
 
 const withdrawn = (row: SigningKeyRow, now: Date) => row.retiredAt !== null && row.retiredAt <= now;
 
-/** The key of this alg that signs at `now`: the one activated last among those not withdrawn. */
+/**
+ * The key of this alg that signs at `now`: the one activated last among those not withdrawn. With none activated
+ * yet (a clock behind the one that stored the first keys), the first to activate: signing with a published key
+ * beats not signing at all.
+ */
 function signerOf(rows: readonly SigningKeyRow[], alg: string, now: Date): SigningKeyRow | undefined {
-  return rows
-    .filter((row) => row.alg === alg && row.activatesAt <= now && !withdrawn(row, now))
-    .sort((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime())[0];
+  const candidates = rows.filter((row) => row.alg === alg && !withdrawn(row, now)).sort((a, b) => a.activatesAt.getTime() - b.activatesAt.getTime());
+  return candidates.filter((row) => row.activatesAt <= now).at(-1) ?? candidates[0];
 }
 
 export function keyState(row: SigningKeyRow, rows: readonly SigningKeyRow[], now: Date): KeyState {
   if (withdrawn(row, now)) return 'withdrawn';
-  if (row.activatesAt > now) return 'next';
-  return signerOf(rows, row.alg, now)?.kid === row.kid ? 'active' : 'retiring';
+  if (signerOf(rows, row.alg, now)?.kid === row.kid) return 'active';
+  return row.activatesAt > now ? 'next' : 'retiring';
 }
 
 /**

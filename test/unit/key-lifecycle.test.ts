@@ -40,5 +40,6 @@ it('names the next instant the set changes, and the algorithms nothing signs', (
   expect(nextChange(rows, t(60))).toEqual(t(120));
   expect(nextChange(rows, t(120))).toBeUndefined();
   expect(keySetAt(rows.slice(0, 2), t(1)).missing).toEqual(['PS256']);
-  expect(keySetAt([key('es-soon', 'ES256', t(60))], t(1)).missing).toEqual(['RS256', 'ES256', 'PS256']);
+  // A clock behind the instance that stored the only key: it signs with it rather than with nothing.
+  expect(keySetAt([key('es-soon', 'ES256', t(60))], t(1))).toMatchObject({ keys: [{ kid: 'es-soon' }], missing: ['RS256', 'PS256'] });
 });
