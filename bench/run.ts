@@ -4,8 +4,10 @@
 import { createBenchDatabase, importBench, loadRecords } from './import.ts';
 import { loginTiming, resetRequestTiming } from './login-timing.ts';
 import { createAccounts, lookupBench } from './lookup.ts';
+import { writeResults } from './results.ts';
+import { throughputBench } from './throughput.ts';
 
-const ALL = ['login', 'import', 'lookup'];
+const ALL = ['login', 'import', 'lookup', 'throughput'];
 const args = process.argv.slice(2);
 const wanted = new Set(args.length > 0 ? args : (process.env.BENCH?.split(',') ?? ALL));
 for (const name of wanted) if (!ALL.includes(name)) throw new Error(`unknown benchmark ${name} (${ALL.join(', ')})`);
@@ -51,6 +53,31 @@ if (wanted.has('import') || wanted.has('lookup')) {
           for (const line of plan) console.log(`      ${line}`);
         }
       }
+    } finally {
+      await bench.drop();
+    }
+  }
+}
+
+if (wanted.has('throughput')) {
+  const adminUrl = process.env.BENCH_DATABASE_URL;
+  if (!adminUrl) {
+    console.log('throughput benchmark skipped: set BENCH_DATABASE_URL=postgres://user@host:5432/postgres');
+  } else {
+    const bench = await createBenchDatabase(adminUrl);
+    try {
+      const parameters = { seconds: Number(process.env.SECONDS ?? 10), rounds: Number(process.env.ROUNDS ?? 3), connections: Number(process.env.CONNECTIONS ?? 20), signInConcurrency: Number(process.env.SIGN_IN_CONCURRENCY ?? 4) };
+      const r = await throughputBench({ databaseUrl: bench.url, ...parameters });
+      const lines = [
+        `throughput, ${r.cores} cores, ${parameters.rounds} alternating rounds of ${parameters.seconds} s, ${parameters.connections} connections (load generator on the same cores)`,
+        `  a. client_credentials (ES256 JWT for an API), req/s: full stack ${r.clientCredentials.full.map((n) => f(n)).join(' / ')}; oidc-provider alone ${r.clientCredentials.bare.map((n) => f(n)).join(' / ')}`,
+        `     ratio (medians) ${r.clientCredentials.ratio.toFixed(2)}   target >= 0.80`,
+        `  b. complete sign-ins/s with ${parameters.signInConcurrency} at once: ${r.signIns.full.map((n) => f(n, 1)).join(' / ')}; argon2id verifies/s alone ${r.signIns.argon2.map((n) => f(n, 1)).join(' / ')}`,
+        `     ratio (medians) ${r.signIns.ratio.toFixed(2)}   target >= 0.85; a sign-in takes p50 ${r.signIns.p50.toFixed(0)} ms, p99 ${r.signIns.p99.toFixed(0)} ms`,
+        ...Object.entries(r.latency).map(([name, l]) => `  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms`),
+      ];
+      for (const line of lines) console.log(line);
+      console.log(`  written to ${await writeResults('throughput', parameters, lines, r)}`);
     } finally {
       await bench.drop();
     }

@@ -29,6 +29,8 @@ import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/langu
 import { createPages, VIEWS_DIR, type Pages } from './interactions/pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { refuseUnacceptableInput } from './http/input-guard.ts';
+import { instruments } from './observability/instruments.ts';
+import { metricsPlugin } from './observability/plugin.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
@@ -68,7 +70,9 @@ export interface App {
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, database, logger } = deps;
-  const db = database.db;
+  // Measured from the first query on (src/observability/): the app reaches the database only through this.
+  const measure = instruments({ database, logger });
+  const db = measure.observeQueries(database.db);
   const production = config.env === 'production';
   const secureCookies = config.issuer.startsWith('https:');
 
@@ -77,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const work = background(logger);
   // Ending an account's sessions tells its relying parties (back-channel logout) through the provider, attached below.
   const logouts = backchannelLogout({ db, background: work, logger });
-  const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: logouts.endAccountSessions });
+  const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: logouts.endAccountSessions, observePasswords: measure.observePasswords });
   const relyingParties = relyingPartiesQueries(db);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
@@ -101,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Rotated signing keys reach this instance without a restart (src/oidc/key-follower.ts).
   const signingKeys = followSigningKeys({ db, provider, initial: keys.signing, now, reloadSeconds: config.keys.reloadSeconds, logger });
   logouts.attach(provider);
+  measure.observeProvider(provider);
   recordDisclosures(provider, db, logger, now);
   explainGrantErrors(provider);
   // Provider errors are answered to the caller; log them without request data (a database outage is logged,
@@ -116,7 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // One line per request (below) instead of Fastify's two: half the logging work on the hot path.
+    disableRequestLogging: true,
   });
+  // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  });
+  // First, so that its request counting sees every route registered after it.
+  await app.register(metricsPlugin, { metrics: measure.metrics, token: config.metrics.token, production });
 
   // Our pages may not be framed (clickjacking of sign-in and consent) and load nothing from elsewhere.
   // No form-action: after a form post the flow redirects on to the relying party, which form-action would block.
@@ -172,7 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen });
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });

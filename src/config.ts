@@ -45,6 +45,7 @@ const schema = z.object({
   OUTBOUND_ALLOW_PRIVATE: bool.optional(),
   KEY_ACTIVATION_DELAY_SECONDS: int(0, 30 * 86_400).default(3600),
   KEY_RELOAD_SECONDS: int(1, 3600).default(30),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters (a random secret the scraper sends as a bearer token)').optional(),
 });
 
 export interface Config {
@@ -84,6 +85,8 @@ export interface Config {
    * refresh their cached JWKS meanwhile); every instance reloads the keys every reloadSeconds.
    */
   keys: { activationDelaySeconds: number; reloadSeconds: number };
+  /** /metrics wants this bearer token when set; in production it is served only when set. */
+  metrics: { token: string | undefined };
 }
 
 /** How many proxies stand in front (each appends to X-Forwarded-For), or their addresses and CIDR ranges. */
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
     keys: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY_SECONDS, reloadSeconds: e.KEY_RELOAD_SECONDS },
+    metrics: { token: e.METRICS_TOKEN },
   };
 }
 

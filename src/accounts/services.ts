@@ -23,10 +23,16 @@ export interface AccountServices {
   now: () => Date;
 }
 
-export function accountServices(db: Kysely<Schema>, config: Config, options: { secret: string; now: () => Date; endSessions: EndSessions }): AccountServices {
+export function accountServices(
+  db: Kysely<Schema>,
+  config: Config,
+  options: { secret: string; now: () => Date; endSessions: EndSessions; observePasswords?: (hasher: PasswordHasher) => PasswordHasher },
+): AccountServices {
   const { now } = options;
   const accounts = accountQueries(db);
-  const passwords = passwordHasher(config.argon2);
+  // Observed (the metrics count hashes in flight) before anything holds it.
+  const hasher = passwordHasher(config.argon2);
+  const passwords = options.observePasswords ? options.observePasswords(hasher) : hasher;
   const lockout = lockoutQueries(db, config.lockout, now);
   const lifecycle = accountLifecycle(db, passwords, now, options.endSessions);
   return {

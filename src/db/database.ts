@@ -18,6 +18,16 @@ export interface Database {
   /** Runs fn on one dedicated connection (advisory locks and multi-statement scripts need that). */
   session<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** The pg pool's connections right now (metrics); absent for PGlite, one connection in this process. */
+  poolUse?(): PoolUse;
+}
+
+export interface PoolUse {
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  max: number;
 }
 
 export type DatabaseLocation =
@@ -68,6 +78,7 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
       }
     },
     close: () => db.destroy(),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
   };
 }
 

@@ -11,8 +11,9 @@ import { wantsHtml } from './audience.ts';
 export const PLAIN_HTTP_REASON =
   'a request arrived over plain http although ISSUER is https: the TLS proxy must send X-Forwarded-Proto and be trusted by TRUST_PROXY (its hop count or address)';
 
-// Load balancers probe these directly over http; they are never a sign of a wrong proxy setting.
-const PROBES = new Set(['/healthz', '/readyz']);
+// Load balancers probe these directly over http, and Prometheus scrapes each instance so; they are never a sign of
+// a wrong proxy setting.
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 export interface PlainHttpGuard {
   /** Why the instance is not ready, once a plain-http request has been seen. */

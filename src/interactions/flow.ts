@@ -10,6 +10,7 @@ import { requiredLevel, type Level } from '../oidc/levels.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { translator, type Language, type MessageKey } from './i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './language.ts';
+import type { SignInObserver, SignInOutcome } from './sign-in-outcome.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type UidRequest = FastifyRequest<{ Params: { uid: string }; Querystring: { lang?: string; notice?: string } }>;
@@ -26,8 +27,13 @@ export const field = (body: unknown, name: string): string => {
 /** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
 export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset' } as const;
 
-export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps }) {
+export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps; signIns?: SignInObserver | undefined }) {
   const cookieOptions = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: options.secureCookies };
+
+  /** Counts how a sign-in attempt ended, at the level the service asked for. */
+  function signInEnded(details: Details, outcome: SignInOutcome) {
+    options.signIns?.(outcome, requiredLevel(details.params) === 2 ? 2 : 1);
+  }
 
   function setPending(reply: FastifyReply, name: string, uid: string, value: string, maxAge = 15 * 60) {
     reply.setCookie(name, `${uid}.${value}`, { ...cookieOptions, path: `${INTERACTION_PATH}/${uid}`, signed: true, maxAge });
@@ -90,6 +96,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level) {
     // `level` is pino's own field (the log level): the assurance level goes under its own name.
     request.log.info({ account: account.id, client: details.params.client_id, assuranceLevel: level }, 'citizen signed in');
+    options.signIns?.('success', level);
     const amr = level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd'];
     // ts: the moment the password (and code) were proven, kept as auth_time when a later step resubmits this login.
     const ts = Math.floor(Date.now() / 1000);
@@ -104,6 +111,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   async function completeLogin(request: UidRequest, reply: FastifyReply, details: Details, account: CitizenAccount) {
     if (requiredLevel(details.params) !== 2) return finishLogin(request, reply, details, account, 1);
     if (account.level < 2 || !account.phone) {
+      signInEnded(details, 'level_unavailable');
       const lang = languageOf(request, details);
       return reply.code(403).view('upgrade', page(lang, request, 'upgrade.title', {
         clientName: await clientName(details),
@@ -113,6 +121,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     }
     const started = await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone });
     if (started === 'daily_limit') {
+      signInEnded(details, 'code_daily_limit');
       request.log.warn({ event: 'sign_in_code.daily_limit', account: account.id }, 'no more SMS sign-in codes for this account today');
       const lang = languageOf(request, details);
       const t = translator(lang);
@@ -131,7 +140,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     return chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE], uiLocales: details.params.ui_locales });
   }
 
-  return { page, load, clientName, finish, finishLogin, completeLogin, setPending, readPending, clearPending, cookieOptions };
+  return { page, load, clientName, finish, finishLogin, completeLogin, signInEnded, setPending, readPending, clearPending, cookieOptions };
 }
 
 export type InteractionFlow = ReturnType<typeof interactionFlow>;

@@ -12,6 +12,7 @@ import { claimLabels, translator, type Language, type MessageKey } from './i18n.
 import type { Background } from '../background.ts';
 import { passwordRoutes } from './password-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
+import type { SignInObserver } from './sign-in-outcome.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -23,13 +24,15 @@ export interface InteractionDeps {
   background: Background;
   /** Whether a personal ID is a sandbox citizen: a 'sandbox'-profile client signs in no one else. */
   sandboxCitizen?: (personalId: string) => Promise<boolean>;
+  /** Told how each sign-in attempt ended (the metrics count them). */
+  signIns?: SignInObserver;
 }
 
 const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.password_reset' };
 
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps) {
   const { provider, services } = deps;
-  const flow = interactionFlow(provider, { secureCookies: deps.secureCookies, secondFactor: services.secondFactor });
+  const flow = interactionFlow(provider, { secureCookies: deps.secureCookies, secondFactor: services.secondFactor, signIns: deps.signIns });
   const limited = { rateLimit: { max: deps.signInRatePerMinute, timeWindow: 60_000 } };
 
   async function showLogin(
@@ -114,12 +117,16 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       if (details.prompt.name !== 'login') return reply.redirect(`${INTERACTION_PATH}/${details.uid}`, 303);
       const username = field(request.body, 'username').trim().slice(0, 64);
       const password = field(request.body, 'password').slice(0, 1024);
-      if (!username || !password) return showLogin(request, reply, details, lang, { error: t('login.error.missing'), username, status: 400 });
+      if (!username || !password) {
+        flow.signInEnded(details, 'missing_fields');
+        return showLogin(request, reply, details, lang, { error: t('login.error.missing'), username, status: 400 });
+      }
 
       const outcome = await authenticate(services.authentication, { personalId: username, password });
       if (!outcome.ok) {
         // Security event without the number typed: the reason, and the account only once the password proved it.
         request.log.info({ event: 'sign_in.failed', reason: outcome.reason, ...('account' in outcome ? { account: outcome.account.id } : {}) }, 'citizen sign-in refused');
+        flow.signInEnded(details, outcome.reason);
         // The audit trail of an account whose password was wrong, written once the answer is out: an extra write
         // only for numbers with an account would make their answers measurably slower.
         const failedAccount = 'accountId' in outcome ? outcome.accountId : undefined;
@@ -148,6 +155,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const client = await provider.Client.find(String(details.params.client_id));
       if (client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(outcome.account.personalId))) {
         request.log.info({ event: 'sign_in.failed', reason: 'not_sandbox_citizen', account: outcome.account.id }, 'citizen sign-in refused');
+        flow.signInEnded(details, 'not_sandbox_citizen');
         return showLogin(request, reply, details, lang, { error: t('login.error.sandbox_only'), username, status: 403 });
       }
       if (outcome.account.passwordMustChange) {

@@ -54,6 +54,7 @@ export async function secondFactorRoutes(app: FastifyInstance, { flow, services,
     if (!check.ok) {
       const t = translator(lang);
       request.log.info({ event: `sign_in_code.${check.problem}`, account: account.id }, 'SMS sign-in code refused');
+      flow.signInEnded(details, `code_${check.problem}`);
       const error = check.problem === 'wrong' ? t('otp.wrong', { attempts: String(check.attemptsLeft) }) : check.problem === 'daily_limit' ? t('otp.daily_limit') : t('otp.expired');
       return show(request, reply, loaded, account, { error, status: check.problem === 'daily_limit' ? 429 : 400 });
     }

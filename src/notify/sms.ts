@@ -33,3 +33,14 @@ export async function outboxFor(db: Kysely<Schema>, phone: string) {
     .orderBy('id', 'desc')
     .execute();
 }
+
+/** Messages not yet delivered (nor dropped as expired): the SMS queue's depth, read through its partial index. */
+export async function pendingSmsCount(db: Kysely<Schema>): Promise<number> {
+  const row = await db
+    .selectFrom('sms_outbox')
+    .select((eb) => eb.fn.countAll<number>().as('pending'))
+    .where('delivered_at', 'is', null)
+    .where('body', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.pending);
+}

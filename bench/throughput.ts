@@ -1,0 +1,201 @@
+// Throughput against references measured in the same run, on the same machine (issue 9, item 1a–c):
+//   a. client_credentials through the whole provider vs oidc-provider alone (bench/bare-provider.ts), the same
+//      token format (ES256 JWT for an API), one process each, the same load, rounds alternating;
+//   b. complete sign-ins per second (authorize → password → consent → code → token → userinfo, no browser)
+//      vs argon2id verifies per second alone, same parameters, same concurrency;
+//   c. userinfo and introspection p50/p99 at half the rate the provider reached for them.
+// Only ratios and percentiles mean anything: the load generator shares the cores with what it measures.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import * as oidc from 'openid-client';
+import { hashClientSecret } from '../src/clients/secrets.ts';
+import { addResourceServer, grantResourceAccess } from '../src/clients/resource-servers.ts';
+import { databaseLocation, openDatabase } from '../src/db/database.ts';
+import { loadConfig } from '../src/config.ts';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
+import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
+import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
+const REDIRECT = 'http://localhost:8080/callback';
+
+export interface ThroughputOptions {
+  databaseUrl: string;
+  seconds: number;
+  rounds: number;
+  connections: number;
+  signInConcurrency: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+/** A child process that is ready once it prints `ready` or answers /healthz. */
+async function start(args: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+    if (await ready().catch(() => false)) return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill();
+  throw new Error(`${args.join(' ')} did not start`);
+}
+
+const stop = async (child: ChildProcess) => {
+  child.kill('SIGTERM');
+  if (child.exitCode === null) await once(child, 'exit');
+};
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function load(url: string, options: Partial<autocannon.Options> & { seconds: number; connections: number }) {
+  const { seconds, ...rest } = options;
+  const result = await autocannon({ ...rest, url, duration: seconds });
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
+  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** Registers the service client and its API in the full provider's database (as the operator API would). */
+async function registerService(databaseUrl: string) {
+  const database = await openDatabase(databaseLocation(loadConfig({ DATABASE_URL: databaseUrl })));
+  try {
+    await database.db.insertInto('relying_parties').values({
+      client_id: BARE_CLIENT.client_id,
+      metadata: JSON.stringify({ client_id: BARE_CLIENT.client_id, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' }),
+      profile: 'service',
+      state: 'approved',
+      scopes: ['bench:read'],
+      secret_hash: hashClientSecret(BARE_CLIENT.client_secret),
+    }).onConflict((oc) => oc.column('client_id').doNothing()).execute();
+    await addResourceServer(database.db, { identifier: BENCH_API, name: 'Bench API', scopes: ['bench:read'], accessTokenFormat: 'jwt', accessTokenTtl: 600 }).catch(() => undefined);
+    await grantResourceAccess(database.db, BARE_CLIENT.client_id, BENCH_API, ['bench:read']);
+  } finally {
+    await database.close();
+  }
+}
+
+/** One complete sign-in over HTTP as a relying party and a browser would do it; returns the tokens. */
+async function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const agent = new UserAgent();
+  let step = await agent.follow(url.href, issuer);
+  for (let pages = 0; pages < 4 && step.page; pages++) {
+    const { html, url: at } = step.page;
+    const form: { id: string; fields: Record<string, string> } = html.includes('id="login"')
+      ? { id: 'login', fields: { username: citizen.personalId, password: SANDBOX_PASSWORD } }
+      : { id: 'consent', fields: { decision: 'approve' } };
+    step = await agent.follow(new URL(formAction(html, form.id), at).toString(), issuer, { form: { _csrf: csrfToken(html), ...form.fields } });
+  }
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(step.redirect!), { pkceCodeVerifier: verifier, expectedState: state });
+  await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+  return tokens;
+}
+
+/** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight. */
+async function argon2Rate(seconds: number, concurrency: number): Promise<number> {
+  const script = `
+    import argon2 from 'argon2';
+    import { loadConfig } from './src/config.ts';
+    const { argon2: p } = loadConfig({});
+    const hash = await argon2.hash('ThuNghiem@2026', { type: argon2.argon2id, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism });
+    const end = Date.now() + ${seconds * 1000};
+    let done = 0;
+    await Promise.all(Array.from({ length: ${concurrency} }, async () => { while (Date.now() < end) { await argon2.verify(hash, 'ThuNghiem@2026'); done++; } }));
+    console.log(done / ${seconds});`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  await once(child, 'exit');
+  return Number(out.trim());
+}
+
+export async function throughputBench(options: ThroughputOptions) {
+  const fullPort = await freePort();
+  const barePort = await freePort();
+  const full = `http://127.0.0.1:${fullPort}`;
+  const bare = `http://127.0.0.1:${barePort}`;
+  const health = (base: string) => async () => (await fetch(`${base}/.well-known/openid-configuration`)).ok;
+  const provider = await start(['src/main.ts'], {
+    DATABASE_URL: options.databaseUrl, HOST: '127.0.0.1', PORT: String(fullPort), ISSUER: full, NODE_ENV: 'development', LOG_LEVEL: 'info',
+    WORKERS: '1', SEED_SANDBOX: 'true', SIGN_IN_RATE_PER_MINUTE: '100000', LOCKOUT_MAX_FAILURES: '100',
+  }, health(full));
+  const reference = await start(['bench/bare-provider.ts', String(barePort)], {}, health(bare));
+  try {
+    await registerService(options.databaseUrl);
+    const basic = `Basic ${Buffer.from(`${BARE_CLIENT.client_id}:${BARE_CLIENT.client_secret}`).toString('base64')}`;
+    const tokenLoad = (base: string) => load(`${base}/token`, {
+      seconds: options.seconds, connections: options.connections, method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: BENCH_API, scope: 'bench:read' }).toString(),
+    });
+    // Warm both (JIT, pools, caches) before anything counts.
+    await tokenLoad(full);
+    await tokenLoad(bare);
+    const clientCredentials = { full: [] as number[], bare: [] as number[] };
+    for (let round = 0; round < options.rounds; round++) {
+      clientCredentials.full.push((await tokenLoad(full)).perSecond);
+      clientCredentials.bare.push((await tokenLoad(bare)).perSecond);
+    }
+
+    // b. Complete sign-ins by several "browsers" at once, against argon2 alone at the same concurrency.
+    const config = await oidc.discovery(new URL(full), 'sandbox', undefined, oidc.ClientSecretBasic(SANDBOX_SECRET), { execute: [oidc.allowInsecureRequests] });
+    const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
+    for (const citizen of citizens) await signIn(full, config, citizen);
+    const signIns = { full: [] as number[], argon2: [] as number[], latencies: [] as number[] };
+    for (let round = 0; round < options.rounds; round++) {
+      const end = Date.now() + options.seconds * 1000;
+      let done = 0;
+      await Promise.all(Array.from({ length: options.signInConcurrency }, async (_, i) => {
+        while (Date.now() < end) {
+          const started = performance.now();
+          await signIn(full, config, citizens[i % citizens.length]!);
+          signIns.latencies.push(performance.now() - started);
+          done++;
+        }
+      }));
+      signIns.full.push(done / options.seconds);
+      signIns.argon2.push(await argon2Rate(options.seconds, options.signInConcurrency));
+    }
+
+    // c. Userinfo and introspection at half the rate the provider reaches for each.
+    const tokens = await signIn(full, config, citizens[0]!);
+    const sandboxBasic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
+    const calls = {
+      userinfo: { url: `${full}/me`, method: 'GET' as const, headers: { authorization: `Bearer ${tokens.access_token}` } },
+      introspection: {
+        url: `${full}/token/introspection`, method: 'POST' as const,
+        headers: { authorization: sandboxBasic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: tokens.access_token }).toString(),
+      },
+    };
+    const latency: Record<string, { max: number; p50: number; p99: number }> = {};
+    for (const [name, call] of Object.entries(calls)) {
+      const max = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections });
+      const half = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections, overallRate: Math.max(1, Math.floor(max.perSecond / 2)) });
+      latency[name] = { max: max.perSecond, p50: half.p50, p99: half.p99 };
+    }
+    const sorted = [...signIns.latencies].sort((a, b) => a - b);
+    return {
+      cores: availableParallelism(),
+      clientCredentials: { ...clientCredentials, ratio: median(clientCredentials.full) / median(clientCredentials.bare) },
+      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! },
+      latency,
+    };
+  } finally {
+    await stop(reference);
+    await stop(provider);
+  }
+}
