@@ -236,3 +236,27 @@ describe('npm run cli -- keys', () => {
     }
   });
 });
+
+describe('the activation instant', () => {
+  let testDb: TestDatabase;
+  let provider: RunningProvider;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    // Reloads every ten minutes: only the timer set for the activation can switch keys within this test.
+    provider = await startProvider(testDb, { env: { KEY_RELOAD_SECONDS: '600' } });
+  });
+  afterAll(async () => {
+    await provider?.close();
+    await testDb?.drop();
+  });
+
+  it('switches to the next key at its activation, not at the next reload', async () => {
+    const { rotated } = await rotateSigningKeys(provider.database.db, { algs: ['ES256'], now: new Date(), activationDelaySeconds: 2 });
+    const next = rotated[0]!.next;
+    // The reload that publishes it (the timer's, within KEY_RELOAD_SECONDS) also sets a timer for its activation.
+    await provider.signingKeys.refresh();
+    expect((await jwksKids(provider)).indexOf(next)).toBe(3);
+    await expect.poll(async () => (await jwksKids(provider))[1], { timeout: 15_000, interval: 200 }).toBe(next);
+    expect(provider.signingKeys.current()).toEqual(await jwksKids(provider));
+  });
+});
