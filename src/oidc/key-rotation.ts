@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { keyState, SIGNING_ALGS, type KeyState, type SigningAlg } from './key-lifecycle.ts';
-import { generateSigningKey, insertSigningKey, lockKeys, signingKeyRows } from './keys.ts';
+import { generateSigningKey, insertSigningKey, loadOrCreateKeys, lockKeys, signingKeyRows } from './keys.ts';
 import { DEFAULT_TTL, verificationWindowSeconds, type TokenTtl } from './token-lifetimes.ts';
 
 export interface RotationPlan {
@@ -34,13 +34,15 @@ export async function rotateSigningKeys(
   const withdrawnAt = new Date(activatesAt.getTime() + window * 1000);
   // Keys are generated before the transaction: an RSA key takes a while, and the lock would be held meanwhile.
   const generated = new Map(await Promise.all(algs.map(async (alg) => [alg, await generateSigningKey(alg)] as const)));
+  // A database no provider has started yet gets its first keys, active at once, as a first start makes them.
+  await loadOrCreateKeys(db, now);
   return db.transaction().execute(async (trx) => {
     await lockKeys(trx);
     const rows = await signingKeyRows(trx, now);
     const rotated: RotationPlan[] = [];
     const refused: RotationRefusal[] = [];
     for (const alg of algs) {
-      const pending = rows.find((row) => row.alg === alg && keyState(row, rows, now) === 'next');
+      const pending = rows.find((row) => row.alg === alg && row.activatesAt > now);
       if (pending) {
         refused.push({ alg, pending: pending.kid, activatesAt: pending.activatesAt });
         continue;
