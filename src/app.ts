@@ -40,6 +40,7 @@ import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATU
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { operatorRoutes } from './operator/routes.ts';
 import { clientMetadataValidator } from './oidc/client-internals.ts';
+import { followSigningKeys, type KeyFollower } from './oidc/key-follower.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
@@ -64,6 +65,7 @@ export interface App {
   services: AccountServices;
   relyingParties: RelyingParties;
   background: Background;
+  signingKeys: KeyFollower;
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -74,8 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const production = config.env === 'production';
   const secureCookies = config.issuer.startsWith('https:');
 
-  const keys = await loadOrCreateKeys(db);
   const now = deps.clock ?? (() => new Date());
+  const keys = await loadOrCreateKeys(db, now());
   const work = background(logger);
   // Ending an account's sessions tells its relying parties (back-channel logout) through the provider, attached below.
   const logouts = backchannelLogout({ db, background: work, logger });
@@ -100,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
+  // Rotated signing keys reach this instance without a restart (src/oidc/key-follower.ts).
+  const signingKeys = followSigningKeys({ db, provider, initial: keys.signing, now, reloadSeconds: config.keys.reloadSeconds, logger });
   logouts.attach(provider);
   measure.observeProvider(provider);
   recordDisclosures(provider, db, logger, now);
@@ -180,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
+  app.addHook('onClose', () => signingKeys.stop());
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
@@ -219,7 +224,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return timer;
   }
 
-  return { app: app as unknown as FastifyInstance, provider, services, relyingParties, background: work };
+  return { app: app as unknown as FastifyInstance, provider, services, relyingParties, background: work, signingKeys };
 }
 
 function errorHandler(pages: Pages) {

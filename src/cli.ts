@@ -11,6 +11,7 @@ import type { ImportSummary } from './registry/import/importer.ts';
 import { ImportError, formatOf, type Format } from './registry/import/readers.ts';
 import { OFFICERS_USAGE, OfficerUsageError } from './admin/officer-cli.ts';
 import { CLIENTS_USAGE, ClientsUsageError } from './clients/cli.ts';
+import { KEYS_USAGE, KeysUsageError } from './oidc/keys-cli.ts';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -32,7 +33,7 @@ commands:
   generate --count N [--seed S] [--format ndjson|csv] [--out PATH]
              write N synthetic population records (the same seed gives the same records); stdout
              unless --out
-${OFFICERS_USAGE}${CLIENTS_USAGE}`;
+${OFFICERS_USAGE}${CLIENTS_USAGE}${KEYS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -220,6 +221,10 @@ async function main(argv: string[]): Promise<number> {
         const { runClients } = await import('./clients/cli.ts');
         return await runClients(rest, { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
       }
+      case 'keys': {
+        const { runKeys } = await import('./oidc/keys-cli.ts');
+        return await runKeys(rest, { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
+      }
       default:
         process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
         return 2;
@@ -230,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`generate: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof OfficerUsageError || error instanceof ClientsUsageError) {
+    if (error instanceof UsageError || error instanceof OfficerUsageError || error instanceof ClientsUsageError || error instanceof KeysUsageError) {
       process.stderr.write(`${command}: ${error.message}\n\n${USAGE}`);
       return 2;
     }

@@ -44,6 +44,8 @@ const schema = z.object({
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
   SANDBOX_POST_LOGOUT_REDIRECT_URIS: z.string().default(''),
   OUTBOUND_ALLOW_PRIVATE: bool.optional(),
+  KEY_ACTIVATION_DELAY_SECONDS: int(0, 30 * 86_400).default(3600),
+  KEY_RELOAD_SECONDS: int(1, 3600).default(30),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters (a random secret the scraper sends as a bearer token)').optional(),
 });
 
@@ -81,6 +83,11 @@ export interface Config {
    * and private addresses: relying parties on 127.0.0.1 in development and tests; never in production.
    */
   outbound: { allowPrivateNetworks: boolean };
+  /**
+   * Signing-key rotation: a rotated key signs activationDelaySeconds after it is published (relying parties
+   * refresh their cached JWKS meanwhile); every instance reloads the keys every reloadSeconds.
+   */
+  keys: { activationDelaySeconds: number; reloadSeconds: number };
   /** /metrics wants this bearer token when set; in production it is served only when set. */
   metrics: { token: string | undefined };
 }
@@ -134,6 +141,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DIRECT_DATABASE_URL && !e.DATABASE_URL) {
     throw new ConfigError('invalid configuration:\n  DIRECT_DATABASE_URL: only means something beside DATABASE_URL (the same PostgreSQL database, reached without PgBouncer)');
   }
+  // Every instance must have published a next key before any of them signs with it.
+  if (e.KEY_ACTIVATION_DELAY_SECONDS < e.KEY_RELOAD_SECONDS) {
+    throw new ConfigError(
+      `invalid configuration:\n  KEY_ACTIVATION_DELAY_SECONDS: must be at least KEY_RELOAD_SECONDS (${e.KEY_RELOAD_SECONDS}), so that every instance publishes a new key before any signs with it`,
+    );
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -161,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       postLogoutRedirectUris,
     },
     outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
+    keys: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY_SECONDS, reloadSeconds: e.KEY_RELOAD_SECONDS },
     metrics: { token: e.METRICS_TOKEN },
   };
 }

@@ -20,6 +20,11 @@ export interface ProviderKeyTable {
   alg: string;
   material: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
+  /** From when the key signs (signing keys; a rotation sets it ahead, past relying parties' JWKS caches). */
+  activates_at: Generated<Date>;
+  /** When it stopped signing: its successor's activates_at. */
+  deactivated_at: Date | null;
+  /** When it leaves /jwks (and is no longer used at all). */
   retired_at: Date | null;
 }
 

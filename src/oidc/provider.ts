@@ -19,6 +19,7 @@ import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
 import { hideStoredSecrets, sandboxRegistration } from './registration.ts';
 import { isOwnSectorUri } from './sectors.ts';
+import { DEFAULT_TTL } from './token-lifetimes.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -84,17 +85,7 @@ function interactions() {
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const ttl = {
-    AccessToken: 600,
-    AuthorizationCode: 60,
-    ClientCredentials: 600,
-    IdToken: 600,
-    RefreshToken: 14 * 24 * 3600,
-    Grant: 14 * 24 * 3600,
-    Session: 24 * 3600,
-    Interaction: 15 * 60,
-    ...deps.ttl,
-  };
+  const ttl = { ...DEFAULT_TTL, ...deps.ttl };
   const secureCookies = deps.issuer.startsWith('https:');
   const scopes = ['openid', 'offline_access', ...Object.keys(CATALOGUE).filter((s) => s !== 'openid')];
   // FAPI 2.0 for banks, PAR, DPoP, ID token encryption and the algorithms (src/oidc/bank-profile.ts); access

@@ -18,6 +18,11 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/TRUST_PROXY/);
   });
 
+  it('publishes a rotated signing key on every instance before it signs: the activation delay covers a reload', () => {
+    expect(loadConfig({}).keys).toEqual({ activationDelaySeconds: 3600, reloadSeconds: 30 });
+    expect(() => loadConfig({ KEY_ACTIVATION_DELAY_SECONDS: '10', KEY_RELOAD_SECONDS: '60' })).toThrow(/KEY_ACTIVATION_DELAY_SECONDS: must be at least KEY_RELOAD_SECONDS \(60\)/);
+  });
+
   it('requires a public issuer in production and never seeds the sandbox there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ISSUER/);
     const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn/', TRUST_PROXY: '1' });
