@@ -18,6 +18,10 @@ export interface Database {
   /** Runs fn on one dedicated connection (advisory locks and multi-statement scripts need that). */
   session<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** PostgreSQL: a new connection outside the pool, for what lives on one session (LISTEN, a leader's lock). */
+  connect?: () => Promise<pg.Client>;
+  /** PGlite: the one in-process connection, whose LISTEN/NOTIFY the process's other parts share. */
+  pglite?: PGlite;
 }
 
 export type DatabaseLocation =
@@ -68,6 +72,11 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
       }
     },
     close: () => db.destroy(),
+    async connect() {
+      const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+      await client.connect();
+      return client;
+    },
   };
 }
 
@@ -86,6 +95,7 @@ async function openPglite(dataDir?: string): Promise<Database> {
   return {
     db,
     engine: 'pglite',
+    pglite,
     // PGlite is a single connection in this process: every caller already has it to itself.
     async session(fn) {
       return fn({
@@ -102,6 +112,12 @@ async function openPglite(dataDir?: string): Promise<Database> {
       }
     },
   };
+}
+
+/** How the sandbox banner names the database. */
+export function databaseLabel(config: { databaseUrl: string | undefined; dataDir: string }): string {
+  const location = databaseLocation(config);
+  return location.engine === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${location.dataDir}`;
 }
 
 export function databaseLocation(config: { databaseUrl: string | undefined; dataDir: string }): DatabaseLocation {
