@@ -46,18 +46,23 @@ export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boo
     find,
     changed: (clientId) => cache.forget(clientId),
     reset: () => cache.clear(),
+    // Changes made here are forgotten here at once; other instances hear the notice (src/clients/changes.ts).
     async save(metadata) {
       await saveClientMetadata(db, metadata as ProtocolMetadata);
+      cache.forget(metadata.client_id);
     },
     async saveIfAbsent(metadata) {
       if (await findClientRow(db, metadata.client_id)) return false;
-      return saveClientMetadata(db, metadata as ProtocolMetadata);
+      const saved = await saveClientMetadata(db, metadata as ProtocolMetadata);
+      cache.forget(metadata.client_id);
+      return saved;
     },
     async remove(clientId) {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('relying_parties').where('client_id', '=', clientId).execute();
         await announceClientChange(trx, clientId);
       });
+      cache.forget(clientId);
     },
     adapter: (registeredProfile) => ({
       find,
@@ -68,6 +73,7 @@ export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boo
           await saveClientMetadata(trx, payload as ProtocolMetadata, registeredProfile ? { profile: registeredProfile } : {});
           await recordAudit(trx, { actor: REGISTRATION, action: existed ? 'client.updated' : 'client.registered', subject: { type: 'relying_party', id } });
         });
+        cache.forget(id);
       },
       destroy: async (id) => {
         await db.transaction().execute(async (trx) => {
@@ -75,6 +81,7 @@ export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boo
           await announceClientChange(trx, id);
           await recordAudit(trx, { actor: REGISTRATION, action: 'client.deleted', subject: { type: 'relying_party', id } });
         });
+        cache.forget(id);
       },
       findByUid: async () => undefined,
       findByUserCode: async () => undefined,
