@@ -31,17 +31,29 @@ async function eventually(read: () => Promise<unknown>, expected: unknown) {
   }
 }
 
+const quietRename = (name: string) =>
+  // What no code path does: a change with no notice. An instance serving from memory does not see it.
+  sql`UPDATE relying_parties SET metadata = jsonb_set(metadata, '{client_name}', to_jsonb(${name}::text)) WHERE client_id = 'nho'`.execute(provider.database.db);
+
 it('serves a client from memory until a change to it is announced', async () => {
   expect(await nameOf()).toBe('Trước');
-  // What no code path does: a change with no notice. The instance does not see it, so it serves from memory.
-  await sql`UPDATE relying_parties SET metadata = jsonb_set(metadata, '{client_name}', '"Sau"') WHERE client_id = 'nho'`.execute(provider.database.db);
-  expect(await nameOf()).toBe('Trước');
+  // The registration's own notice may still be on its way (PostgreSQL): rename quietly until a read comes from memory.
+  let round = 0;
+  let previous: unknown;
+  let served: unknown;
+  do {
+    round++;
+    previous = await nameOf();
+    await quietRename(`Tên ${round}`);
+    served = await nameOf();
+  } while (served !== previous && round < 50);
+  expect(served).toBe(previous);
   await announceClientChange(provider.database.db, 'nho');
-  await eventually(nameOf, 'Sau');
+  await eventually(nameOf, `Tên ${round}`);
 });
 
 it('refuses a client suspended through the registry on its next lookup', async () => {
-  expect(await nameOf()).toBe('Sau');
+  expect(await nameOf()).toMatch(/^Tên \d+$/);
   const suspended = await changeClientState(provider.database.db, 'nho', 'suspend', { type: 'system' }, 'thử');
   expect(suspended.ok).toBe(true);
   await eventually(nameOf, undefined);
