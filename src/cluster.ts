@@ -43,7 +43,8 @@ export function runPrimary(config: Config, logger: Logger): void {
     const since = alive.get(worker) ?? Date.now();
     alive.delete(worker);
     if (stopping) {
-      if (code !== 0) failed = true;
+      // Ended by our SIGTERM before it installed its handler: still starting, so nothing was in flight.
+      if (code !== 0 && signal !== 'SIGTERM') failed = true;
       if (alive.size === 0) finish();
       return;
     }
