@@ -15,8 +15,10 @@ const RETRY_MS = { first: 500, max: 30_000 };
 export async function subscribe(database: Database, channel: string, onNotice: (payload: string) => void, onReset: () => void, logger: Logger): Promise<Subscription> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
   if (database.pglite) {
-    const unlisten = await database.pglite.listen(channel, onNotice);
-    return { live: () => true, close: () => unlisten() };
+    const pglite = database.pglite;
+    const unlisten = await pglite.listen(channel, onNotice);
+    // A database closed first (a test's outage) took the listener with it.
+    return { live: () => !pglite.closed, close: async () => void (pglite.closed ? undefined : await unlisten()) };
   }
   const connect = database.connect!;
   let live = false;
