@@ -25,7 +25,7 @@ export interface Database {
 }
 
 export type DatabaseLocation =
-  | { engine: 'postgres'; url: string; poolSize?: number }
+  | { engine: 'postgres'; url: string; poolSize?: number; /** For connect(): the same database past any pooler (LISTEN, session locks). */ sessionUrl?: string }
   | { engine: 'pglite'; dataDir?: string /* absent: in memory */ };
 
 const DATE_OID = 1082;
@@ -35,12 +35,12 @@ const keepDate = (value: string) => value;
 const int8 = (value: string) => Number(value);
 
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize) : openPglite(location.dataDir);
+  return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize, location.sessionUrl) : openPglite(location.dataDir);
 }
 
 const CONNECT_TIMEOUT_MS = 3000;
 
-async function openPostgres(url: string, poolSize = 10): Promise<Database> {
+async function openPostgres(url: string, poolSize = 10, sessionUrl = url): Promise<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
       if (oid === DATE_OID) return keepDate;
@@ -73,7 +73,7 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
     },
     close: () => db.destroy(),
     async connect() {
-      const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+      const client = new pg.Client({ connectionString: sessionUrl, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
       await client.connect();
       return client;
     },
