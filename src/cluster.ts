@@ -14,6 +14,11 @@ const BACKOFF_MS = { first: 500, max: 30_000 };
 /** Longer than a worker's own shutdown timeout (src/serve.ts), so each gets the chance to finish. */
 const SHUTDOWN_MS = 15_000;
 
+/** How long to wait before replacing a worker, after this many deaths in a row of workers that died young. */
+export function restartDelay(earlyDeaths: number): number {
+  return earlyDeaths === 0 ? 0 : Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (earlyDeaths - 1));
+}
+
 export function runPrimary(config: Config, logger: Logger): void {
   // libuv's pool must be sized before a worker starts it: the hashes this worker may run at once (config.ts)
   // plus two threads so file, DNS and crypto work never waits behind argon2. An operator's own value wins.
@@ -54,7 +59,7 @@ export function runPrimary(config: Config, logger: Logger): void {
       process.exit(code || 1);
     }
     earlyDeaths = Date.now() - since > HEALTHY_MS ? 0 : earlyDeaths + 1;
-    const delay = earlyDeaths === 0 ? 0 : Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (earlyDeaths - 1));
+    const delay = restartDelay(earlyDeaths);
     logger.error({ worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; starting another');
     setTimeout(() => {
       if (!stopping) fork();
