@@ -11,6 +11,10 @@ import type { Logger } from 'pino';
 import { purgeSignInFailures } from './accounts/lockout.ts';
 import { purgeAllowances } from './accounts/code-allowance.ts';
 import { background, type Background } from './background.ts';
+import { CLIENT_CHANGES } from './clients/changes.ts';
+import { leadership } from './db/leader.ts';
+import { ADVISORY_LOCKS } from './db/locks.ts';
+import { subscribe, type Subscription } from './db/notifications.ts';
 import { purgeSignInCodes } from './accounts/second-factor.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -82,7 +86,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Ending an account's sessions tells its relying parties (back-channel logout) through the provider, attached below.
   const logouts = backchannelLogout({ db, background: work, logger });
   const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: logouts.endAccountSessions, observePasswords: measure.observePasswords });
-  const relyingParties = relyingPartiesQueries(db);
+  // Clients are cached per instance and dropped on every change any instance announces (src/clients/changes.ts).
+  let notices: Subscription | undefined;
+  const relyingParties = relyingPartiesQueries(db, { live: () => notices?.live() ?? false });
+  notices = await subscribe(database, CLIENT_CHANGES, (clientId) => relyingParties.changed(clientId), () => relyingParties.reset(), logger);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
   const sandboxCitizen = sandboxCitizenCheck(db);
@@ -124,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // One line per request (below) instead of Fastify's two: half the logging work on the hot path.
     disableRequestLogging: true,
   });
+  app.addHook('onClose', () => notices.close());
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
@@ -187,6 +195,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', () => signingKeys.stop());
   await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
+  // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.method !== 'GET' && request.url.startsWith('/operator/clients')) relyingParties.reset();
+    return payload;
+  });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
@@ -195,6 +208,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
   }
 
+  // Once per database, not once per instance: only the instance holding the jobs' lock runs a pass.
+  const leader = leadership(database, ADVISORY_LOCKS.backgroundJobs, logger);
   const jobs = [
     every(config.purgeIntervalSeconds, 'purge', async () => {
       const count = await purgeExpired(db);
@@ -208,7 +223,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   ];
   const gateway = config.smsGateway;
   if (gateway) jobs.push(every(gateway.intervalSeconds, 'sms delivery', () => deliverPendingSms(db, logger, gateway)));
-  app.addHook('onClose', async () => jobs.forEach(clearInterval));
+  app.addHook('onClose', async () => {
+    jobs.forEach(clearInterval);
+    await leader.close();
+  });
 
   function every(seconds: number, name: string, job: () => Promise<unknown>) {
     // A pass still running when the next is due is not joined by another.
@@ -216,7 +234,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      job()
+      leader
+        .lead()
+        .then(async (leading) => {
+          if (!leading) return;
+          logger.debug({ job: name }, 'background job pass');
+          await job();
+        })
         .catch((error: unknown) => logger.warn({ err: error }, `${name} failed`))
         .finally(() => (running = false));
     }, seconds * 1000);

@@ -1,5 +1,6 @@
 // Environment → typed, validated configuration. Fails fast with the name of the bad variable.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
@@ -20,6 +21,7 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: int(8192, 4_194_304).default(19_456),
   ARGON2_TIME_COST: int(1, 20).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
+  WORKERS: int(1, 256).optional(),
   PURGE_INTERVAL_SECONDS: int(10, 86_400).default(300),
   LOCKOUT_MAX_FAILURES: int(1, 100).default(5),
   LOCKOUT_WINDOW_SECONDS: int(10, 86_400).default(900),
@@ -65,7 +67,10 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Absent: rate limits are counted in the database. */
   redis: { url: string; keyPrefix: string } | undefined;
-  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** concurrency: hashes one process computes at once (the rest queue); its share of the cores. */
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
+  /** Processes serving the port (src/cluster.ts); 1: this process serves alone. */
+  workers: number;
   purgeIntervalSeconds: number;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
   passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number; maxCodesPerDay: number };
@@ -147,6 +152,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid configuration:\n  KEY_ACTIVATION_DELAY_SECONDS: must be at least KEY_RELOAD_SECONDS (${e.KEY_RELOAD_SECONDS}), so that every instance publishes a new key before any signs with it`,
     );
   }
+  const workers = e.WORKERS ?? (e.DATABASE_URL ? availableParallelism() : 1);
+  // Refused rather than quietly reduced: an operator who asked for N processes is planning capacity on N.
+  if (workers > 1 && !e.DATABASE_URL) {
+    throw new ConfigError(
+      `invalid configuration:\n  WORKERS: ${workers} processes cannot share the embedded database (one process opens its data directory);` +
+        ' set DATABASE_URL to run several workers on PostgreSQL, or WORKERS=1',
+    );
+  }
   const issuerHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -159,7 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     trustProxy,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
-    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    argon2: {
+      memoryCost: e.ARGON2_MEMORY_KIB,
+      timeCost: e.ARGON2_TIME_COST,
+      parallelism: e.ARGON2_PARALLELISM,
+      // Each worker gets its share of the cores: more hashes at once than cores only makes every one slower.
+      concurrency: Math.max(1, Math.floor(availableParallelism() / workers)),
+    },
+    workers,
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
     passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS, maxCodesPerDay: e.RESET_MAX_CODES_PER_DAY },

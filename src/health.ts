@@ -1,11 +1,13 @@
 // Liveness (the process answers) and readiness (the database answers) for orchestrators and load balancers.
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from './db/schema.ts';
 import { RETRY_AFTER_SECONDS } from './db/unavailable.ts';
 
 export async function healthRoutes(app: FastifyInstance, { db, notReady }: { db: Kysely<Schema>; notReady?: () => string | undefined }) {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // A worker names itself, so an operator (and a test) can tell which process answered.
+  app.get('/healthz', async () => (cluster.isWorker ? { status: 'ok', worker: process.pid } : { status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
     // A setting that fails every request (a wrong proxy setting) makes the instance not ready, whatever the database says.
     const reason = notReady?.();

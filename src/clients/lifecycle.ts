@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { auditTrail, recordAudit, type AuditEvent } from '../audit/audit.ts';
 import type { ClientState, Schema } from '../db/schema.ts';
+import { announceClientChange } from './changes.ts';
 import { applyProfile, checkScopes, ProfileViolation, REGISTRY_PROFILES, type Metadata } from './profiles.ts';
 import { clientRecord, composeMetadata, findClientRow, type ClientRecord } from './registry.ts';
 import { generateClientSecret, hashClientSecret } from './secrets.ts';
@@ -124,6 +125,7 @@ export async function changeClientState(db: Kysely<Schema>, clientId: string, ch
       if (!current) return notFound(clientId);
       return refuse(409, 'invalid_state', `client ${clientId} is ${current.state}; ${change} applies to a ${from} client`);
     }
+    await announceClientChange(trx, clientId);
     await recordAudit(trx, { actor, action: `client.${change === 'approve' ? 'approved' : change === 'suspend' ? 'suspended' : 'reinstated'}`, subject: { type: 'relying_party', id: clientId }, detail: reason ? { reason: reason.trim() } : {} });
     return { ok: true as const, value: clientRecord(updated) };
   });
@@ -143,6 +145,7 @@ export async function rotateClientSecret(db: Kysely<Schema>, clientId: string, a
       .where('client_id', '=', clientId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await announceClientChange(trx, clientId);
     await recordAudit(trx, { actor, action: 'client.secret_rotated', subject: { type: 'relying_party', id: clientId } });
     return { ok: true as const, value: { client: clientRecord(updated), secret } };
   });
@@ -169,6 +172,7 @@ export async function setClientApproval(db: Kysely<Schema>, clientId: string, ch
       throw error;
     }
     const updated = await trx.updateTable('relying_parties').set({ scopes, max_level: maxLevel, updated_at: new Date() }).where('client_id', '=', clientId).returningAll().executeTakeFirstOrThrow();
+    await announceClientChange(trx, clientId);
     await recordAudit(trx, { actor, action: 'client.approval_changed', subject: { type: 'relying_party', id: clientId }, detail: { from: { scopes: current.scopes, max_level: current.max_level }, to: { scopes, max_level: maxLevel } } });
     return { ok: true as const, value: clientRecord(updated) };
   });

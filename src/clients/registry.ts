@@ -2,6 +2,7 @@
 // its protocol metadata and its hashed secret. oidc-provider sees a client only through composeMetadata.
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ClientProfile, ClientState, RelyingPartyTable, Schema } from '../db/schema.ts';
+import { announceClientChange } from './changes.ts';
 import { hashClientSecret, hashedSecretMarker, hashOfMarker } from './secrets.ts';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -102,5 +103,6 @@ export async function saveClientMetadata(db: Db, metadata: ProtocolMetadata, def
     .values({ client_id: metadata.client_id, metadata: JSON.stringify(protocol), ...registry })
     .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata: JSON.stringify(protocol), ...registry, updated_at: new Date() }))
     .executeTakeFirst();
+  await announceClientChange(db, metadata.client_id);
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }

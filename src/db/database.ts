@@ -18,6 +18,10 @@ export interface Database {
   /** Runs fn on one dedicated connection (advisory locks and multi-statement scripts need that). */
   session<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** PostgreSQL: a new connection outside the pool, for what lives on one session (LISTEN, a leader's lock). */
+  connect?: () => Promise<pg.Client>;
+  /** PGlite: the one in-process connection, whose LISTEN/NOTIFY the process's other parts share. */
+  pglite?: PGlite;
   /** The pg pool's connections right now (metrics); absent for PGlite, one connection in this process. */
   poolUse?(): PoolUse;
 }
@@ -31,7 +35,7 @@ export interface PoolUse {
 }
 
 export type DatabaseLocation =
-  | { engine: 'postgres'; url: string; poolSize?: number }
+  | { engine: 'postgres'; url: string; poolSize?: number; /** For connect(): the same database past any pooler (LISTEN, session locks). */ sessionUrl?: string }
   | { engine: 'pglite'; dataDir?: string /* absent: in memory */ };
 
 const DATE_OID = 1082;
@@ -41,12 +45,12 @@ const keepDate = (value: string) => value;
 const int8 = (value: string) => Number(value);
 
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize) : openPglite(location.dataDir);
+  return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize, location.sessionUrl) : openPglite(location.dataDir);
 }
 
 const CONNECT_TIMEOUT_MS = 3000;
 
-async function openPostgres(url: string, poolSize = 10): Promise<Database> {
+async function openPostgres(url: string, poolSize = 10, sessionUrl = url): Promise<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
       if (oid === DATE_OID) return keepDate;
@@ -79,6 +83,11 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
     },
     close: () => db.destroy(),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
+    async connect() {
+      const client = new pg.Client({ connectionString: sessionUrl, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+      await client.connect();
+      return client;
+    },
   };
 }
 
@@ -97,6 +106,7 @@ async function openPglite(dataDir?: string): Promise<Database> {
   return {
     db,
     engine: 'pglite',
+    pglite,
     // PGlite is a single connection in this process: every caller already has it to itself.
     async session(fn) {
       return fn({
@@ -115,13 +125,22 @@ async function openPglite(dataDir?: string): Promise<Database> {
   };
 }
 
-/** direct: for work that needs a session of its own (the import), DIRECT_DATABASE_URL when set, past PgBouncer. */
+/** How the sandbox banner names the database. */
+export function databaseLabel(config: { databaseUrl: string | undefined; dataDir: string }): string {
+  const location = databaseLocation(config);
+  return location.engine === 'postgres' ? 'PostgreSQL' : `embedded PGlite in ${location.dataDir}`;
+}
+
+/**
+ * direct: for work that needs a session of its own (the import), DIRECT_DATABASE_URL when set, past PgBouncer.
+ * LISTEN and the background jobs' leader lock also need a session: they connect to DIRECT_DATABASE_URL too.
+ */
 export function databaseLocation(
   config: { databaseUrl: string | undefined; directDatabaseUrl?: string | undefined; dataDir: string },
   options: { direct?: boolean } = {},
 ): DatabaseLocation {
   const url = options.direct ? (config.directDatabaseUrl ?? config.databaseUrl) : config.databaseUrl;
   return url
-    ? { engine: 'postgres', url }
+    ? { engine: 'postgres', url, ...(config.directDatabaseUrl ? { sessionUrl: config.directDatabaseUrl } : {}) }
     : { engine: 'pglite', dataDir: `${config.dataDir.replace(/\/$/, '')}/pglite` };
 }

@@ -7,6 +7,8 @@ export const ADVISORY_LOCKS = {
   keys: 727_002,
   /** One population import at a time per database. */
   import: 727_003,
+  /** The instance that runs the background jobs (purge, SMS dispatch), held for as long as it lives. */
+  backgroundJobs: 727_004,
 } as const;
 
 // A duplicate number here is the bug this file exists to prevent; fail at load, not by hanging later.

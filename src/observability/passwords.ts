@@ -26,5 +26,7 @@ export function observedHasher(hasher: PasswordHasher, metrics: Metrics): Passwo
     verify: (stored, password) => timed('verify', () => hasher.verify(stored, password)),
     // The decoy verification of an unknown ID number costs as much as a real one, and is one.
     verifyNothing: (password) => timed('verify', () => hasher.verifyNothing(password)),
+    // In flight above counts these too: a hash waiting for one of this worker's slots is work under way.
+    queued: () => hasher.queued(),
   };
 }

@@ -5,7 +5,9 @@ import type { Kysely } from 'kysely';
 import type { ClientProfile, Schema } from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
+import { announceClientChange } from '../clients/changes.ts';
 import { composeMetadata, findClientRow, saveClientMetadata, type ProtocolMetadata } from '../clients/registry.ts';
+import { clientCache } from './client-cache.ts';
 
 export interface RelyingParties {
   /** The client's metadata while it is approved; undefined for an unknown, pending or suspended client. */
@@ -19,27 +21,48 @@ export interface RelyingParties {
   adapter(registeredProfile?: ClientProfile): Adapter;
 }
 
+/** With a client cache: told of every change to a relying party, by any instance (src/clients/changes.ts). */
+export interface CachedRelyingParties extends RelyingParties {
+  changed(clientId: string): void;
+  /** Change notices may have been missed: nothing cached is trusted. */
+  reset(): void;
+}
+
 const REGISTRATION = { type: 'system', id: 'dynamic-registration' } as const;
 
-export function relyingPartiesQueries(db: Kysely<Schema>): RelyingParties {
+/** notices.live: whether change notices currently arrive; without them (the CLI, tests) nothing is cached. */
+export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boolean } = { live: () => false }): CachedRelyingParties {
+  const cache = clientCache(async (clientId) => {
+    const row = await findClientRow(db, clientId);
+    return row?.state === 'approved' ? (composeMetadata(row) as ClientMetadata) : undefined;
+  }, notices.live);
   const find = async (clientId: string) => {
     // A client_id PostgreSQL could not even compare (NUL, a lone surrogate) names no relying party.
     if (typeof clientId !== 'string' || !isAcceptableText(clientId)) return undefined;
-    const row = await findClientRow(db, clientId);
-    return row?.state === 'approved' ? (composeMetadata(row) as ClientMetadata) : undefined;
+    return cache.find(clientId);
   };
 
-  const self: RelyingParties = {
+  const self: CachedRelyingParties = {
     find,
+    changed: (clientId) => cache.forget(clientId),
+    reset: () => cache.clear(),
+    // Changes made here are forgotten here at once; other instances hear the notice (src/clients/changes.ts).
     async save(metadata) {
       await saveClientMetadata(db, metadata as ProtocolMetadata);
+      cache.forget(metadata.client_id);
     },
     async saveIfAbsent(metadata) {
       if (await findClientRow(db, metadata.client_id)) return false;
-      return saveClientMetadata(db, metadata as ProtocolMetadata);
+      const saved = await saveClientMetadata(db, metadata as ProtocolMetadata);
+      cache.forget(metadata.client_id);
+      return saved;
     },
     async remove(clientId) {
-      await db.deleteFrom('relying_parties').where('client_id', '=', clientId).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('relying_parties').where('client_id', '=', clientId).execute();
+        await announceClientChange(trx, clientId);
+      });
+      cache.forget(clientId);
     },
     adapter: (registeredProfile) => ({
       find,
@@ -50,12 +73,15 @@ export function relyingPartiesQueries(db: Kysely<Schema>): RelyingParties {
           await saveClientMetadata(trx, payload as ProtocolMetadata, registeredProfile ? { profile: registeredProfile } : {});
           await recordAudit(trx, { actor: REGISTRATION, action: existed ? 'client.updated' : 'client.registered', subject: { type: 'relying_party', id } });
         });
+        cache.forget(id);
       },
       destroy: async (id) => {
         await db.transaction().execute(async (trx) => {
           await trx.deleteFrom('relying_parties').where('client_id', '=', id).execute();
+          await announceClientChange(trx, id);
           await recordAudit(trx, { actor: REGISTRATION, action: 'client.deleted', subject: { type: 'relying_party', id } });
         });
+        cache.forget(id);
       },
       findByUid: async () => undefined,
       findByUserCode: async () => undefined,

@@ -1,5 +1,6 @@
 // The development sandbox in a database: what of it is there, and taking it out. Production refuses to start
 // while any of it remains (officers and a client with published passwords, synthetic citizens).
+import { announceClientChange } from '../clients/changes.ts';
 import type { Kysely, Transaction } from 'kysely';
 import { recordAudit } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
@@ -73,6 +74,7 @@ export async function removeSandbox(
     for (const clientId of clientIds) {
       await trx.deleteFrom('oidc_payloads').where((eb) => eb(eb.fn('jsonb_extract_path_text', ['payload', eb.val('clientId')]), '=', clientId)).execute();
       await trx.deleteFrom('relying_parties').where('client_id', '=', clientId).execute();
+      await announceClientChange(trx, clientId);
     }
     await trx.deleteFrom('account_dependents').where('dependent_personal_id', 'in', seeded('citizen')).execute();
     const citizens = Number((await trx.deleteFrom('citizens').where('personal_id', 'in', seeded('citizen')).executeTakeFirst()).numDeletedRows);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
@@ -6,7 +7,17 @@ describe('configuration from the environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', databaseUrl: undefined, env: 'development' });
     expect(config.sandbox.seed).toBe(true);
-    expect(config.argon2).toEqual({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    expect(config.argon2).toMatchObject({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    expect(config.workers).toBe(1); // the embedded database is one process's
+  });
+
+  it('runs one worker per core on PostgreSQL, refuses several on the embedded database, and shares the cores among hashes', () => {
+    const onPostgres = loadConfig({ DATABASE_URL: 'postgres://db/x' });
+    expect(onPostgres.workers).toBe(availableParallelism());
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', WORKERS: '1' }).argon2.concurrency).toBe(availableParallelism());
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', WORKERS: String(availableParallelism() * 2) }).argon2.concurrency).toBe(1);
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(/WORKERS: 2 processes cannot share the embedded database.*DATABASE_URL/);
+    expect(loadConfig({ WORKERS: '1' }).workers).toBe(1);
   });
 
   it('names the bad variable', () => {

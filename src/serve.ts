@@ -1,0 +1,71 @@
+// One serving process: database → migrations → app → listen → graceful shutdown. Alone (WORKERS=1) or as one
+// of the workers src/cluster.ts forks; the same code either way.
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { DatabaseInUseError } from './db/data-dir-lock.ts';
+import { databaseLabel, databaseLocation, openDatabase } from './db/database.ts';
+import { migrate } from './db/migrator.ts';
+import { sandboxBanner } from './sandbox/banner.ts';
+import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
+import { seedSandbox } from './sandbox/seed.ts';
+
+export async function serve(config: Config, logger: Logger): Promise<void> {
+  const location = databaseLocation(config);
+  const database = await openDatabase(location).catch((error: unknown) => {
+    if (!(error instanceof DatabaseInUseError)) throw error;
+    process.stderr.write(`dinhdanh: ${error.message}\n`);
+    process.exit(1);
+  });
+  const migrations = await migrate(database);
+  logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
+
+  if (config.env === 'production') {
+    // Published passwords never reach production: a database that once ran the sandbox must be cleaned first.
+    const presence = await sandboxPresence(database.db);
+    if (!isEmpty(presence)) {
+      process.stderr.write(
+        `dinhdanh: refusing to start in production: the database holds the development sandbox (${describePresence(presence)}).\n` +
+          '  Remove it with `NODE_ENV=production npm run cli -- sandbox remove` (same DATABASE_URL or DATA_DIR), then start again.\n',
+      );
+      await database.close();
+      process.exit(2);
+    }
+  }
+
+  const { app, relyingParties, services } = await buildApp({ config, database, logger });
+  if (config.sandbox.seed) {
+    // Seeds an empty database; either way the sandbox client follows SANDBOX_REDIRECT_URIS and the secret as set now.
+    const seeded = await seedSandbox(database.db, relyingParties, services.passwords, { ...config.sandbox, issuer: config.issuer });
+    if (seeded) logger.info('sandbox client and test citizens seeded');
+  }
+  await app.listen({ host: config.host, port: config.port });
+  // With workers, the primary prints it once (src/cluster.ts).
+  if (config.sandbox.seed && cluster.isPrimary) process.stderr.write(sandboxBanner(config, databaseLabel(config)));
+
+  let stopping = false;
+  async function shutdown(signal: string) {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // In-flight requests finish; a stuck one does not hold the process forever.
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    try {
+      await app.close();
+      await database.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A worker whose primary is gone gets no more connections: it finishes what it has and leaves.
+  if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary gone'));
+}
