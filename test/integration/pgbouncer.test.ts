@@ -27,10 +27,10 @@ const POOLED = 'postgres://app@pgbouncer:6432/dinhdanh';
 const DIRECT = 'postgres://app@postgres:5432/dinhdanh';
 
 describe('DIRECT_DATABASE_URL', () => {
-  it('is where the import goes; everything else uses DATABASE_URL', () => {
+  it('is where the import and the session-bound parts go (LISTEN, the job leader); queries use DATABASE_URL', () => {
     const config = loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: DIRECT });
-    expect(databaseLocation(config)).toEqual({ engine: 'postgres', url: POOLED });
-    expect(databaseLocation(config, { direct: true })).toEqual({ engine: 'postgres', url: DIRECT });
+    expect(databaseLocation(config)).toEqual({ engine: 'postgres', url: POOLED, sessionUrl: DIRECT });
+    expect(databaseLocation(config, { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, sessionUrl: DIRECT });
     // Unset, the import uses DATABASE_URL too (no pooler in between).
     expect(databaseLocation(loadConfig({ DATABASE_URL: DIRECT }), { direct: true })).toEqual({ engine: 'postgres', url: DIRECT });
   });
