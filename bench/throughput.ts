@@ -57,6 +57,12 @@ const stop = async (child: ChildProcess) => {
   if (child.exitCode === null) await once(child, 'exit');
 };
 
+/** Database queries the provider has run so far (its /metrics; one process, so one scrape sees them all). */
+async function queriesSoFar(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return [...text.matchAll(/^dinhdanh_db_query_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function load(url: string, options: Partial<autocannon.Options> & { seconds: number; connections: number }) {
@@ -155,6 +161,7 @@ export async function throughputBench(options: ThroughputOptions) {
     const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
     for (const citizen of citizens) await signIn(full, config, citizen);
     const signIns = { full: [] as number[], argon2: [] as number[], latencies: [] as number[] };
+    const queriesBefore = await queriesSoFar(full);
     for (let round = 0; round < options.rounds; round++) {
       const end = Date.now() + options.seconds * 1000;
       let done = 0;
@@ -169,6 +176,7 @@ export async function throughputBench(options: ThroughputOptions) {
       signIns.full.push(done / options.seconds);
       signIns.argon2.push(await argon2Rate(options.seconds, options.signInConcurrency));
     }
+    const queriesPerSignIn = (await queriesSoFar(full) - queriesBefore) / signIns.latencies.length;
 
     // c. Userinfo and introspection at half the rate the provider reaches for each.
     const tokens = await signIn(full, config, citizens[0]!);
@@ -181,17 +189,19 @@ export async function throughputBench(options: ThroughputOptions) {
         body: new URLSearchParams({ token: tokens.access_token }).toString(),
       },
     };
-    const latency: Record<string, { max: number; p50: number; p99: number }> = {};
+    const latency: Record<string, { max: number; p50: number; p99: number; queries: number }> = {};
     for (const [name, call] of Object.entries(calls)) {
+      const before = await queriesSoFar(full);
       const max = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections });
+      const queries = (await queriesSoFar(full) - before) / (max.perSecond * options.seconds);
       const half = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections, overallRate: Math.max(1, Math.floor(max.perSecond / 2)) });
-      latency[name] = { max: max.perSecond, p50: half.p50, p99: half.p99 };
+      latency[name] = { max: max.perSecond, p50: half.p50, p99: half.p99, queries };
     }
     const sorted = [...signIns.latencies].sort((a, b) => a - b);
     return {
       cores: availableParallelism(),
       clientCredentials: { ...clientCredentials, ratio: median(clientCredentials.full) / median(clientCredentials.bare) },
-      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! },
+      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn },
       latency,
     };
   } finally {
