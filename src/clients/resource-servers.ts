@@ -4,6 +4,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { ResourceServerGrantTable, ResourceServerTable, Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
+import { announceClientChange } from './changes.ts';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -158,6 +159,8 @@ export async function addResourceServer(db: Db, input: ResourceServerInput): Pro
       .onConflict((oc) => oc.column('identifier').doNothing())
       .returningAll()
       .executeTakeFirst();
+    // Every instance drops what it cached of APIs (src/clients/changes.ts); sent when the transaction commits.
+    await announceClientChange(trx, '');
     if (!row) throw new ResourceServerInputError('identifier', `a resource server ${identifier} is already registered`);
     return resourceServer(row);
   });
@@ -170,6 +173,7 @@ export async function addResourceServer(db: Db, input: ResourceServerInput): Pro
 export async function updateResourceServer(db: Db, identifier: string, changes: ResourceServerChanges): Promise<ResourceServer | undefined> {
   const values = checkChanges(changes);
   return inTransaction(db, async (trx) => {
+    await announceClientChange(trx, '');
     if (!(await findResourceServer(trx, identifier))) return undefined;
     if (values.introspection_client_id) await assertClientExists(trx, values.introspection_client_id, 'introspection_client_id');
     const row = await trx
@@ -199,14 +203,18 @@ export async function updateResourceServer(db: Db, identifier: string, changes: 
 /** Removes an API and every client's access to it; whether there was one. */
 export async function removeResourceServer(db: Db, identifier: string): Promise<boolean> {
   if (typeof identifier !== 'string' || !isAcceptableText(identifier)) return false;
-  const result = await db.deleteFrom('resource_servers').where('identifier', '=', identifier).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  return inTransaction(db, async (trx) => {
+    const result = await trx.deleteFrom('resource_servers').where('identifier', '=', identifier).executeTakeFirst();
+    await announceClientChange(trx, '');
+    return Number(result.numDeletedRows) > 0;
+  });
 }
 
 /** Lets a client get these scopes at an API (replacing what it had there); each must be one the API offers. */
 export async function grantResourceAccess(db: Db, clientId: string, resource: string, scopes: string[]): Promise<ResourceAccessGrant> {
   const wanted = checkScopes(scopes);
   return inTransaction(db, async (trx) => {
+    await announceClientChange(trx, clientId);
     await assertClientExists(trx, clientId, 'client_id');
     const server = await findResourceServer(trx, resource);
     if (!server) throw new ResourceServerInputError('resource', `resource ${JSON.stringify(resource)} is not a registered resource server`);
@@ -226,8 +234,11 @@ export async function grantResourceAccess(db: Db, clientId: string, resource: st
 /** Takes away a client's access to an API; whether it had any. Tokens already issued run out at their expiry. */
 export async function revokeResourceAccess(db: Db, clientId: string, resource: string): Promise<boolean> {
   if (!isAcceptableText(clientId) || !isAcceptableText(resource)) return false;
-  const result = await db.deleteFrom('resource_server_grants').where('client_id', '=', clientId).where('resource', '=', resource).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  return inTransaction(db, async (trx) => {
+    const result = await trx.deleteFrom('resource_server_grants').where('client_id', '=', clientId).where('resource', '=', resource).executeTakeFirst();
+    await announceClientChange(trx, clientId);
+    return Number(result.numDeletedRows) > 0;
+  });
 }
 
 /** Access grants, for one client, for one API, or all. */

@@ -179,7 +179,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       clientCredentials: { enabled: true },
       // APIs for services (RFC 8707): resource servers and each client's access to them, from the registry.
-      resourceIndicators: resourceIndicatorsFeature(deps.db, scopes),
+      resourceIndicators: resourceIndicatorsFeature(deps.db, scopes, (clientId, resource) => deps.relyingParties.resourceAccess(clientId, resource)),
       // Least privilege: a relying party learns about, and revokes, only tokens issued to itself; a resource
       // server's own client introspects only tokens for its audience.
       introspection: { enabled: true, allowedPolicy: introspectionPolicy(deps.db) },

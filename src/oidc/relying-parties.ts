@@ -7,7 +7,9 @@ import { recordAudit } from '../audit/audit.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import { announceClientChange } from '../clients/changes.ts';
 import { composeMetadata, findClientRow, saveClientMetadata, type ProtocolMetadata } from '../clients/registry.ts';
+import { resourceAccess } from '../clients/resource-servers.ts';
 import { clientCache } from './client-cache.ts';
+import { resourceAccessCache } from './resource-cache.ts';
 
 export interface RelyingParties {
   /** The client's metadata while it is approved; undefined for an unknown, pending or suspended client. */
@@ -19,6 +21,8 @@ export interface RelyingParties {
   remove(clientId: string): Promise<void>;
   /** The provider's Client adapter; upsert is dynamic registration, whose clients get `registeredProfile`. */
   adapter(registeredProfile?: ClientProfile): Adapter;
+  /** The API and what this client may get there (resource indicators), cached like the client. */
+  resourceAccess(clientId: string, resource: string): ReturnType<typeof resourceAccess>;
 }
 
 /** With a client cache: told of every change to a relying party, by any instance (src/clients/changes.ts). */
@@ -36,6 +40,7 @@ export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boo
     const row = await findClientRow(db, clientId);
     return row?.state === 'approved' ? (composeMetadata(row) as ClientMetadata) : undefined;
   }, notices.live);
+  const resources = resourceAccessCache((clientId, resource) => resourceAccess(db, clientId, resource), notices.live);
   const find = async (clientId: string) => {
     // A client_id PostgreSQL could not even compare (NUL, a lone surrogate) names no relying party.
     if (typeof clientId !== 'string' || !isAcceptableText(clientId)) return undefined;
@@ -44,8 +49,15 @@ export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boo
 
   const self: CachedRelyingParties = {
     find,
-    changed: (clientId) => cache.forget(clientId),
-    reset: () => cache.clear(),
+    resourceAccess: (clientId, resource) => resources.access(clientId, resource),
+    changed: (clientId) => {
+      cache.forget(clientId);
+      resources.forget(clientId);
+    },
+    reset: () => {
+      cache.clear();
+      resources.clear();
+    },
     // Changes made here are forgotten here at once; other instances hear the notice (src/clients/changes.ts).
     async save(metadata) {
       await saveClientMetadata(db, metadata as ProtocolMetadata);

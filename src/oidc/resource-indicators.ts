@@ -15,7 +15,7 @@ const requestedScopes = (ctx: KoaContextWithOIDC) => String(ctx.oidc.params?.sco
  * oidcScopes: the provider's OpenID Connect scopes (the citizen's data), never API scopes even when an API
  * were registered with one of those names.
  */
-export function resourceIndicatorsFeature(db: Kysely<Schema>, oidcScopes: readonly string[]) {
+export function resourceIndicatorsFeature(db: Kysely<Schema>, oidcScopes: readonly string[], access: (clientId: string, resource: string) => ReturnType<typeof resourceAccess> = (clientId, resource) => resourceAccess(db, clientId, resource)) {
   const reserved = new Set(oidcScopes);
 
   return {
@@ -40,7 +40,7 @@ export function resourceIndicatorsFeature(db: Kysely<Schema>, oidcScopes: readon
     },
 
     async getResourceServerInfo(ctx: KoaContextWithOIDC, resource: string, client: Client): Promise<ResourceServer> {
-      const { server, scopes } = await resourceAccess(db, client.clientId, resource);
+      const { server, scopes } = await access(client.clientId, resource);
       if (!server) throw new errors.InvalidTarget(`resource ${resource} is not a registered API`);
       if (!scopes) throw new errors.InvalidTarget(`this client has no access to resource ${resource}`);
       const allowed = scopes.filter((scope) => !reserved.has(scope));
