@@ -8,24 +8,18 @@ import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { purgeSignInFailures } from './accounts/lockout.ts';
-import { purgeAllowances } from './accounts/code-allowance.ts';
 import { background, type Background } from './background.ts';
 import { CLIENT_CHANGES } from './clients/changes.ts';
-import { leadership } from './db/leader.ts';
-import { ADVISORY_LOCKS } from './db/locks.ts';
 import { subscribe, type Subscription } from './db/notifications.ts';
-import { purgeSignInCodes } from './accounts/second-factor.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
-import { purgeOfficerSessions } from './admin/officers.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
+import { startBackgroundJobs } from './jobs.ts';
 import { wantsHtml } from './http/audience.ts';
 import { guardPlainHttp } from './http/plain-http-guard.ts';
-import { purgeRateLimitCounters } from './http/rate-limit-counters.ts';
 import { rateLimitStore } from './http/rate-limits.ts';
 import { fastifyTrustProxy, showProviderTheTrustedView } from './http/trust-proxy.ts';
 import { translator, type Language } from './interactions/i18n.ts';
@@ -35,8 +29,6 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { refuseUnacceptableInput } from './http/input-guard.ts';
 import { instruments } from './observability/instruments.ts';
 import { metricsPlugin } from './observability/plugin.ts';
-import { deliverPendingSms } from './notify/gateway.ts';
-import { purgeExpired } from './oidc/adapter.ts';
 import { recordDisclosures } from './oidc/disclosures.ts';
 import { explainGrantErrors } from './oidc/grant-errors.ts';
 import { backchannelLogout } from './oidc/backchannel-logout.ts';
@@ -208,45 +200,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
   }
 
-  // Once per database, not once per instance: only the instance holding the jobs' lock runs a pass.
-  const leader = leadership(database, ADVISORY_LOCKS.backgroundJobs, logger);
-  const jobs = [
-    every(config.purgeIntervalSeconds, 'purge', async () => {
-      const count = await purgeExpired(db);
-      await purgeSignInFailures(db, config.lockout, now());
-      await purgeOfficerSessions(db, now());
-      await purgeSignInCodes(db, now());
-      await purgeAllowances(db, now());
-      await purgeRateLimitCounters(db, now());
-      if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
-    }),
-  ];
-  const gateway = config.smsGateway;
-  if (gateway) jobs.push(every(gateway.intervalSeconds, 'sms delivery', () => deliverPendingSms(db, logger, gateway)));
-  app.addHook('onClose', async () => {
-    jobs.forEach(clearInterval);
-    await leader.close();
-  });
-
-  function every(seconds: number, name: string, job: () => Promise<unknown>) {
-    // A pass still running when the next is due is not joined by another.
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      leader
-        .lead()
-        .then(async (leading) => {
-          if (!leading) return;
-          logger.debug({ job: name }, 'background job pass');
-          await job();
-        })
-        .catch((error: unknown) => logger.warn({ err: error }, `${name} failed`))
-        .finally(() => (running = false));
-    }, seconds * 1000);
-    timer.unref();
-    return timer;
-  }
+  // Purges and SMS delivery, once per database (src/jobs.ts).
+  const stopJobs = startBackgroundJobs(database, config, logger, now);
+  app.addHook('onClose', stopJobs);
 
   return { app: app as unknown as FastifyInstance, provider, services, relyingParties, background: work, signingKeys };
 }
