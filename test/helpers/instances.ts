@@ -2,7 +2,7 @@
 // the test steers: one public ISSUER, and the test decides which instance gets the next request.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, request as forward, type Server } from 'node:http';
+import { createServer, request as forward, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './provider.ts';
 
@@ -60,22 +60,25 @@ export interface LoadBalancer {
 /** Listens on port (the issuer's), and passes each request, Host header and all, to the current target; a new upstream connection every time. */
 export async function startLoadBalancer(first: Instance, port: number): Promise<LoadBalancer> {
   const balancer: LoadBalancer = { url: `http://127.0.0.1:${port}`, target: first, close: () => new Promise((resolve) => server.close(() => resolve())) };
-  const server: Server = createServer((incoming, outgoing) => {
-    const upstream = new URL(balancer.target.url);
-    const proxied = forward(
-      { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, connection: 'close' }, agent: false },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    proxied.on('error', () => {
-      if (!outgoing.headersSent) outgoing.writeHead(502).end('bad gateway');
-      else outgoing.destroy();
-    });
-    incoming.pipe(proxied);
-  });
+  const server: Server = createServer((incoming, outgoing) => passTo(balancer.target.url, incoming, outgoing));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return balancer;
+}
+
+/** Passes one request, Host header and all, to the upstream on a connection of its own; 502 if it is gone. */
+export function passTo(upstreamUrl: string, incoming: IncomingMessage, outgoing: ServerResponse): void {
+  const upstream = new URL(upstreamUrl);
+  const proxied = forward(
+    { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, connection: 'close' }, agent: false },
+    (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    },
+  );
+  proxied.on('error', () => {
+    if (!outgoing.headersSent) outgoing.writeHead(502).end('bad gateway');
+    else outgoing.destroy();
+  });
+  incoming.pipe(proxied);
 }

@@ -1,7 +1,8 @@
 // A round-robin load balancer, as nginx's default upstream would be: each request (not each connection) goes to
 // the next instance, Host header and all, so two requests in a row never reach the same one. It remembers who
 // served what, for the test to show that every step changed instance.
-import { createServer, request as forward, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { passTo } from './instances.ts';
 
 export interface Upstream {
   name: string;
@@ -24,19 +25,7 @@ export async function startRoundRobin(upstreams: Upstream[], port: number): Prom
   const server: Server = createServer((incoming, outgoing) => {
     const upstream = upstreams[next++ % upstreams.length]!;
     served.push({ upstream: upstream.name, method: incoming.method ?? 'GET', path: (incoming.url ?? '/').split('?')[0]! });
-    const target = new URL(upstream.url);
-    const proxied = forward(
-      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, connection: 'close' }, agent: false },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    proxied.on('error', () => {
-      if (!outgoing.headersSent) outgoing.writeHead(502).end('bad gateway');
-      else outgoing.destroy();
-    });
-    incoming.pipe(proxied);
+    passTo(upstream.url, incoming, outgoing);
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
