@@ -250,6 +250,11 @@ describe('the registry', () => {
     expect(decodeProtectedHeader(tokens.access_token).typ).toBe('at+jwt');
 
     expect(await revokeResourceAccess(db, extra.client_id, 'https://land.api.example.gov.vn/')).toBe(true);
+    // Written outside the provider's own routes (as the CLI or another instance would), the change reaches this
+    // instance's cache by the registry's notice, within milliseconds: the service's next requests are refused.
+    await expect
+      .poll(() => oidc.clientCredentialsGrant(rp, { resource: 'https://land.api.example.gov.vn/' }).then(() => 'served', (e: { error?: string }) => e.error), { timeout: 5000, interval: 20 })
+      .toBe('invalid_target');
     const error = await failure(oidc.clientCredentialsGrant(rp, { resource: 'https://land.api.example.gov.vn/' }));
     expect(error).toMatchObject({ error: 'invalid_target', error_description: 'this client has no access to resource https://land.api.example.gov.vn/' });
   });
