@@ -5,9 +5,10 @@ import { createBenchDatabase, importBench, loadRecords } from './import.ts';
 import { loginTiming, resetRequestTiming } from './login-timing.ts';
 import { createAccounts, lookupBench } from './lookup.ts';
 import { writeResults } from './results.ts';
+import { memoryBench, scalingBench } from './scaling.ts';
 import { throughputBench } from './throughput.ts';
 
-const ALL = ['login', 'import', 'lookup', 'throughput'];
+const ALL = ['login', 'import', 'lookup', 'throughput', 'scaling', 'memory'];
 const args = process.argv.slice(2);
 const wanted = new Set(args.length > 0 ? args : (process.env.BENCH?.split(',') ?? ALL));
 for (const name of wanted) if (!ALL.includes(name)) throw new Error(`unknown benchmark ${name} (${ALL.join(', ')})`);
@@ -78,6 +79,42 @@ if (wanted.has('throughput')) {
       ];
       for (const line of lines) console.log(line);
       console.log(`  written to ${await writeResults('throughput', parameters, lines, r)}`);
+    } finally {
+      await bench.drop();
+    }
+  }
+}
+
+if (wanted.has('scaling') || wanted.has('memory')) {
+  const adminUrl = process.env.BENCH_DATABASE_URL;
+  if (!adminUrl) {
+    console.log('scaling and memory benchmarks skipped: set BENCH_DATABASE_URL=postgres://user@host:5432/postgres');
+  } else {
+    const bench = await createBenchDatabase(adminUrl);
+    try {
+      if (wanted.has('scaling')) {
+        const parameters = { seconds: Number(process.env.SECONDS ?? 10), processes: (process.env.PROCESSES ?? '1,2,4').split(',').map(Number) };
+        const rows = await scalingBench(bench.url, parameters);
+        const one = rows[0]!;
+        const lines = [
+          `scaling with processes (WORKERS) on one PostgreSQL, ${parameters.seconds} s each, load generator on the same cores`,
+          ...rows.map((r) => `  ${String(r.processes).padStart(2)} process(es): client_credentials ${f(r.clientCredentials)} req/s (${(r.clientCredentials / one.clientCredentials).toFixed(2)}x), sign-ins ${f(r.signIns, 1)}/s (${(r.signIns / one.signIns).toFixed(2)}x)`),
+        ];
+        for (const line of lines) console.log(line);
+        console.log(`  written to ${await writeResults('scaling', parameters, lines, rows)}`);
+      }
+      if (wanted.has('memory')) {
+        const count = Number(process.env.SIGN_INS ?? 100_000);
+        const lines = [`resident memory of one process across ${f(count)} complete sign-ins (4 at once), sampled every second`];
+        const results: Record<string, unknown> = {};
+        for (const [label, engine] of [['PostgreSQL', { databaseUrl: bench.url }], ['embedded PGlite', {}]] as const) {
+          const r = await memoryBench(engine, count);
+          results[label] = r;
+          lines.push(`  ${label.padEnd(16)} peak ${f(r.peakMiB)} MiB; over the second half ${f(r.secondHalf.min)}–${f(r.secondHalf.max)} MiB   target < 250 MiB on PostgreSQL, flat`);
+        }
+        for (const line of lines) console.log(line);
+        console.log(`  written to ${await writeResults('memory', { signIns: count }, lines, results)}`);
+      }
     } finally {
       await bench.drop();
     }

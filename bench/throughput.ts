@@ -32,7 +32,7 @@ export interface ThroughputOptions {
   signInConcurrency: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A child process that is ready once it prints `ready` or answers /healthz. */
-async function start(args: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<ChildProcess> {
+export async function start(args: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
@@ -52,20 +52,20 @@ async function start(args: string[], env: Record<string, string>, ready: () => P
   throw new Error(`${args.join(' ')} did not start`);
 }
 
-const stop = async (child: ChildProcess) => {
+export const stop = async (child: ChildProcess) => {
   child.kill('SIGTERM');
   if (child.exitCode === null) await once(child, 'exit');
 };
 
 /** Database queries the provider has run so far (its /metrics; one process, so one scrape sees them all). */
-async function queriesSoFar(base: string): Promise<number> {
+export async function queriesSoFar(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   return [...text.matchAll(/^dinhdanh_db_query_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function load(url: string, options: Partial<autocannon.Options> & { seconds: number; connections: number }) {
+export async function load(url: string, options: Partial<autocannon.Options> & { seconds: number; connections: number }) {
   const { seconds, ...rest } = options;
   const result = await autocannon({ ...rest, url, duration: seconds });
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors under load`);
@@ -73,7 +73,7 @@ async function load(url: string, options: Partial<autocannon.Options> & { second
 }
 
 /** Registers the service client and its API in the full provider's database (as the operator API would). */
-async function registerService(databaseUrl: string) {
+export async function registerService(databaseUrl: string) {
   const database = await openDatabase(databaseLocation(loadConfig({ DATABASE_URL: databaseUrl })));
   try {
     await database.db.insertInto('relying_parties').values({
@@ -92,7 +92,7 @@ async function registerService(databaseUrl: string) {
 }
 
 /** One complete sign-in over HTTP as a relying party and a browser would do it; returns the tokens. */
-async function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }) {
+export async function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });

@@ -1,0 +1,96 @@
+// Issue 9, items 1d and 1e: how the provider scales with processes on one PostgreSQL, and whether its memory stays
+// flat under sustained sign-ins. Figures are ratios to the one-process run in the same invocation.
+import { readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { SANDBOX_CITIZENS } from '../src/sandbox/seed.ts';
+import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
+import { freePort, load, registerService, signIn, start, stop } from './throughput.ts';
+
+const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
+const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
+
+function providerEnv(port: number, extra: Record<string, string>) {
+  return {
+    HOST: '127.0.0.1', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, NODE_ENV: 'development', LOG_LEVEL: 'info',
+    SEED_SANDBOX: 'true', SIGN_IN_RATE_PER_MINUTE: '100000', LOCKOUT_MAX_FAILURES: '100', ...extra,
+  };
+}
+const ready = (base: string) => async () => (await fetch(`${base}/.well-known/openid-configuration`)).ok;
+
+async function signInsFor(base: string, seconds: number, concurrency: number): Promise<number> {
+  const config = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic(SANDBOX_SECRET), { execute: [oidc.allowInsecureRequests] });
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
+    while (Date.now() < end) {
+      await signIn(base, config, citizens[i % citizens.length]!);
+      done++;
+    }
+  }));
+  return done / seconds;
+}
+
+/** e. client_credentials and sign-ins per second with 1, 2 and 4 processes (WORKERS) on one PostgreSQL. */
+export async function scalingBench(databaseUrl: string, options: { seconds: number; processes: number[] }) {
+  const rows: Array<{ processes: number; clientCredentials: number; signIns: number }> = [];
+  const basic = `Basic ${Buffer.from(`${BARE_CLIENT.client_id}:${BARE_CLIENT.client_secret}`).toString('base64')}`;
+  for (const processes of options.processes) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = await start(['src/main.ts'], providerEnv(port, { DATABASE_URL: databaseUrl, WORKERS: String(processes) }), ready(base));
+    try {
+      await registerService(databaseUrl);
+      const tokenLoad = () => load(`${base}/token`, {
+        seconds: options.seconds, connections: 20, method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: BENCH_API, scope: 'bench:read' }).toString(),
+      });
+      await tokenLoad();
+      const clientCredentials = (await tokenLoad()).perSecond;
+      await signInsFor(base, 2, 2);
+      rows.push({ processes, clientCredentials, signIns: await signInsFor(base, options.seconds, 4 * processes) });
+    } finally {
+      await stop(child);
+    }
+  }
+  return rows;
+}
+
+async function residentMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** d. Resident memory of one process across `count` complete sign-ins: sampled every second. */
+export async function memoryBench(engine: { databaseUrl?: string }, count: number) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = engine.databaseUrl ? undefined : await mkdtemp(join(tmpdir(), 'dinhdanh-bench-'));
+  const child = await start(['src/main.ts'], providerEnv(port, { WORKERS: '1', ...(engine.databaseUrl ? { DATABASE_URL: engine.databaseUrl } : { DATA_DIR: dataDir! }) }), ready(base));
+  const samples: Array<{ signIns: number; mib: number }> = [];
+  let done = 0;
+  const sampler = setInterval(() => void residentMiB(child.pid!).then((mib) => samples.push({ signIns: done, mib }), () => undefined), 1000);
+  try {
+    const config = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic(SANDBOX_SECRET), { execute: [oidc.allowInsecureRequests] });
+    await Promise.all(Array.from({ length: 4 }, async (_, i) => {
+      while (done < count) {
+        done++;
+        await signIn(base, config, citizens[i % citizens.length]!);
+      }
+    }));
+  } finally {
+    clearInterval(sampler);
+    await stop(child);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+  const secondHalf = samples.filter((s) => s.signIns >= count / 2).map((s) => s.mib);
+  return {
+    signIns: count,
+    peakMiB: Math.max(...samples.map((s) => s.mib)),
+    secondHalf: { min: Math.min(...secondHalf), max: Math.max(...secondHalf) },
+    samples,
+  };
+}
