@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
 import { databaseLabel } from './db/database.ts';
+import { serveClusterMetrics } from './observability/cluster-metrics.ts';
 
 /** A worker that lived this long died of something new: its replacement starts at once. */
 const HEALTHY_MS = 30_000;
@@ -35,6 +36,8 @@ export function runPrimary(config: Config, logger: Logger): void {
     return worker;
   };
 
+  // A scrape of /metrics at any worker gets every worker's figures, summed here.
+  serveClusterMetrics(() => alive.keys());
   logger.info({ workers: config.workers, threadPool: Number(threads), hashesPerWorker: config.argon2.concurrency }, 'starting workers');
   const first = fork();
   first.once('listening', () => {

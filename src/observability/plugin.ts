@@ -3,6 +3,7 @@
 // instance listens on one port, behind the public proxy, so the token is what keeps the figures private.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { joinClusterMetrics } from './cluster-metrics.ts';
 import { countRequests } from './http.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -24,6 +25,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 async function metricsRoutes(app: FastifyInstance, { metrics, token, production }: MetricsOptions) {
   countRequests(app, metrics);
   if (production && !token) return;
+  const wholeInstance = joinClusterMetrics(metrics.registry);
   app.get('/metrics', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
     if (token && !bearerMatches(request.headers.authorization, token)) {
@@ -32,7 +34,8 @@ async function metricsRoutes(app: FastifyInstance, { metrics, token, production 
         .header('www-authenticate', 'Bearer realm="metrics"')
         .send({ error: 'invalid_token', error_description: 'metrics are served with the bearer token set in METRICS_TOKEN' });
     }
-    const text = await metrics.registry.metrics();
+    // One worker of several: the whole instance's figures, summed by the primary (cluster-metrics.ts).
+    const text = wholeInstance ? await wholeInstance().catch(() => metrics.registry.metrics()) : await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
 }

@@ -141,6 +141,20 @@ describe('WORKERS=2 on PostgreSQL', () => {
     expect(later[0]!.pid).not.toBe(leader);
   }, 300_000);
 
+  it('answers /metrics at any worker with the figures of every worker, summed', async () => {
+    const workers = await seeWorkers((seen) => seen.size === 2);
+    const healthChecks = async () => {
+      const text = (await send('/metrics')).body;
+      return [...text.matchAll(/^dinhdanh_http_requests_total\{[^}]*route="\/healthz"[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await healthChecks();
+    // Each on a connection of its own, so the kernel spreads them over both workers.
+    for (let i = 0; i < 20; i++) await workerAnswering();
+    // One worker alone would have seen about half of them; the instance saw all.
+    expect((await healthChecks()) - before).toBeGreaterThanOrEqual(20);
+    expect(workers.size).toBe(2);
+  }, 120_000);
+
   it('refuses a client the CLI suspended on the next request, in every worker, and serves it again once reinstated', async () => {
     const created = clientCli('create', '--profile', 'service', '--client-id', 'thong-ke', '--name', 'Thống kê', '--organisation', 'Tổng cục Thống kê',
       '--domain', 'gso.gov.vn', '--contact', 'ops@gso.gov.vn', '--scope', 'stats.read');
