@@ -51,19 +51,18 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
     throw new ClientsUsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  const needsId = ['show', 'approve', 'reinstate', 'suspend', 'rotate-secret', 'set'].includes(sub ?? '');
-  if (!sub || !['create', 'list', ...(needsId ? [sub] : [])].includes(sub)) throw new ClientsUsageError(`unknown clients command: ${sub ?? '(none)'}`);
+  if (!sub || !(COMMANDS_ON_A_CLIENT.has(sub) || sub === 'create' || sub === 'list')) throw new ClientsUsageError(`unknown clients command: ${sub ?? '(none)'}`);
+  const needsId = COMMANDS_ON_A_CLIENT.has(sub);
   if (positionals.length !== (needsId ? 1 : 0)) throw new ClientsUsageError(`clients ${sub}: expected ${needsId ? 'a CLIENT_ID' : 'no argument'}`);
-  const input = sub === 'create' ? await newClient(values) : undefined;
-  const level: 1 | 2 | undefined = values.level === undefined ? undefined : values.level === '1' ? 1 : values.level === '2' ? 2 : badLevel();
+  const level = levelOf(values.level);
+  if (sub === 'set' && values.scope === undefined && level === undefined) throw new ClientsUsageError('clients set: give --scope and/or --level');
+  const input = sub === 'create' ? await newClient(values, level) : undefined;
 
   const config = loadConfig();
-  const { databaseLocation, openDatabase } = await import('../db/database.ts');
-  const database = await openDatabase(databaseLocation(config));
-  try {
-    // A registry on a database no provider has started yet is still a registry: bring its schema up to date.
-    const { migrate } = await import('../db/migrator.ts');
-    await migrate(database);
+  const { databaseLocation } = await import('../db/database.ts');
+  const { withMigratedDatabase } = await import('../db/migrator.ts');
+  // A registry on a database no provider has started yet is still a registry: its schema is brought up to date.
+  return withMigratedDatabase(databaseLocation(config), async (database) => {
     const db = database.db;
     const clientId = positionals[0] ?? '';
     const print = (outcome: Outcome<unknown>, describe: (value: never) => string[]) => {
@@ -105,18 +104,19 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
           `client_secret: ${secret}\n  (shown this once; the previous secret no longer works)`,
         ]);
       case 'set': {
-        if (values.scope === undefined && level === undefined) throw new ClientsUsageError('clients set: give --scope and/or --level');
         const change = { ...(values.scope !== undefined ? { scopes: String(values.scope).split(/\s+/).filter(Boolean) } : {}), ...(level ? { max_level: level } : {}) };
         return print(await setClientApproval(db, clientId, change, CLI_ACTOR, await validator(db, config)), describe);
       }
     }
     return 2;
-  } finally {
-    await database.close();
-  }
+  });
 }
 
-function badLevel(): never {
+const COMMANDS_ON_A_CLIENT = new Set(['show', 'approve', 'reinstate', 'suspend', 'rotate-secret', 'set']);
+
+function levelOf(value: Values[string]): 1 | 2 | undefined {
+  if (value === undefined) return undefined;
+  if (value === '1' || value === '2') return Number(value) as 1 | 2;
   throw new ClientsUsageError('--level must be 1 or 2');
 }
 
@@ -131,7 +131,7 @@ function describe(client: ClientRecord): string[] {
   ];
 }
 
-async function newClient(values: Values): Promise<NewClient> {
+async function newClient(values: Values, level: 1 | 2 | undefined): Promise<NewClient> {
   for (const required of ['profile', 'name', 'organisation', 'scope'] as const) {
     if (typeof values[required] !== 'string') throw new ClientsUsageError(`clients create: --${required} is required`);
   }
@@ -152,7 +152,6 @@ async function newClient(values: Values): Promise<NewClient> {
     ...(values['jwks-uri'] ? { jwks_uri: values['jwks-uri'] } : {}),
     ...(values['backchannel-logout-uri'] ? { backchannel_logout_uri: values['backchannel-logout-uri'] } : {}),
   };
-  const level: 1 | 2 | undefined = values.level === undefined ? undefined : values.level === '1' ? 1 : values.level === '2' ? 2 : badLevel();
   return {
     profile: String(values.profile),
     client_name: String(values.name),

@@ -1,5 +1,6 @@
 // Profiles: how each kind of relying party connects. A profile fills in the protocol metadata it implies and
 // refuses what it forbids, before the provider validates the rest (src/clients/lifecycle.ts).
+import type { ClientMetadata } from 'oidc-provider';
 import type { ClientProfile } from '../db/schema.ts';
 
 export const REGISTRY_PROFILES = ['public_service', 'bank', 'service', 'sandbox'] as const satisfies readonly ClientProfile[];
@@ -19,15 +20,8 @@ const USER_FACING = { grant_types: ['authorization_code', 'refresh_token'], resp
 
 const PROFILE_DEFAULTS: Record<(typeof REGISTRY_PROFILES)[number], Metadata> = {
   public_service: { ...USER_FACING, token_endpoint_auth_method: 'client_secret_basic' },
-  // FAPI 2.0 Security Profile: PAR, private_key_jwt, sender-constrained (DPoP) tokens, asymmetric ID tokens.
-  bank: {
-    ...USER_FACING,
-    token_endpoint_auth_method: 'private_key_jwt',
-    token_endpoint_auth_signing_alg: 'ES256',
-    require_pushed_authorization_requests: true,
-    dpop_bound_access_tokens: true,
-    id_token_signed_response_alg: 'ES256',
-  },
+  // FAPI 2.0 Security Profile: bankClientDefaults below (it picks the signing alg from the bank's keys).
+  bank: {},
   service: { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' },
   sandbox: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
 };
@@ -41,24 +35,14 @@ const AUTH_METHODS: Record<(typeof REGISTRY_PROFILES)[number], string[]> = {
 
 /** The profile's metadata under what the operator gave; throws ProfileViolation for what the profile forbids. */
 export function applyProfile(profile: (typeof REGISTRY_PROFILES)[number], given: Metadata): Metadata {
-  const metadata = { ...PROFILE_DEFAULTS[profile], ...given };
+  // A bank's FAPI 2.0 rules are checked where the provider judges every client (oidc/bank-profile.ts).
+  const metadata = profile === 'bank' ? withoutProfile(bankClientDefaults(given as ClientMetadata)) : { ...PROFILE_DEFAULTS[profile], ...given };
   const method = String(metadata.token_endpoint_auth_method);
   if (!AUTH_METHODS[profile].includes(method)) {
     throw new ProfileViolation('token_endpoint_auth_method', `a ${profile} client authenticates with ${AUTH_METHODS[profile].join(' or ')}, not ${method}`);
   }
   if (method === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
     throw new ProfileViolation('jwks', 'private_key_jwt needs the client\'s public keys, by jwks or jwks_uri');
-  }
-  if (profile === 'bank') {
-    for (const [field, value] of Object.entries(PROFILE_DEFAULTS.bank)) {
-      const required = Array.isArray(value) ? undefined : value;
-      if (required !== undefined && field !== 'token_endpoint_auth_signing_alg' && field !== 'id_token_signed_response_alg' && metadata[field] !== required) {
-        throw new ProfileViolation(field, `FAPI 2.0 requires ${JSON.stringify(required)} for a bank`);
-      }
-    }
-    for (const field of ['token_endpoint_auth_signing_alg', 'id_token_signed_response_alg']) {
-      if (!['PS256', 'ES256'].includes(String(metadata[field]))) throw new ProfileViolation(field, 'FAPI 2.0 allows PS256 or ES256');
-    }
   }
   if (profile === 'service') {
     if (Array.isArray(metadata.redirect_uris) && metadata.redirect_uris.length) {
@@ -71,6 +55,11 @@ export function applyProfile(profile: (typeof REGISTRY_PROFILES)[number], given:
   return metadata;
 }
 
+/** The profile is a registry column, not protocol metadata. */
+function withoutProfile({ profile: _profile, ...metadata }: Metadata): Metadata {
+  return metadata;
+}
+
 /** Scopes are RFC 6749 scope tokens; a citizen-facing client must include openid. */
 export function checkScopes(profile: ClientProfile, scopes: unknown): string[] {
   if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/.test(s))) {
@@ -78,4 +67,21 @@ export function checkScopes(profile: ClientProfile, scopes: unknown): string[] {
   }
   if (profile !== 'service' && !scopes.includes('openid')) throw new ProfileViolation('scopes', 'a client that signs citizens in needs openid');
   return [...new Set(scopes as string[])];
+}
+
+/** What the registry fills in for a bank an operator creates; the fields the bank gave are kept (and checked). */
+export function bankClientDefaults(metadata: ClientMetadata): ClientMetadata {
+  const keys = (metadata.jwks as { keys?: Array<{ kty?: string; use?: string }> } | undefined)?.keys ?? [];
+  const signingKey = keys.find((k) => k.use !== 'enc');
+  return {
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: signingKey?.kty === 'EC' ? 'ES256' : 'PS256',
+    id_token_signed_response_alg: 'PS256',
+    dpop_bound_access_tokens: true,
+    require_pushed_authorization_requests: true,
+    response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    ...metadata,
+    profile: 'bank',
+  };
 }

@@ -1,7 +1,7 @@
 // Applies migrations/NNNN_name.sql in order, each once, in its own transaction. Forward only; a second run does nothing.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './database.ts';
+import { openDatabase, type Database, type DatabaseLocation } from './database.ts';
 import { ADVISORY_LOCKS } from './locks.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -48,3 +48,17 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
 
 const appliedMeanwhile = (error: unknown) =>
   (error as { code?: string }).code === '23505' && String((error as Error).message).includes('schema_migrations_pkey');
+
+/**
+ * For the CLI's commands that work on a database no provider may have started yet (clients, keys): opens it,
+ * brings its schema up to date, runs the work and closes it whatever happens.
+ */
+export async function withMigratedDatabase<T>(location: DatabaseLocation, work: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(location);
+  try {
+    await migrate(database);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}

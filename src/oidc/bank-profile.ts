@@ -1,6 +1,6 @@
 // The bank profile: FAPI 2.0 Security Profile through oidc-provider's own `fapi` feature, and the rules a bank
 // client's metadata must meet. This file returns its slice of the provider configuration; it decides nothing else.
-import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
 /** Algorithms a bank may sign with (client assertions, ID tokens): FAPI 2.0 §5.4.1 (PS256, ES256; no RS256). */
 export const BANK_SIGNING_ALGS = ['PS256', 'ES256'] as const;
@@ -52,23 +52,6 @@ export function bankProfile(ttl: Ttl): Pick<Configuration, 'enabledJWA' | 'clien
         return isBank(client as never) ? Math.min(base, 60) : base;
       },
     },
-  };
-}
-
-/** What the registry fills in for a bank an operator creates; the fields the bank gave are kept (and checked). */
-export function bankClientDefaults(metadata: ClientMetadata): ClientMetadata {
-  const keys = (metadata.jwks as { keys?: Array<{ kty?: string; use?: string }> } | undefined)?.keys ?? [];
-  const signingKey = keys.find((k) => k.use !== 'enc');
-  return {
-    token_endpoint_auth_method: 'private_key_jwt',
-    token_endpoint_auth_signing_alg: signingKey?.kty === 'EC' ? 'ES256' : 'PS256',
-    id_token_signed_response_alg: 'PS256',
-    dpop_bound_access_tokens: true,
-    require_pushed_authorization_requests: true,
-    response_types: ['code'],
-    grant_types: ['authorization_code', 'refresh_token'],
-    ...metadata,
-    profile: 'bank',
   };
 }
 

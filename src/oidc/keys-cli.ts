@@ -35,11 +35,9 @@ export async function runKeys(argv: string[], io: Io, now: () => Date = () => ne
   const algs: SigningAlg[] = alg === 'all' ? [...SIGNING_ALGS] : [alg as SigningAlg];
 
   const config = loadConfig();
-  const { databaseLocation, openDatabase } = await import('../db/database.ts');
-  const database = await openDatabase(databaseLocation(config));
-  try {
-    const { migrate } = await import('../db/migrator.ts');
-    await migrate(database);
+  const { databaseLocation } = await import('../db/database.ts');
+  const { withMigratedDatabase } = await import('../db/migrator.ts');
+  return withMigratedDatabase(databaseLocation(config), async (database) => {
     const { listSigningKeys, rotateSigningKeys } = await import('./key-rotation.ts');
     if (sub === 'list') {
       const keys = await listSigningKeys(database.db, now());
@@ -62,7 +60,5 @@ export async function runKeys(argv: string[], io: Io, now: () => Date = () => ne
       io.err(`${refusal.alg}: not rotated: its next key ${refusal.pending} is already published and signs from ${at(refusal.activatesAt)}; rotate again after that`);
     }
     return result.refused.length ? 1 : 0;
-  } finally {
-    await database.close();
-  }
+  });
 }

@@ -1,9 +1,6 @@
 // The operator API's APIs-for-services part: resource servers (RFC 8707) and which client may get which of their
 // scopes. Added to the operator plugin (same session check); every change audited with the change itself.
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
-
-/** Route schemas carry OpenAPI's summary beside the JSON schemas. */
-const described = (schema: FastifySchema & { summary?: string }) => schema;
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/audit.ts';
 import type { Actor } from '../clients/lifecycle.ts';
@@ -46,7 +43,7 @@ export function resourceRoutes(app: FastifyInstance, { db, actorOf }: { db: Kyse
   }
 
   app.post<{ Body: { identifier: string; name: string; scopes: string[]; access_token_format?: AccessTokenFormat; access_token_ttl?: number; introspection_client_id?: string } }>('/operator/resource-servers', {
-    schema: described({
+    schema: {
       summary: 'Register an API (resource server) that services get tokens for',
       body: {
         type: 'object', additionalProperties: false, required: ['identifier', 'name', 'scopes'],
@@ -60,7 +57,7 @@ export function resourceRoutes(app: FastifyInstance, { db, actorOf }: { db: Kyse
         },
       },
       response: { 201: server, ...refusals },
-    }),
+    },
   }, async (request, reply) => guarded(reply, () => db.transaction().execute(async (trx) => {
     const b = request.body;
     const created = await addResourceServer(trx, {
@@ -73,21 +70,21 @@ export function resourceRoutes(app: FastifyInstance, { db, actorOf }: { db: Kyse
     return reply.code(201).send(serverView(created));
   })));
 
-  app.get('/operator/resource-servers', { schema: described({ summary: 'List APIs', response: { 200: { type: 'object', properties: { resource_servers: { type: 'array', items: server } } }, ...refusals } }) }, async () => ({
+  app.get('/operator/resource-servers', { schema: { summary: 'List APIs', response: { 200: { type: 'object', properties: { resource_servers: { type: 'array', items: server } } }, ...refusals } } }, async () => ({
     resource_servers: (await listResourceServers(db)).map(serverView),
   }));
 
   app.get<{ Params: { clientId: string } }>('/operator/clients/:clientId/resources', {
-    schema: described({ summary: 'Which APIs a client may get tokens for, with which scopes', params: clientIdParams, response: { 200: { type: 'object', properties: { resources: { type: 'array', items: access } } }, ...refusals } }),
+    schema: { summary: 'Which APIs a client may get tokens for, with which scopes', params: clientIdParams, response: { 200: { type: 'object', properties: { resources: { type: 'array', items: access } } }, ...refusals } },
   }, async (request) => ({ resources: (await listResourceAccess(db, { clientId: request.params.clientId })).map(accessView) }));
 
   app.put<{ Params: { clientId: string }; Body: { resource: string; scopes: string[] } }>('/operator/clients/:clientId/resources', {
-    schema: described({
+    schema: {
       summary: 'Let a client get tokens for an API with these scopes (replaces what it had there)',
       params: clientIdParams,
       body: { type: 'object', additionalProperties: false, required: ['resource', 'scopes'], properties: { resource: { type: 'string', format: 'uri' }, scopes: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string' } } } },
       response: { 200: access, ...refusals },
-    }),
+    },
   }, async (request, reply) => guarded(reply, () => db.transaction().execute(async (trx) => {
     if (!(await findClientRow(trx, request.params.clientId))) return reply.code(404).send({ error: 'unknown_client', error_description: `no relying party has client_id ${request.params.clientId}` });
     const granted = await grantResourceAccess(trx, request.params.clientId, request.body.resource, request.body.scopes);
@@ -96,12 +93,12 @@ export function resourceRoutes(app: FastifyInstance, { db, actorOf }: { db: Kyse
   })));
 
   app.delete<{ Params: { clientId: string }; Querystring: { resource: string } }>('/operator/clients/:clientId/resources', {
-    schema: described({
+    schema: {
       summary: 'Withdraw a client\'s access to an API',
       params: clientIdParams,
       querystring: { type: 'object', required: ['resource'], properties: { resource: { type: 'string', format: 'uri' } } },
       response: { 204: { type: 'null' }, ...refusals },
-    }),
+    },
   }, async (request, reply) => db.transaction().execute(async (trx) => {
     const revoked = await revokeResourceAccess(trx, request.params.clientId, request.query.resource);
     if (!revoked) return reply.code(404).send({ error: 'no_access', error_description: `client ${request.params.clientId} has no access to ${request.query.resource}` });

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oidc from 'openid-client';
-import { bankClientDefaults } from '../../src/oidc/bank-profile.ts';
+import { bankClientDefaults } from '../../src/clients/profiles.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import type { RunningProvider } from './provider.ts';
 import { REDIRECT_URI } from './relying-party.ts';

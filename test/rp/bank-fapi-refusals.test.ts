@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankClientDefaults } from '../../src/oidc/bank-profile.ts';
+import { bankClientDefaults } from '../../src/clients/profiles.ts';
 import { dpopProof, pushAuthorization, redeemAtBank, registerBank, signIn, BANK_SCOPE, type Bank } from '../helpers/bank.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startProvider, type RunningProvider } from '../helpers/provider.ts';

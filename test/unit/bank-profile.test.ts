@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertBankClientMetadata, bankClientDefaults, bankProfile } from '../../src/oidc/bank-profile.ts';
+import { bankClientDefaults } from '../../src/clients/profiles.ts';
+import { assertBankClientMetadata, bankProfile } from '../../src/oidc/bank-profile.ts';
 
 const conformant = () => bankClientDefaults({ client_id: 'bank', redirect_uris: ['https://bank.example/cb'], jwks: { keys: [{ kty: 'EC', use: 'sig' }] } });
 

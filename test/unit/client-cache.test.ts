@@ -27,7 +27,7 @@ function registry() {
 describe('client cache', () => {
   it('reads a client once while notices are live, and again after a notice for it', async () => {
     const db = registry();
-    const cache = clientCache(db.read, () => true);
+    const cache = clientCache(db.read, () => true, { keep: (client) => client !== undefined });
     await cache.find('a');
     expect(await cache.find('a')).toEqual({ client_id: 'a', client_name: 'one' });
     expect(db.reads()).toBe(1);
@@ -40,7 +40,7 @@ describe('client cache', () => {
   it('does not keep unknown clients, nor anything while notices are not live', async () => {
     const db = registry();
     let live = false;
-    const cache = clientCache(db.read, () => live);
+    const cache = clientCache(db.read, () => live, { keep: (client) => client !== undefined });
     await cache.find('a');
     await cache.find('a');
     expect(db.reads()).toBe(2);
@@ -52,7 +52,7 @@ describe('client cache', () => {
 
   it('drops a read that a notice overtook: the change it announced wins', async () => {
     const db = registry();
-    const cache = clientCache(db.read, () => true);
+    const cache = clientCache(db.read, () => true, { keep: (client) => client !== undefined });
     let release!: () => void;
     db.holdNextRead(new Promise<void>((resolve) => (release = resolve)));
     const stale = cache.find('a');
@@ -65,9 +65,55 @@ describe('client cache', () => {
   });
 
   it('hands out copies: changing what one request got changes nothing for the next', async () => {
-    const cache = clientCache(registry().read, () => true);
+    const cache = clientCache(registry().read, () => true, { keep: (client) => client !== undefined });
     const first = (await cache.find('a'))!;
     first.client_name = 'changed';
     expect((await cache.find('a'))!.client_name).toBe('one');
+  });
+});
+
+describe('client cache with several entries per client (API access)', () => {
+  const access = { server: 'https://api.example.vn/', scopes: ['a:read'] };
+  const clientOf = (key: string) => key.slice(0, key.indexOf('\n'));
+  function counted(answer: (key: string) => { server?: string; scopes?: string[] } = () => access) {
+    const reads: string[] = [];
+    return { reads, read: async (key: string) => (reads.push(key), answer(key)) };
+  }
+
+  it('drops every entry of a client on its notice, all on a notice about everything, and keeps no unknown API', async () => {
+    const { reads, read } = counted();
+    const cache = clientCache(read, () => true, { keep: (a) => a.server !== undefined, clientOf });
+    for (const key of ['svc\nA', 'svc\nB', 'other\nA']) await cache.find(key);
+    expect(await cache.find('svc\nA')).toEqual(access);
+    expect(reads).toHaveLength(3);
+    cache.forget('svc');
+    for (const key of ['svc\nA', 'svc\nB', 'other\nA']) await cache.find(key);
+    expect(reads).toEqual(['svc\nA', 'svc\nB', 'other\nA', 'svc\nA', 'svc\nB']);
+    cache.forget('');
+    await cache.find('other\nA');
+    expect(reads).toHaveLength(6);
+
+    const unknown = counted(() => ({}));
+    const empty = clientCache(unknown.read, () => true, { keep: (a) => a.server !== undefined, clientOf });
+    await empty.find('svc\nhttps://nowhere.example/');
+    await empty.find('svc\nhttps://nowhere.example/');
+    expect(unknown.reads).toHaveLength(2);
+  });
+
+  it('does not keep a read that a notice for its client overtook', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const cache = clientCache(async () => {
+      reads++;
+      if (reads === 1) await gate;
+      return access;
+    }, () => true, { keep: (a) => a.server !== undefined, clientOf });
+    const first = cache.find('svc\nA');
+    cache.forget('svc');
+    release();
+    await first;
+    await cache.find('svc\nA');
+    expect(reads).toBe(2);
   });
 });
