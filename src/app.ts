@@ -42,7 +42,6 @@ import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
 import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
-import { sandboxCitizenCheck } from './sandbox/citizens.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 
 export interface AppDeps {
@@ -84,7 +83,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   notices = await subscribe(database, CLIENT_CHANGES, (clientId) => relyingParties.changed(clientId), () => relyingParties.reset(), logger);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
-  const sandboxCitizen = sandboxCitizenCheck(db);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -96,7 +94,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
     trustProxy: config.trustProxy !== false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
-    sandboxCitizen,
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
@@ -185,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns });
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {

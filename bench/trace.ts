@@ -1,0 +1,24 @@
+import * as oidc from 'openid-client';
+import { SANDBOX_CITIZENS } from '../src/sandbox/seed.ts';
+import { freePort, signIn, start, stop } from './throughput.ts';
+import { execSync } from 'node:child_process';
+const db = 'trace_' + process.pid;
+execSync(`psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE ${db}"`);
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const child = await start(['src/main.ts'], { HOST: '127.0.0.1', PORT: String(port), ISSUER: base, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`, WORKERS: '1', SEED_SANDBOX: 'true', LOG_LEVEL: 'warn', SIGN_IN_RATE_PER_MINUTE: '100000' }, async () => (await fetch(`${base}/.well-known/openid-configuration`)).ok);
+const config = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic('sandbox-secret-not-for-production'), { execute: [oidc.allowInsecureRequests] });
+await signIn(base, config, SANDBOX_CITIZENS[0]!);
+execSync(`psql -h 127.0.0.1 -U postgres -qc "ALTER DATABASE ${db} SET log_statement='all'"`);
+// new connections pick up the setting: restart the provider's pool by restarting the process
+await stop(child);
+const child2 = await start(['src/main.ts'], { HOST: '127.0.0.1', PORT: String(port), ISSUER: base, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`, WORKERS: '1', SEED_SANDBOX: 'true', LOG_LEVEL: 'warn', SIGN_IN_RATE_PER_MINUTE: '100000' }, async () => (await fetch(`${base}/.well-known/openid-configuration`)).ok);
+const config2 = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic('sandbox-secret-not-for-production'), { execute: [oidc.allowInsecureRequests] });
+await signIn(base, config2, SANDBOX_CITIZENS[0]!);
+console.log('MARK-START', new Date().toISOString());
+execSync(`psql -h 127.0.0.1 -U postgres -qc "SELECT 'MARK-START-${db}'"`);
+await signIn(base, config2, SANDBOX_CITIZENS[2]!);
+execSync(`psql -h 127.0.0.1 -U postgres -qc "SELECT 'MARK-END-${db}'"`);
+await stop(child2);
+execSync(`psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE ${db} WITH (FORCE)"`);
+console.log(db);
