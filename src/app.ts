@@ -41,6 +41,7 @@ import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
 import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
+import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 
@@ -121,6 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onClose', () => notices.close());
+  // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
+  app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
