@@ -11,7 +11,7 @@ const binh = SANDBOX_CITIZENS.find((c) => c.level === 1 && !c.locked)!;
 
 async function post(path: string, body: unknown) {
   const response = await fetch(`${suite.provider.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('enrolment and signed requests', () => {
@@ -38,7 +38,7 @@ describe('enrolment and signed requests', () => {
     expect(first.status).toBe(200);
     const again = await fetch(`${suite.provider.url}/app/devices/me`, { headers: { 'device-proof': proof } });
     expect(again.status).toBe(401);
-    expect((await again.json()).error_description).toContain('already used');
+    expect(((await again.json()) as { error_description: string }).error_description).toContain('already used');
   });
 
   it('stops a device the app removes at once', async () => {
@@ -62,7 +62,7 @@ describe('enrolment and signed requests', () => {
   });
 
   it('publishes the app API as OpenAPI', async () => {
-    const document = await (await fetch(`${suite.provider.url}/app/openapi.json`)).json();
+    const document = (await (await fetch(`${suite.provider.url}/app/openapi.json`)).json()) as any;
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/app/enrolments', '/app/enrolments/{id}/complete', '/app/devices/me']));
     expect(document.components.securitySchemes.deviceProof).toMatchObject({ type: 'apiKey', in: 'header', name: 'Device-Proof' });
