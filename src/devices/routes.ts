@@ -7,7 +7,7 @@ import type { AccountServices } from '../accounts/services.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { apiDocument } from '../http/openapi.ts';
 import { deviceScope, DEVICE_PROOF_HEADER } from './authenticate.ts';
-import { devicesOf, removeDevice } from './devices.ts';
+import { deviceName, devicesOf, removeDevice, renameDevice } from './devices.ts';
 import { completeEnrolment, startEnrolment, type Refusal } from './enrolment.ts';
 import { PROOF_TYP, PROOF_WINDOW_SECONDS } from './proof.ts';
 import { appSchemas, deviceView } from './schemas.ts';
@@ -23,6 +23,8 @@ export interface AppApiOptions {
   signInRatePerMinute: number;
   extensions?: AppApiExtension[];
 }
+
+const NOT_FOUND: Refusal = { status: 404, error: 'not_found', description: 'no such device is bound to this account' };
 
 export function refuse(reply: FastifyReply, refusal: Refusal) {
   return reply
@@ -76,10 +78,19 @@ export async function appApi(app: FastifyInstance, options: AppApiOptions) {
     noStore(reply).send({ devices: (await devicesOf(db, request.device!.accountId)).map(deviceView) }),
   );
 
+  app.patch<{ Params: { id: string }; Body: { name: string } }>('/app/devices/:id', { schema: appSchemas.rename, preHandler: app.requireDevice }, async (request, reply) => {
+    const accountId = request.device!.accountId;
+    const name = deviceName(request.body.name);
+    if (!name) return refuse(reply, { status: 400, error: 'invalid_request', description: 'name: 1 to 60 characters' });
+    if (!(await renameDevice(db, accountId, request.params.id, name))) return refuse(reply, NOT_FOUND);
+    const renamed = (await devicesOf(db, accountId)).find((d) => d.id === request.params.id)!;
+    return noStore(reply).send(deviceView(renamed));
+  });
+
   app.delete<{ Params: { id: string } }>('/app/devices/:id', { schema: appSchemas.remove, preHandler: app.requireDevice }, async (request, reply) => {
     const device = request.device!;
     const at = services.now();
-    if (!(await removeDevice(db, device.accountId, request.params.id, at))) return refuse(reply, { status: 404, error: 'not_found', description: 'no such device is bound to this account' });
+    if (!(await removeDevice(db, device.accountId, request.params.id, at))) return refuse(reply, NOT_FOUND);
     await recordAudit(db, { actor: { type: 'citizen', id: device.accountId }, action: 'device.removed', subject: { type: 'account', id: device.accountId }, detail: { device: request.params.id, by: 'app' }, ip: request.ip, at });
     return reply.code(204).send();
   });

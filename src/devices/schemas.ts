@@ -116,6 +116,19 @@ export const appSchemas = {
     summary: 'The devices bound to the same account',
     response: { ...deviceResponses, 200: { type: 'object', additionalProperties: false, required: ['devices'], properties: { devices: { type: 'array', items: device } } } },
   },
+  rename: {
+    tags: ['devices'],
+    operationId: 'renameDevice',
+    summary: 'Rename a device of the same account (this one included)',
+    params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } } },
+    body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 200 } } },
+    response: {
+      ...deviceResponses,
+      200: device,
+      400: refusal('the request does not match the schema, or the name is empty or longer than 60 characters', ['invalid_request']),
+      404: refusal('no such device bound to this account', ['not_found']),
+    },
+  },
   remove: {
     tags: ['devices'],
     operationId: 'removeDevice',
