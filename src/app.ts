@@ -45,6 +45,7 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxCitizenCheck } from './sandbox/citizens.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
+import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 
 export interface AppDeps {
   config: Config;
@@ -201,6 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
+    await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

@@ -1,6 +1,7 @@
 // The app's side of the app API, for the sandbox simulator and tests: a device key, the enrolment signature and
 // a fresh Device-Proof per request. What a real phone does, with the key in a JWK instead of secure hardware.
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { bodyHash, PROOF_TYP } from './proof.ts';
 
@@ -54,6 +55,14 @@ export function httpSend(baseUrl: string): Send {
     const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(rawBody !== undefined ? { body: rawBody } : {}) });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+/** Into the app in-process, through Fastify's inject: the same routes, hooks and checks as over HTTP. */
+export function injectSend(app: FastifyInstance): Send {
+  return async (method, path, headers, rawBody) => {
+    const response = await app.inject({ method: method as 'GET', url: path, headers, ...(rawBody !== undefined ? { payload: rawBody } : {}) });
+    return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
   };
 }
 

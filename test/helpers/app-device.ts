@@ -1,9 +1,9 @@
 // The citizen's e-ID app in tests: a REAL enrolment through /app (password, SMS code, device key) and then
 // requests that each carry a fresh Device-Proof. Other tests use enrolDevice(provider, {...}).request(...).
 import type { FastifyInstance } from 'fastify';
-import { enrol, httpSend, type DeviceKey, type Send, type SignedDevice } from '../../src/devices/device-client.ts';
+import { enrol, httpSend, injectSend, type DeviceKey, type Send, type SignedDevice } from '../../src/devices/device-client.ts';
 
-export { generateDeviceKey, signChallenge, signProof, EnrolmentError } from '../../src/devices/device-client.ts';
+export { generateDeviceKey, injectSend, signChallenge, signProof, EnrolmentError } from '../../src/devices/device-client.ts';
 
 /** A provider by base URL (HTTP), a RunningProvider ({url}), or an app in-process ({app, issuer}: fastify inject). */
 export type AppTarget = string | { url: string } | { app: FastifyInstance; issuer: string };
@@ -13,13 +13,6 @@ export function targetOf(target: AppTarget): { issuer: string; send: Send } {
   // A RunningProvider has both: it is reached over HTTP, like a phone would.
   if ('url' in target) return { issuer: target.url, send: httpSend(target.url) };
   return { issuer: target.issuer, send: injectSend(target.app) };
-}
-
-export function injectSend(app: FastifyInstance): Send {
-  return async (method, path, headers, rawBody) => {
-    const response = await app.inject({ method: method as 'GET', url: path, headers, ...(rawBody !== undefined ? { payload: rawBody } : {}) });
-    return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
-  };
 }
 
 /** Reads the 6-digit code of the newest SMS to a phone (a RunningProvider's lastSms). */
