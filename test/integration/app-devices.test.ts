@@ -1,5 +1,6 @@
 // The e-ID app's device binding: a level-2 citizen enrols a phone (password, SMS code, device key) and the app's
 // later requests, each signed with a fresh proof, are answered for that citizen; others are refused.
+import { Validator, type SpecData } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { sandboxProviderForSuite } from '../helpers/relying-party.ts';
@@ -64,7 +65,11 @@ describe('enrolment and signed requests', () => {
   it('publishes the app API as OpenAPI', async () => {
     const document = (await (await fetch(`${suite.provider.url}/app/openapi.json`)).json()) as any;
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/app/enrolments', '/app/enrolments/{id}/complete', '/app/devices/me']));
+    const validation = await new Validator().validate(document as SpecData);
+    expect(validation.valid, JSON.stringify(validation.errors)).toBe(true);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/app/enrolments', '/app/enrolments/{id}/complete', '/app/devices/me', '/app/devices', '/app/devices/{id}']));
+    expect(document.paths['/app/enrolments'].post.security).toEqual([]);
+    expect(document.security).toEqual([{ deviceProof: [] }]);
     expect(document.components.securitySchemes.deviceProof).toMatchObject({ type: 'apiKey', in: 'header', name: 'Device-Proof' });
   });
 });
