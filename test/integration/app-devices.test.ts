@@ -3,6 +3,8 @@
 import { Validator, type SpecData } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { ENGINE, type TestDatabase } from '../helpers/database.ts';
+import { startProvider } from '../helpers/provider.ts';
 import { sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { enrolDevice, EnrolmentError, signProof, smsCode } from '../helpers/app-device.ts';
 
@@ -40,6 +42,21 @@ describe('enrolment and signed requests', () => {
     const again = await fetch(`${suite.provider.url}/app/devices/me`, { headers: { 'device-proof': proof } });
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error_description: string }).error_description).toContain('already used');
+  });
+
+  it('accepts a proof once even when it reaches two instances at the same moment', async () => {
+    const device = await enrolDevice(suite.provider, { personalId: an.personalId, password: SANDBOX_PASSWORD, readSmsCode: smsCode(suite.provider, an.phone) });
+    const second = await startProvider((suite as unknown as { testDb: TestDatabase }).testDb, { ...(ENGINE === 'pglite' ? { database: suite.provider.database } : {}), env: { ISSUER: suite.provider.url } });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const proof = await signProof(device.key.privateJwk, { deviceId: device.deviceId, method: 'GET', url: `${suite.provider.url}/app/devices/me` });
+        const sent = [suite.provider.url, second.url, suite.provider.url, second.url].map((base) => fetch(`${base}/app/devices/me`, { headers: { 'device-proof': proof } }));
+        const statuses = (await Promise.all(sent)).map((r) => r.status).sort();
+        expect(statuses).toEqual([200, 401, 401, 401]);
+      }
+    } finally {
+      await second.close();
+    }
   });
 
   it('stops a device the app removes at once', async () => {
