@@ -35,7 +35,7 @@ export function deviceAuthentication(deps: ProofDeps, rawBodyOf: (request: Fasti
     }
     const check = await verifyDeviceProof(deps, { proof: typeof header === 'string' ? header : undefined, method: request.method, url: request.url, rawBody });
     if (!check.ok) {
-      request.log.info({ event: 'device.proof_refused', reason: check.description }, 'device proof refused');
+      request.log.info({ event: 'device.proof_refused', reason: check.reason }, 'device proof refused');
       return invalidDeviceProof(reply, check.description);
     }
     request.device = check.device;
