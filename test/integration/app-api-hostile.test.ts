@@ -77,6 +77,16 @@ describe('device proofs', () => {
     expect((await call('PATCH', path, { proof, body: signedFor })).status).toBe(200);
     expect((await device.request('GET', '/app/devices/me')).body.device.name).toBe('Tên đã ký');
   });
+
+  it('never touches another citizen\'s device', async () => {
+    const mine = await enrol();
+    const theirs = await enrol(em);
+    const rename = await mine.request('PATCH', `/app/devices/${theirs.deviceId}`, { name: 'Của tôi' });
+    expect(rename).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect((await mine.request('DELETE', `/app/devices/${theirs.deviceId}`)).status).toBe(404);
+    expect((await mine.request('GET', '/app/devices')).body.devices.map((d: { id: string }) => d.id)).not.toContain(theirs.deviceId);
+    expect((await theirs.request('GET', '/app/devices/me')).body.device.name).toBe('Điện thoại thử nghiệm');
+  });
 });
 
 describe('enrolment', () => {
