@@ -44,6 +44,9 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxCitizenCheck } from './sandbox/citizens.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
+import { qrSignInRequests } from './devices/qr-sign-in/requests.ts';
+import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
+import { deviceUsable } from './devices/qr-sign-in/device-check.ts';
 
 export interface AppDeps {
   config: Config;
@@ -141,10 +144,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         // No script of ours runs: this source is the hash of the empty script. It exists so that the provider's
         // form_post page can add the hash of its one auto-submit script here (oidc-provider
         // lib/helpers/script_src_sha.js extends an existing script-src only); without it the response never leaves.
-        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
+        // And the sign-in page's QR waiting script (src/devices/qr-sign-in/wait-script.ts), by its hash too.
+        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", WAIT_SCRIPT_SOURCE],
         styleSrc: ["'unsafe-inline'"],
         // https: for the relying party's logo on the consent page (registered by an operator, https only in production).
         imgSrc: ["'self'", 'data:', 'https:'],
+        // That script asks its own origin how the QR code stands.
+        connectSrc: ["'self'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],
         ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
@@ -185,7 +191,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns });
+  const qrRequests = qrSignInRequests(db, now);
+  const qrSignIn = { requests: qrRequests, issuer: config.issuer, now, deviceUsable: (deviceId: string, accountId: string) => deviceUsable(db, deviceId, accountId) };
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns, qrSignIn });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {
