@@ -41,8 +41,8 @@ import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
 import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
+import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
-import { sandboxCitizenCheck } from './sandbox/citizens.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { qrSignInRequests } from './devices/qr-sign-in/requests.ts';
 import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
@@ -87,7 +87,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   notices = await subscribe(database, CLIENT_CHANGES, (clientId) => relyingParties.changed(clientId), () => relyingParties.reset(), logger);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
-  const sandboxCitizen = sandboxCitizenCheck(db);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -99,7 +98,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
     trustProxy: config.trustProxy !== false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
-    sandboxCitizen,
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
@@ -127,6 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onClose', () => notices.close());
+  // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
+  app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
@@ -193,7 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', () => signingKeys.stop());
   const qrRequests = qrSignInRequests(db, now);
   const qrSignIn = { requests: qrRequests, issuer: config.issuer, now, deviceUsable: (deviceId: string, accountId: string) => deviceUsable(db, deviceId, accountId) };
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns, qrSignIn });
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {

@@ -27,7 +27,7 @@ type Route = { Params: { uid: string }; Querystring: { lang?: string } };
 /** Seconds between the waiting page's own refreshes. */
 const REFRESH_SECONDS = 3;
 
-export function qrSignInPages(provider: Provider, flow: InteractionFlow, services: AccountServices, deps: QrSignInDeps, sandboxCitizen?: (personalId: string) => Promise<boolean>) {
+export function qrSignInPages(provider: Provider, flow: InteractionFlow, services: AccountServices, deps: QrSignInDeps) {
   const urls = (uid: string) => ({
     waitUrl: `${INTERACTION_PATH}/${uid}/qr`,
     statusUrl: `${INTERACTION_PATH}/${uid}/qr/status`,
@@ -62,7 +62,7 @@ export function qrSignInPages(provider: Provider, flow: InteractionFlow, service
     if (!account || account.status !== 'active' || account.level !== 2) return undefined;
     if (!(await deps.deviceUsable(request.deviceId, account.id))) return undefined;
     const client = await provider.Client.find(String(details.params.client_id));
-    if (client?.['profile'] === 'sandbox' && !(await sandboxCitizen?.(account.personalId))) return undefined;
+    if (client?.['profile'] === 'sandbox' && !account.sandbox) return undefined;
     return account;
   }
 

@@ -15,7 +15,6 @@ export interface QrAppRouteOptions {
   provider: Provider;
   issuer: string;
   now: () => Date;
-  sandboxCitizen?: ((personalId: string) => Promise<boolean>) | undefined;
 }
 
 /** The device the proof on this request came from (set by the devices core's authentication). */
@@ -109,7 +108,7 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
     const client = await options.provider.Client.find(request.clientId);
     if (client?.['profile'] !== 'sandbox') return false;
     const account = await options.accounts.findById(accountId);
-    return !account || !(await options.sandboxCitizen?.(account.personalId));
+    return !account?.sandbox;
   }
 
   app.post<{ Body: { qr: string } }>('/app/qr-sign-ins', {
