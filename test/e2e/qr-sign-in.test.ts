@@ -2,14 +2,18 @@
 // with the e-ID app (played through the real /app API), approves or denies, and the browser goes on by itself.
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type * as oidc from 'openid-client';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { enrolDevice, smsCode } from '../helpers/app-device.ts';
 import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort, startProvider, type RunningProvider } from '../helpers/provider.ts';
 import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const an = SANDBOX_CITIZENS.find((c) => c.personalId === '001090012345')!;
+const cuong = SANDBOX_CITIZENS.find((c) => c.personalId === '048201004567')!;
 const CLIENT = { client_id: 'cong-dich-vu', client_secret: 'cong-dich-vu-secret-0123456789', client_name: 'Cổng Dịch vụ công' };
 
 const clock = testClock();
@@ -19,6 +23,11 @@ let browser: Browser;
 let callbackServer: Server;
 let redirectUri: string;
 let rp: oidc.Configuration;
+type Device = Awaited<ReturnType<typeof enrolDevice>>;
+/** An's phone, Cường's phone, and An's second phone. */
+let phone: Device;
+let otherCitizensPhone: Device;
+let secondPhone: Device;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
@@ -36,6 +45,11 @@ beforeAll(async () => {
     organisation_domain: 'dichvucong.gov.vn',
   });
   rp = await relyingParty(provider.url, CLIENT.client_id, CLIENT.client_secret);
+  const enrol = (citizen: typeof an, deviceName: string) =>
+    enrolDevice(provider, { personalId: citizen.personalId, password: SANDBOX_PASSWORD, readSmsCode: smsCode(provider, citizen.phone), deviceName, now: clock.now });
+  phone = await enrol(an, 'iPhone của An');
+  otherCitizensPhone = await enrol(cuong, 'Điện thoại của Cường');
+  secondPhone = await enrol(an, 'Máy tính bảng của An');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -121,4 +135,124 @@ describe('QR sign-in: the sign-in page', () => {
   });
 });
 
-export { redeem };
+
+/** The app scans the page's code: what it is shown. */
+async function scan(device: Device, page: Page) {
+  return device.request('POST', '/app/qr-sign-ins', { qr: await scannedText(page) });
+}
+
+async function atService(page: Page) {
+  await page.waitForURL((url) => url.href.startsWith(redirectUri), { timeout: 20_000 });
+  return page.url();
+}
+
+describe('QR sign-in: approving and denying in the app', () => {
+  it('shows the app who asks for what; an approval with the PIN signs the browser in at level 2, and the approval is never used again', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid profile personal_id address', acr_values: 'urn:vn:eid:loa:2' });
+    await page.goto(request.url.href);
+
+    const scanned = await scan(phone, page);
+    expect(scanned.status).toBe(200);
+    expect(scanned.body).toMatchObject({
+      status: 'scanned',
+      service: { client_id: CLIENT.client_id, name: 'Cổng Dịch vụ công', domain: new URL(redirectUri).host, organisation: { name: 'Văn phòng Chính phủ', domain: 'dichvucong.gov.vn' } },
+      level: { requested: 'urn:vn:eid:loa:2', result: 'urn:vn:eid:loa:2' },
+    });
+    expect(scanned.body.data).toEqual(expect.arrayContaining(['name', 'birthdate', 'personal_id', 'address']));
+    expect(scanned.body.labels.vi).toEqual(expect.arrayContaining(['Họ và tên', 'Số định danh cá nhân']));
+    expect(scanned.body.expires_in).toBeGreaterThan(100);
+    // The page notices the scan by itself.
+    await expect.poll(() => page.textContent('#qr-status'), { timeout: 10_000 }).toBe('Đã quét mã. Hãy xác nhận đăng nhập trên ứng dụng VNeID.');
+
+    const approved = await phone.request('POST', `/app/qr-sign-ins/${scanned.body.request_id}/approve`, { user_verification: 'pin' });
+    expect(approved).toEqual({ status: 200, body: { status: 'approved' } });
+    // Consent as after a password: the citizen still chooses what the service receives.
+    await page.waitForSelector('form#consent', { timeout: 20_000 });
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    const tokens = await redeem(rp, request, await atService(page));
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:vn:eid:loa:2', amr: ['hwk', 'pin', 'mfa'] });
+    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+    expect(userinfo).toMatchObject({ personal_id: an.personalId, name: 'Nguyễn Văn An' });
+    expect(userinfo.address).toMatchObject({ country: 'VN' });
+
+    // Once decided, always decided: neither the app nor the browser can use this code again.
+    expect(await phone.request('POST', `/app/qr-sign-ins/${scanned.body.request_id}/approve`, { user_verification: 'pin' })).toMatchObject({ status: 409, body: { error: 'already_decided' } });
+    expect(await phone.request('POST', '/app/qr-sign-ins', { qr: `${provider.url}/app/qr/${scanned.body.request_id}` })).toMatchObject({ status: 409, body: { error: 'already_decided' } });
+    await context.close();
+  });
+
+  it('a denial in the app ends the sign-in: the service receives access_denied', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri });
+    await page.goto(request.url.href);
+    const scanned = await scan(phone, page);
+    expect(await phone.request('POST', `/app/qr-sign-ins/${scanned.body.request_id}/deny`)).toEqual({ status: 200, body: { status: 'denied' } });
+    const callback = await atService(page);
+    const refused = await redeem(rp, request, callback).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(oidc.AuthorizationResponseError);
+    expect((refused as oidc.AuthorizationResponseError).error).toBe('access_denied');
+    expect((refused as oidc.AuthorizationResponseError).error_description).toBe('the citizen declined the sign-in in the e-ID app');
+    await context.close();
+  });
+
+  it('an expired code is refused to the app, and the new code the page offers works (biometric)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid personal_id' });
+    await page.goto(request.url.href);
+    const stale = await scannedText(page);
+    clock.advance(121);
+    expect(await phone.request('POST', '/app/qr-sign-ins', { qr: stale })).toMatchObject({ status: 410, body: { error: 'expired_request' } });
+    await page.getByRole('link', { name: 'Lấy mã mới' }).click();
+    await page.waitForSelector('#qr-code');
+    const fresh = await scan(phone, page);
+    expect(fresh.status).toBe(200);
+    await phone.request('POST', `/app/qr-sign-ins/${fresh.body.request_id}/approve`, { user_verification: 'biometric' });
+    await page.waitForSelector('form#consent', { timeout: 20_000 });
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    const tokens = await redeem(rp, request, await atService(page));
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:vn:eid:loa:2', amr: ['hwk', 'fpt', 'mfa'] });
+    await context.close();
+  });
+
+  it('a second device scanning the same code is refused, and cannot decide it', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid personal_id' });
+    await page.goto(request.url.href);
+    const first = await scan(phone, page);
+    expect(first.status).toBe(200);
+    for (const other of [secondPhone, otherCitizensPhone]) {
+      expect(await scan(other, page)).toMatchObject({ status: 409, body: { error: 'already_scanned' } });
+      expect(await other.request('POST', `/app/qr-sign-ins/${first.body.request_id}/approve`, { user_verification: 'pin' })).toMatchObject({ status: 404, body: { error: 'unknown_request' } });
+    }
+    await phone.request('POST', `/app/qr-sign-ins/${first.body.request_id}/approve`, { user_verification: 'pin' });
+    await page.waitForSelector('form#consent', { timeout: 20_000 });
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    const tokens = await redeem(rp, request, await atService(page));
+    const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
+    // Signed in as the citizen whose device approved, not as whoever scanned second.
+    expect(userinfo.personal_id).toBe(an.personalId);
+    await context.close();
+  });
+
+  it('works without JavaScript: the waiting page refreshes itself and goes on once the app approved', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid personal_id' });
+    await page.goto(request.url.href);
+    const scanned = await scan(phone, page);
+    await page.locator('form#qr-continue button').click();
+    await page.waitForURL(/\/qr\??$/);
+    expect(await page.textContent('#qr-status')).toBe('Đã quét mã. Hãy xác nhận đăng nhập trên ứng dụng VNeID.');
+    await phone.request('POST', `/app/qr-sign-ins/${scanned.body.request_id}/approve`, { user_verification: 'pin' });
+    // The meta refresh brings the page to consent without a click.
+    await page.waitForSelector('form#consent', { timeout: 20_000 });
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    expect((await redeem(rp, request, await atService(page))).claims()?.acr).toBe('urn:vn:eid:loa:2');
+    await context.close();
+  });
+});
