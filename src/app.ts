@@ -14,6 +14,7 @@ import { subscribe, type Subscription } from './db/notifications.ts';
 import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { appApi } from './devices/routes.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
@@ -47,7 +48,12 @@ import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { qrSignInRequests } from './devices/qr-sign-in/requests.ts';
 import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
-import { deviceUsable } from './devices/qr-sign-in/device-check.ts';
+import { qrSignInAppApi } from './devices/qr-sign-in/app-routes.ts';
+import { recordAudit } from './audit/audit.ts';
+import { deviceForProof } from './devices/devices.ts';
+import { appSimulatorQrRoutes } from './sandbox/app-simulator-qr.ts';
+import { simulatedDevice } from './sandbox/simulated-devices.ts';
+import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 
 export interface AppDeps {
   config: Config;
@@ -198,7 +204,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
   const qrRequests = qrSignInRequests(db, now);
-  const qrSignIn = { requests: qrRequests, issuer: config.issuer, now, deviceUsable: (deviceId: string, accountId: string) => deviceUsable(db, deviceId, accountId) };
+  // Still bound to the account when the browser goes on (the account's own state is checked beside it).
+  const deviceUsable = async (deviceId: string, accountId: string) => {
+    const device = await deviceForProof(db, deviceId);
+    return device?.accountId === accountId && device.removedAt === null;
+  };
+  const qrSignIn = { requests: qrRequests, issuer: config.issuer, now, deviceUsable };
   await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
@@ -209,9 +220,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
+  // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [qrSignInAppApi({ requests: qrRequests, accounts: services.accounts, provider, issuer: config.issuer, now, audit: (event) => recordAudit(db, event) })] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
+    await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
+    await app.register(appSimulatorQrRoutes, { requests: qrRequests, issuer: config.issuer, device: (id) => simulatedDevice({ db, app: root, issuer: config.issuer, now }, id) });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

@@ -8,8 +8,8 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { enrolDevice, smsCode } from '../helpers/app-device.ts';
 import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { freePort, startProvider, type RunningProvider } from '../helpers/provider.ts';
-import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
+import { freePort, SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
+import { authorizationRequest, redeem, REDIRECT_URI, relyingParty } from '../helpers/relying-party.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const an = SANDBOX_CITIZENS.find((c) => c.personalId === '001090012345')!;
@@ -253,6 +253,68 @@ describe('QR sign-in: approving and denying in the app', () => {
     await page.waitForSelector('form#consent', { timeout: 20_000 });
     await page.locator('form#consent button[name="decision"][value="approve"]').click();
     expect((await redeem(rp, request, await atService(page))).claims()?.acr).toBe('urn:vn:eid:loa:2');
+    await context.close();
+  });
+});
+
+describe('QR sign-in through the sandbox app simulator', () => {
+  /** A developer enrols a simulated phone for a persona in /sandbox/app and opens its QR panel. */
+  async function simulatedPhone(page: Page, deviceName: string) {
+    await page.goto(`${provider.url}/sandbox/app`);
+    await page.selectOption('#personal_id', an.personalId);
+    await page.fill('#device_name', deviceName);
+    await page.click('#simulator-enrol button[type="submit"]');
+    await page.waitForURL(/\/sandbox\/app\/devices\//);
+    await page.getByRole('link', { name: 'Đăng nhập bằng mã QR' }).click();
+    await page.waitForSelector('form#qr-scan');
+  }
+
+  it('scans the pasted code, shows what the service asks for, and an approval there lets the sign-in page go on', async () => {
+    const context = await browser.newContext();
+    const signIn = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid profile address', acr_values: 'urn:vn:eid:loa:2' });
+    await signIn.goto(request.url.href);
+    const simulator = await context.newPage();
+    await simulatedPhone(simulator, 'Điện thoại mô phỏng');
+
+    await simulator.fill('#qr-text', await scannedText(signIn));
+    await simulator.click('form#qr-scan button[type="submit"]');
+    await simulator.waitForSelector('#qr-request');
+    const shown = await simulator.textContent('#qr-request');
+    for (const text of ['Cổng Dịch vụ công', 'Văn phòng Chính phủ (dichvucong.gov.vn)', new URL(redirectUri).host, 'urn:vn:eid:loa:2', 'Họ và tên', 'Địa chỉ thường trú']) expect(shown).toContain(text);
+    await simulator.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/dinhdanh-simulator-qr.png`, fullPage: true });
+    await simulator.check('input[name="user_verification"][value="biometric"]');
+    await simulator.click('form#qr-decide button[value="approve"]');
+    await simulator.waitForSelector('#qr-decided');
+
+    await signIn.waitForSelector('form#consent', { timeout: 20_000 });
+    await signIn.locator('form#consent button[name="decision"][value="approve"]').click();
+    const tokens = await redeem(rp, request, await atService(signIn));
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:vn:eid:loa:2', amr: ['hwk', 'fpt', 'mfa'] });
+    await context.close();
+  });
+
+  it('lists the codes sandbox sign-in pages show; a denial from the panel reaches the sandbox client as access_denied', async () => {
+    const context = await browser.newContext();
+    const sandboxRp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
+    const signIn = await context.newPage();
+    const request = await authorizationRequest(sandboxRp);
+    await signIn.goto(request.url.href);
+    const code = (await scannedText(signIn)).split('/').pop()!;
+    const simulator = await context.newPage();
+    await simulatedPhone(simulator, 'Điện thoại mô phỏng 2');
+
+    const listed = simulator.locator('ul.codes li', { hasText: code });
+    expect(await listed.textContent()).toContain('Sandbox');
+    await listed.getByRole('button').click();
+    await simulator.waitForSelector('#qr-request');
+    // The sandbox client returns to localhost:8080, where nothing listens in a test: where the browser goes is enough.
+    const back = signIn.waitForRequest((sent) => sent.url().startsWith(REDIRECT_URI), { timeout: 20_000 });
+    await simulator.click('form#qr-decide button[value="deny"]');
+    expect(await simulator.textContent('#qr-decided')).toContain('access_denied');
+
+    const refused = await redeem(sandboxRp, request, (await back).url()).catch((error: unknown) => error);
+    expect((refused as oidc.AuthorizationResponseError).error).toBe('access_denied');
     await context.close();
   });
 });

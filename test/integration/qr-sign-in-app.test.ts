@@ -78,6 +78,19 @@ describe('QR sign-in: the app API refuses what it must', () => {
     expect((await phone.request('POST', `/app/qr-sign-ins/${id}/approve`, { user_verification: 'pin' })).status).toBe(200);
     const status = await agent.request(`${url}/qr/status`, { headers: { accept: 'application/json' } });
     expect(await status.json()).toMatchObject({ status: 'approved' });
+    // The decision is in An's audit trail, with the device that made it; nothing in Cường's.
+    const trail = await suite.provider.database.db.selectFrom('audit_events').select(['actor_id', 'action', 'detail']).where('action', 'like', 'qr_sign_in.%').execute();
+    const anAccount = (await row(id)).account_id;
+    expect(trail.filter((event) => (event.detail as { device?: string }).device === phone.deviceId)).toEqual([
+      { actor_id: anAccount, action: 'qr_sign_in.approved', detail: { device: phone.deviceId, client: 'sandbox', user_verification: 'pin' } },
+    ]);
+    expect(trail.some((event) => (event.detail as { device?: string }).device === cuongsPhone.deviceId)).toBe(false);
+  });
+
+  it('lists its routes in the app API document', async () => {
+    const document = (await (await fetch(`${suite.provider.url}/app/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/app/qr-sign-ins', '/app/qr-sign-ins/{id}', '/app/qr-sign-ins/{id}/approve', '/app/qr-sign-ins/{id}/deny']));
+    expect(document.paths['/app/qr-sign-ins/{id}/approve']!.post!.security).toBeUndefined();
   });
 
   it('refuses codes that are not ours and malformed bodies with a reason, never a 500', async () => {

@@ -3,8 +3,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Accounts } from '../../accounts/accounts.ts';
+import type { AuditEvent } from '../../audit/audit.ts';
 import { claimLabels, translator } from '../../interactions/i18n.ts';
-import { commonResponses, dateTime, refusal } from '../../http/api-schemas.ts';
+import { dateTime, refusal } from '../../http/api-schemas.ts';
+import type { AppApiExtension } from '../routes.ts';
+import { deviceResponses } from '../schemas.ts';
 import { USER_VERIFICATIONS } from './amr.ts';
 import { parseQrPayload } from './code.ts';
 import { qrStatus, type QrProblem, type QrRequest, type QrSignInRequests, type UserVerification } from './requests.ts';
@@ -15,10 +18,9 @@ export interface QrAppRouteOptions {
   provider: Provider;
   issuer: string;
   now: () => Date;
+  /** The account's audit trail: each decision made in the app is recorded there. */
+  audit: (event: AuditEvent) => Promise<void>;
 }
-
-/** The device the proof on this request came from (set by the devices core's authentication). */
-type DeviceRequest = FastifyRequest & { device?: { id: string; accountId: string } };
 
 const REQUEST_ID = '^[A-Za-z0-9_-]{22,64}$';
 const PROBLEMS: Record<QrProblem, { status: number; error: string; description: string }> = {
@@ -86,8 +88,14 @@ function labelsOf(data: string[]) {
   return { vi: labels('vi'), en: labels('en') };
 }
 
-export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRouteOptions) {
+/** The QR sign-in routes, added to the app API's scope (src/devices/routes.ts): each needs the device's proof. */
+export function qrSignInAppApi(options: QrAppRouteOptions): AppApiExtension {
+  return (scope) => qrSignInAppRoutes(scope, options);
+}
+
+async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRouteOptions) {
   const { requests, now } = options;
+  const signed = { preHandler: app.requireDevice };
 
   const present = (request: QrRequest) => ({
     request_id: request.id,
@@ -101,7 +109,7 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
   });
   const refuse = (reply: FastifyReply, problem: QrProblem) =>
     reply.code(PROBLEMS[problem].status).send({ error: PROBLEMS[problem].error, error_description: PROBLEMS[problem].description });
-  const deviceOf = (request: FastifyRequest) => (request as DeviceRequest).device!;
+  const deviceOf = (request: FastifyRequest) => request.device!;
 
   /** A sandbox service signs in sandbox citizens only: said to the app before the citizen decides anything. */
   async function refusedByService(request: QrRequest, accountId: string): Promise<boolean> {
@@ -112,6 +120,7 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
   }
 
   app.post<{ Body: { qr: string } }>('/app/qr-sign-ins', {
+    ...signed,
     schema: {
       summary: 'Scan a sign-in page\'s QR code',
       description: 'Claims the one-time request for this device (a second device is refused) and answers what the citizen must see before deciding: the service, its domain, the level and the data asked for.',
@@ -119,7 +128,7 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
       body: { type: 'object', additionalProperties: false, required: ['qr'], properties: { qr: { type: 'string', maxLength: 2000, description: 'the text the QR code holds' } } },
       response: {
         200: view,
-        ...commonResponses,
+        ...deviceResponses,
         400: refusal('the body does not match, or the text is not a sign-in code of this provider', ['invalid_request', 'invalid_qr']),
         403: refusal('this service is a sandbox service and signs in sandbox citizens only', ['access_denied']),
         ...problems('unknown', 'expired', 'taken', 'decided'),
@@ -141,11 +150,12 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
   });
 
   app.get<{ Params: { id: string } }>('/app/qr-sign-ins/:id', {
+    ...signed,
     schema: {
       summary: 'A scanned QR sign-in request, again',
       tags: ['QR sign-in'],
       params: idParams,
-      response: { 200: view, ...commonResponses, ...problems('unknown') },
+      response: { 200: view, ...deviceResponses, ...problems('unknown') },
     },
   }, async (request, reply) => {
     const found = await requests.find(request.params.id);
@@ -158,11 +168,21 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
     const device = deviceOf(request);
     const outcome = await requests.decide(request.params.id, device.id, decision);
     if (!outcome.ok) return refuse(reply, outcome.problem);
-    request.log.info({ event: decision.approve ? 'qr_sign_in.approved' : 'qr_sign_in.denied', device: device.id, client: outcome.request.clientId }, 'QR sign-in decided in the e-ID app');
+    const action = decision.approve ? 'qr_sign_in.approved' : 'qr_sign_in.denied';
+    request.log.info({ event: action, device: device.id, client: outcome.request.clientId }, 'QR sign-in decided in the e-ID app');
+    await options.audit({
+      actor: { type: 'citizen', id: device.accountId },
+      action,
+      subject: { type: 'account', id: device.accountId },
+      detail: { device: device.id, client: outcome.request.clientId, ...(decision.approve ? { user_verification: decision.userVerification } : {}) },
+      ip: request.ip,
+      at: now(),
+    });
     return { status: decision.approve ? 'approved' : 'denied' };
   }
 
   app.post<{ Params: { id: string }; Body: { user_verification: UserVerification } }>('/app/qr-sign-ins/:id/approve', {
+    ...signed,
     schema: {
       summary: 'Approve a scanned QR sign-in',
       description: 'The browser that showed the code goes on, signed in at urn:vn:eid:loa:2 for the account this device is bound to; amr says how the key was unlocked (pin: ["hwk","pin","mfa"], biometric: ["hwk","fpt","mfa"]).',
@@ -174,17 +194,18 @@ export async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRout
         required: ['user_verification'],
         properties: { user_verification: { type: 'string', enum: [...USER_VERIFICATIONS], description: 'how the citizen unlocked the device key' } },
       },
-      response: { 200: decided, ...commonResponses, ...problems('unknown', 'expired', 'decided') },
+      response: { 200: decided, ...deviceResponses, ...problems('unknown', 'expired', 'decided') },
     },
   }, (request, reply) => decide(request, reply, { approve: true, userVerification: request.body.user_verification }));
 
   app.post<{ Params: { id: string } }>('/app/qr-sign-ins/:id/deny', {
+    ...signed,
     schema: {
       summary: 'Deny a scanned QR sign-in',
       description: 'The browser\'s sign-in ends and the service receives access_denied.',
       tags: ['QR sign-in'],
       params: idParams,
-      response: { 200: decided, ...commonResponses, ...problems('unknown', 'expired', 'decided') },
+      response: { 200: decided, ...deviceResponses, ...problems('unknown', 'expired', 'decided') },
     },
   }, (request, reply) => decide(request, reply, { approve: false }));
 }

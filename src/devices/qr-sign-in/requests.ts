@@ -149,6 +149,34 @@ export function qrSignInRequests(db: Kysely<Schema>, now: () => Date) {
       return { ok: false, problem: 'expired' };
     },
 
+    /**
+     * For the sandbox's app simulator: codes sandbox clients' sign-in pages show now (nobody scanned them yet),
+     * and those this device scanned and has not decided.
+     */
+    async openForSandbox(deviceId: string): Promise<{ unscanned: QrRequest[]; awaiting: QrRequest[] }> {
+      const at = now();
+      const unscanned = await db
+        .selectFrom('qr_sign_in_requests as q')
+        .innerJoin('relying_parties as r', 'r.client_id', 'q.client_id')
+        .selectAll('q')
+        .where('r.profile', '=', 'sandbox')
+        .where('q.device_id', 'is', null)
+        .where('q.expires_at', '>', at)
+        .orderBy('q.created_at', 'desc')
+        .limit(10)
+        .execute();
+      const awaiting = await db
+        .selectFrom('qr_sign_in_requests')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .where('decision', 'is', null)
+        .where('expires_at', '>', at)
+        .orderBy('created_at', 'desc')
+        .limit(10)
+        .execute();
+      return { unscanned: unscanned.map(toRequest), awaiting: awaiting.map(toRequest) };
+    },
+
     /** The browser takes up the decision: exactly once, whatever races (two tabs, a reload, another instance). */
     async use(id: string): Promise<QrRequest | undefined> {
       const at = now();
