@@ -134,6 +134,19 @@ describe('QR sign-in: the app API refuses what it must', () => {
     expect(await waiting.text()).toContain('Lấy mã mới');
   });
 
+  it('a sandbox client signs in sandbox citizens only: another citizen\'s scan is refused and leaves the code as it was', async () => {
+    const [phone, cuongsPhone] = [await enrol(an), await enrol(cuong)];
+    // Cường made an ordinary citizen: no longer one the sandbox seeded (the last test of this file to use him).
+    await suite.provider.database.db.deleteFrom('sandbox_seed').where('kind', '=', 'citizen').where('key', '=', cuong.personalId).execute();
+    const { qr, id } = await signInPage();
+    expect(await cuongsPhone.request('POST', '/app/qr-sign-ins', { qr })).toEqual({
+      status: 403,
+      body: { error: 'access_denied', error_description: 'this is a sandbox service: it signs in sandbox citizens only' },
+    });
+    expect(await row(id)).toMatchObject({ device_id: null, decision: null });
+    expect((await phone.request('POST', '/app/qr-sign-ins', { qr })).status).toBe(200);
+  });
+
   it('a device removed after approving signs nobody in', async () => {
     const phone = await enrol(an);
     const { agent, url, qr, id } = await signInPage();

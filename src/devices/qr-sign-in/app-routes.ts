@@ -138,13 +138,13 @@ async function qrSignInAppRoutes(app: FastifyInstance, options: QrAppRouteOption
     const id = parseQrPayload(options.issuer, request.body.qr);
     if (!id) return reply.code(400).send({ error: 'invalid_qr', error_description: 'this is not a sign-in QR code of this provider' });
     const device = deviceOf(request);
-    const claimed = await requests.claim(id, device);
-    if (!claimed.ok) return refuse(reply, claimed.problem);
-    if (await refusedByService(claimed.request, device.accountId)) {
-      // Nothing to decide: the browser hears "denied" and the service access_denied.
-      await requests.decide(id, device.id, { approve: false });
+    // Before claiming: a refused citizen leaves the code as it was, for a sandbox persona's device to scan.
+    const found = await requests.find(id);
+    if (found && (await refusedByService(found, device.accountId))) {
       return reply.code(403).send({ error: 'access_denied', error_description: 'this is a sandbox service: it signs in sandbox citizens only' });
     }
+    const claimed = await requests.claim(id, device);
+    if (!claimed.ok) return refuse(reply, claimed.problem);
     request.log.info({ event: 'qr_sign_in.scanned', device: device.id, client: claimed.request.clientId }, 'QR sign-in code scanned');
     return present(claimed.request);
   });
