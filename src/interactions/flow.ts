@@ -25,7 +25,7 @@ export const field = (body: unknown, name: string): string => {
 };
 
 /** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
-export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset' } as const;
+export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset', qrCode: 'qr_code' } as const;
 
 export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps; signIns?: SignInObserver | undefined }) {
   const cookieOptions = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: options.secureCookies };

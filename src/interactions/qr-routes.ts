@@ -1,6 +1,6 @@
 // The browser's side of QR sign-in (issue 10): the code on the sign-in page, the page that waits for the e-ID
 // app (it refreshes itself, so it works without JavaScript), and the JSON the sign-in page's script polls.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { CitizenAccount } from '../accounts/accounts.ts';
@@ -11,7 +11,7 @@ import { QR_SECONDS, qrStatus, type QrRequest, type QrSignInRequests } from '../
 import { describeSignIn } from '../devices/qr-sign-in/shown.ts';
 import { WAIT_SCRIPT } from '../devices/qr-sign-in/wait-script.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
-import type { Details, InteractionFlow, Loaded, UidRequest } from './flow.ts';
+import { PENDING, type Details, type InteractionFlow, type Loaded, type UidRequest } from './flow.ts';
 import { translator, type Language } from './i18n.ts';
 
 export interface QrSignInDeps {
@@ -34,12 +34,18 @@ export function qrSignInPages(provider: Provider, flow: InteractionFlow, service
     newCodeUrl: `${INTERACTION_PATH}/${uid}`,
   });
 
-  /** The code this sign-in shows: the one it showed before while that can still be scanned or decided, else a new one. */
-  async function current(details: Details): Promise<QrRequest> {
-    const latest = await deps.requests.latestFor(details.uid);
-    const status = latest ? qrStatus(latest, deps.now()) : undefined;
-    if (latest && (status === 'pending' || status === 'scanned' || status === 'approved')) return latest;
-    return deps.requests.create({ interactionUid: details.uid, clientId: String(details.params.client_id), shown: await describeSignIn(provider, details.params) });
+  /**
+   * The code this sign-in shows: the one it showed before (named by a cookie, so a first sign-in page costs one
+   * insert and no lookup) while that can still be scanned or decided, else a new one.
+   */
+  async function current(request: FastifyRequest, reply: FastifyReply, details: Details): Promise<QrRequest> {
+    const shownId = flow.readPending(request, PENDING.qrCode, details.uid);
+    const shown = shownId ? await deps.requests.find(shownId) : undefined;
+    const status = shown?.interactionUid === details.uid ? qrStatus(shown, deps.now()) : undefined;
+    if (shown && (status === 'pending' || status === 'scanned' || status === 'approved')) return shown;
+    const created = await deps.requests.create({ interactionUid: details.uid, clientId: String(details.params.client_id), shown: await describeSignIn(provider, details.params) });
+    flow.setPending(reply, PENDING.qrCode, details.uid, created.id, QR_SECONDS * 2);
+    return created;
   }
 
   async function codeView(request: QrRequest, lang: Language) {
@@ -49,9 +55,9 @@ export function qrSignInPages(provider: Provider, flow: InteractionFlow, service
   }
 
   /** What the sign-in page needs for its "Sign in with the VNeID app" block. */
-  async function block(details: Details, lang: Language) {
+  async function block(request: FastifyRequest, reply: FastifyReply, details: Details, lang: Language) {
     const t = translator(lang);
-    const code = await codeView(await current(details), lang);
+    const code = await codeView(await current(request, reply, details), lang);
     return { ...urls(details.uid), ...code, script: WAIT_SCRIPT, instructions: t('app.instructions', { minutes: String(QR_SECONDS / 60) }) };
   }
 

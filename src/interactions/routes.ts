@@ -57,7 +57,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       error: extra.error,
       notice: notice ? translator(lang)(notice) : undefined,
       username: extra.username,
-      qr: await qr?.block(details, lang),
+      qr: await qr?.block(request, reply, details, lang),
     }));
   }
 

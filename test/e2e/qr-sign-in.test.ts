@@ -97,6 +97,24 @@ describe('QR sign-in: the sign-in page', () => {
     await context.close();
   });
 
+  it('keeps the same code while it lasts when the page comes again (a wrong password), so a scan in progress still counts', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid personal_id' });
+    await page.goto(request.url.href);
+    const first = await scannedText(page);
+    const scanned = await phone.request('POST', '/app/qr-sign-ins', { qr: first });
+    await page.locator('form#login input[name="username"]').fill(an.personalId);
+    await page.locator('form#login input[name="password"]').fill('not-the-password');
+    await page.locator('form#login [type="submit"]').click();
+    await page.waitForSelector('#login-error');
+    expect(await scannedText(page)).toBe(first);
+    expect(await page.textContent('#qr-status')).toBe('Đã quét mã. Hãy xác nhận đăng nhập trên ứng dụng VNeID.');
+    await phone.request('POST', `/app/qr-sign-ins/${scanned.body.request_id}/approve`, { user_verification: 'pin' });
+    await page.waitForSelector('form#consent', { timeout: 20_000 });
+    await context.close();
+  });
+
   it('after two minutes the code expires and the page offers a new one', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
