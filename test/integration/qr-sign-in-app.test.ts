@@ -2,8 +2,11 @@
 // are not ours, malformed input, late decisions. Each gets a clear JSON refusal, never a 500, and changes nothing.
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
-import { enrolDevice, generateDeviceKey, signProof, smsCode } from '../helpers/app-device.ts';
+import { signedDevice } from '../../src/devices/device-client.ts';
+import { enrolDevice, generateDeviceKey, injectSend, signProof, smsCode } from '../helpers/app-device.ts';
 import { testClock } from '../helpers/clock.ts';
+import { ENGINE, type TestDatabase } from '../helpers/database.ts';
+import { startProvider } from '../helpers/provider.ts';
 import { authorizationRequest, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 
@@ -132,6 +135,24 @@ describe('QR sign-in: the app API refuses what it must', () => {
     expect((await row(id)).decision).toBeNull();
     const waiting = await agent.request(`${url}/qr`);
     expect(await waiting.text()).toContain('Lấy mã mới');
+  });
+
+  it('holds across instances: of two devices scanning at once on two instances one wins, and an approval on one lets the browser on the other go on', async () => {
+    const [phone, cuongsPhone] = [await enrol(an), await enrol(cuong)];
+    const testDb = (suite as unknown as { testDb: TestDatabase }).testDb;
+    const second = await startProvider(testDb, { ...(ENGINE === 'pglite' ? { database: suite.provider.database } : {}), env: { ISSUER: suite.provider.url }, clock: clock.now });
+    try {
+      const onSecond = (device: typeof phone) => signedDevice({ deviceId: device.deviceId, privateJwk: device.key.privateJwk, issuer: suite.provider.url, send: injectSend(second.app), now: clock.now });
+      const { agent, url, qr, id } = await signInPage();
+      const [first, other] = await Promise.all([phone.request('POST', '/app/qr-sign-ins', { qr }), onSecond(cuongsPhone).request('POST', '/app/qr-sign-ins', { qr })]);
+      expect([first.status, other.status].sort()).toEqual([200, 409]);
+      const winner = first.status === 200 ? phone : cuongsPhone;
+      expect(await onSecond(winner).request('POST', `/app/qr-sign-ins/${id}/approve`, { user_verification: 'pin' })).toEqual({ status: 200, body: { status: 'approved' } });
+      const step = await agent.follow(`${url}/qr`, suite.provider.url);
+      expect(step.page?.html ?? step.redirect).toContain('id="consent"');
+    } finally {
+      await second.close();
+    }
   });
 
   it('a sandbox client signs in sandbox citizens only: another citizen\'s scan is refused and leaves the code as it was', async () => {
