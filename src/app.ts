@@ -46,11 +46,8 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
-import { qrSignInRequests } from './devices/qr-sign-in/requests.ts';
+import { qrSignIn } from './devices/qr-sign-in/assemble.ts';
 import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
-import { qrSignInAppApi } from './devices/qr-sign-in/app-routes.ts';
-import { recordAudit } from './audit/audit.ts';
-import { deviceForProof } from './devices/devices.ts';
 import { appSimulatorQrRoutes } from './sandbox/app-simulator-qr.ts';
 import { simulatedDevice } from './sandbox/simulated-devices.ts';
 import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
@@ -203,14 +200,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  const qrRequests = qrSignInRequests(db, now);
-  // Still bound to the account when the browser goes on (the account's own state is checked beside it).
-  const deviceUsable = async (deviceId: string, accountId: string) => {
-    const device = await deviceForProof(db, deviceId);
-    return device?.accountId === accountId && device.removedAt === null;
-  };
-  const qrSignIn = { requests: qrRequests, issuer: config.issuer, now, deviceUsable };
-  await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn });
+  // Sign-in with the e-ID app by QR code: the sign-in page's part, the app API's, the simulator's panel.
+  const qr = qrSignIn({ db, provider, accounts: services.accounts, issuer: config.issuer, now });
+  await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn: qr.pages });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {
@@ -221,12 +213,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
-  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [qrSignInAppApi({ requests: qrRequests, accounts: services.accounts, provider, issuer: config.issuer, now, audit: (event) => recordAudit(db, event) })] });
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [qr.appApi] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
     await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
-    await app.register(appSimulatorQrRoutes, { requests: qrRequests, issuer: config.issuer, device: (id) => simulatedDevice({ db, app: root, issuer: config.issuer, now }, id) });
+    await app.register(appSimulatorQrRoutes, { requests: qr.requests, issuer: config.issuer, device: (id) => simulatedDevice({ db, app: root, issuer: config.issuer, now }, id) });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).
