@@ -258,6 +258,9 @@ const TARGETS: Target[] = [
   { name: 'account device remove', method: 'POST', segment: DEVICE, path: (id) => `/account/devices/${id}/remove`, channel: 'form', params: { _csrf: 'x' } },
   { name: 'app simulator enrol', method: 'POST', path: () => '/sandbox/app/enrol', channel: 'form', params: { _csrf: 'x', personal_id: PLANTED_ID, device_name: PLANTED_PHONE } },
   { name: 'app simulator device', method: 'GET', segment: DEVICE, path: (id) => `/sandbox/app/devices/${id}`, channel: 'query', params: { lang: 'en' } },
+  { name: 'app simulator qr panel', method: 'GET', path: () => '/sandbox/app/qr', channel: 'query', params: { device: DEVICE, lang: 'en' } },
+  { name: 'app simulator qr scan', method: 'POST', path: () => '/sandbox/app/qr/scan', channel: 'form', params: { _csrf: 'x', device: DEVICE, qr: PLANTED_ID } },
+  { name: 'app simulator qr decide', method: 'POST', path: () => '/sandbox/app/qr/decide', channel: 'form', params: { _csrf: 'x', device: DEVICE, request_id: PLANTED_ID, decision: 'approve', user_verification: 'pin' } },
   { name: 'healthz', method: 'GET', path: () => '/healthz', channel: 'query', params: { x: '1' } },
   { name: 'readyz', method: 'GET', path: () => '/readyz', channel: 'query', params: { x: '1' } },
 ];
