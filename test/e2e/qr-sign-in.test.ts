@@ -142,6 +142,7 @@ describe('QR sign-in: the sign-in page', () => {
     await page.waitForURL(/\/qr\??$/);
     expect(await page.locator('meta[http-equiv="refresh"]').getAttribute('content')).toBe('3');
     expect(await page.textContent('#qr-status')).toBe('Đang chờ bạn quét mã bằng ứng dụng VNeID.');
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/dinhdanh-qr-waiting.png`, fullPage: true });
     clock.advance(121);
     await page.reload();
     expect(await page.textContent('#qr-status')).toBe('Mã QR đã hết hạn.');
