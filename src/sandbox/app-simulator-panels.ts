@@ -6,4 +6,6 @@ export interface SimulatorPanel {
   label: { vi: string; en: string };
 }
 
-export const SIMULATOR_PANELS: SimulatorPanel[] = [];
+export const SIMULATOR_PANELS: SimulatorPanel[] = [
+  { path: '/sandbox/app/qr', label: { vi: 'Đăng nhập bằng mã QR', en: 'QR sign-in' } },
+];
