@@ -44,6 +44,8 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxCitizenCheck } from './sandbox/citizens.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
+import { sharingService } from './sharing/service.ts';
+import { verifyRoutes } from './sharing/verify-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -193,7 +195,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return payload;
   });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
-  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
+  // Sharing attributes at a counter by QR (src/sharing/): issued to the app, verified at /verify.
+  const sharing = sharingService({ db, issuer: config.issuer, accounts: services.accounts, now });
+  await app.register(verifyRoutes, { sharing });
+  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
