@@ -1,6 +1,7 @@
 // Sharing at a counter by QR (issue 10 item 4): a credential issued to the citizen's device, presented with the
 // chosen attributes only and a key binding by the device, verified once at /verify; refusals say why.
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS } from '../../src/sandbox/seed.ts';
 import { sharingService } from '../../src/sharing/service.ts';
@@ -8,6 +9,8 @@ import { presentCredential } from '../../src/sharing/presentation.ts';
 import { testClock } from '../helpers/clock.ts';
 import { verifyJson, verifyOnPage, withChangedDisclosure, withChangedPayload, withoutKeyBinding } from '../helpers/counter.ts';
 import { sandboxProviderForSuite } from '../helpers/relying-party.ts';
+import { csrfToken, formAction, UserAgent } from '../helpers/user-agent.ts';
+import { SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 
 const clock = testClock();
 const suite = sandboxProviderForSuite({ clock: clock.now });
@@ -118,5 +121,64 @@ describe('sharing by QR', () => {
     const response = await fetch(`${suite.provider.url}/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: 'presentation=x' });
     expect(response.status).toBe(403);
     expect(await response.text()).toContain('id="verify"');
+  });
+});
+
+/** The README's procedure, step by step, with nothing but the issuer's URL and its public /jwks. */
+async function counterVerifies(issuer: string, text: string, seen: Set<string>, currentDate = clock.now()): Promise<Record<string, unknown>> {
+  const parts = text.split('~');
+  const keyBinding = parts.at(-1)!;
+  if (!keyBinding) throw new Error('no key binding');
+  const jwks = createLocalJWKSet(await (await fetch(`${issuer}/jwks`)).json());
+  const { payload } = await jwtVerify(parts[0]!, jwks, { algorithms: ['ES256'], typ: 'dc+sd-jwt', issuer, currentDate });
+  if (payload.vct !== `${issuer}/credentials/identity`) throw new Error('not a sharing credential');
+  const claims: Record<string, unknown> = {};
+  for (const disclosure of parts.slice(1, -1)) {
+    if (!(payload._sd as string[]).includes(createHash('sha256').update(disclosure).digest('base64url'))) throw new Error('disclosure not signed');
+    const [, name, value] = JSON.parse(Buffer.from(disclosure, 'base64url').toString());
+    claims[name] = value;
+  }
+  const { payload: kb } = await jwtVerify(keyBinding, await importJWK((payload.cnf as { jwk: JWK }).jwk, 'ES256'), { algorithms: ['ES256'], typ: 'kb+jwt', audience: 'urn:vn:eid:counter', currentDate });
+  if (kb.nonce !== payload.jti) throw new Error('key binding for another credential');
+  if (kb.sd_hash !== createHash('sha256').update(text.slice(0, text.length - keyBinding.length)).digest('base64url')) throw new Error('disclosures changed');
+  if (seen.has(payload.jti!)) throw new Error('replayed');
+  seen.add(payload.jti!);
+  return claims;
+}
+
+describe('the counter procedure in the README', () => {
+  it('verifies a sharing against the public JWKS alone, and refuses what the provider refuses', async () => {
+    const { credential, device } = await share(['name', 'nationality', 'id_card']);
+    const presentation = await presentCredential(credential, device, { now: clock.now(), show: ['name', 'id_card'] });
+    expect(decodeJwt(presentation.split('~')[0]!).iss).toBe(suite.provider.url);
+    const seen = new Set<string>();
+    const claims = await counterVerifies(suite.provider.url, presentation, seen);
+    expect(Object.keys(claims).sort()).toEqual(['id_card', 'name']);
+    expect(claims.id_card).toMatchObject({ number: an.personalId, issue_date: '2021-04-15' });
+    await expect(counterVerifies(suite.provider.url, presentation, seen)).rejects.toThrow('replayed');
+    await expect(counterVerifies(suite.provider.url, withChangedDisclosure(presentation, 'name', 'X'), new Set())).rejects.toThrow('disclosure not signed');
+    await expect(counterVerifies(suite.provider.url, withChangedPayload(presentation, { nationality: 'X' }), new Set())).rejects.toThrow(/signature/);
+    const stolen = await presentCredential(credential, await deviceKey(), { now: clock.now() });
+    await expect(counterVerifies(suite.provider.url, stolen, new Set())).rejects.toThrow(/signature/);
+  });
+});
+
+describe('the citizen\'s history', () => {
+  it('lists each sharing on /account with the attributes, and when a counter checked it', async () => {
+    const { credential, device } = await share(['birthdate', 'gender']);
+    await verifyJson(suite.provider.url, await presentCredential(credential, device, { now: clock.now(), show: ['birthdate'] }));
+    const agent = new UserAgent();
+    const first = await agent.follow(`${suite.provider.url}/account`, suite.provider.url);
+    const page = await agent.follow(new URL(formAction(first.page!.html, 'login'), first.page!.url).href, suite.provider.url, {
+      form: { _csrf: csrfToken(first.page!.html), username: an.personalId, password: SANDBOX_PASSWORD },
+    });
+    const html = page.page!.html;
+    expect(html).toContain('Thông tin bạn đã chia sẻ bằng mã QR');
+    expect(html).toContain('<strong>Ngày sinh, Giới tính</strong>');
+    expect(html).toMatch(/Được kiểm tra lúc [^<]*: Ngày sinh</);
+    // Names in the log, never values.
+    const rows = await suite.provider.database.db.selectFrom('disclosures').selectAll().where('channel', '=', 'sharing').execute();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(JSON.stringify(rows)).not.toContain(an.birthdate);
   });
 });
