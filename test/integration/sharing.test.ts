@@ -1,7 +1,7 @@
 // Sharing at a counter by QR (issue 10 item 4): a credential issued to the citizen's device, presented with the
 // chosen attributes only and a key binding by the device, verified once at /verify; refusals say why.
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS } from '../../src/sandbox/seed.ts';
 import { sharingService } from '../../src/sharing/service.ts';
@@ -129,7 +129,7 @@ async function counterVerifies(issuer: string, text: string, seen: Set<string>, 
   const parts = text.split('~');
   const keyBinding = parts.at(-1)!;
   if (!keyBinding) throw new Error('no key binding');
-  const jwks = createLocalJWKSet(await (await fetch(`${issuer}/jwks`)).json());
+  const jwks = createLocalJWKSet((await (await fetch(`${issuer}/jwks`)).json()) as JSONWebKeySet);
   const { payload } = await jwtVerify(parts[0]!, jwks, { algorithms: ['ES256'], typ: 'dc+sd-jwt', issuer, currentDate });
   if (payload.vct !== `${issuer}/credentials/identity`) throw new Error('not a sharing credential');
   const claims: Record<string, unknown> = {};
