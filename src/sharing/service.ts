@@ -9,7 +9,7 @@ import { keySetAt } from '../oidc/key-lifecycle.ts';
 import { signingKeyRows } from '../oidc/keys.ts';
 import { shareableValues, type Shareable } from './attributes.ts';
 import { issueCredential, type IssuedCredential } from './credential.ts';
-import { recordSharing, sharingsOf, takeSharing, type SharingEntry } from './sharings.ts';
+import { recordSharing, sharingOfDevice, sharingsOf, takeSharing, type SharingEntry } from './sharings.ts';
 import { verifyPresentation, type Verification } from './verify.ts';
 
 const PRIVATE_PARTS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
@@ -26,6 +26,11 @@ export class SharingRefused extends Error {
 export interface SharingService {
   /** Issues the credential for a device of the citizen; refuses (SharingRefused) what cannot be shared. */
   issue(input: { accountId: string; deviceId: string; deviceKey: JWK; attributes: Shareable[] }): Promise<IssuedCredential & { claims: string[] }>;
+  /**
+   * Checks a presentation the device made of its own sharing, without using it up (the app shows this QR code
+   * next): the same checks a counter makes, so a broken key binding is caught on the phone, not at the counter.
+   */
+  check(deviceId: string, sharingId: string, presentation: string): Promise<Verification | undefined>;
   /** Verifies a presentation as a counter would, then takes its single use. */
   verify(presentation: string): Promise<Verification>;
   /** The public keys /jwks publishes now (what a counter would fetch). */
@@ -53,6 +58,14 @@ export function sharingService(deps: { db: Kysely<Schema>; issuer: string; accou
       const claims = Object.keys(values);
       await recordSharing(db, { id: issued.id, accountId, deviceId, claims, createdAt: issued.issuedAt, expiresAt: issued.expiresAt });
       return { ...issued, claims };
+    },
+    async check(deviceId, sharingId, presentation) {
+      const sharing = await sharingOfDevice(db, sharingId, deviceId);
+      if (!sharing) return undefined;
+      const result = await verifyPresentation(presentation, { issuer: deps.issuer, keys: await publishedKeys(), now: deps.now() });
+      if (result.ok && result.id !== sharingId) return { ok: false, reason: 'key_binding', detail: 'the presentation is of another sharing' };
+      if (result.ok && sharing.presentedAt) return { ok: false, reason: 'replayed', detail: 'this sharing was already presented once' };
+      return result;
     },
     async verify(presentation) {
       const result = await verifyPresentation(presentation, { issuer: deps.issuer, keys: await publishedKeys(), now: deps.now() });

@@ -68,3 +68,9 @@ export async function sharingsOf(db: Kysely<Schema>, accountId: string, limit = 
     .execute();
   return rows.map((r) => ({ id: r.id, claims: r.claims, createdAt: r.created_at, expiresAt: r.expires_at, presentedAt: r.presented_at, presentedClaims: r.presented_claims }));
 }
+
+/** A sharing of this device's, still to be shown: the app asks for its QR code. Another device's is not found. */
+export async function sharingOfDevice(db: Kysely<Schema>, id: string, deviceId: string): Promise<{ expiresAt: Date; presentedAt: Date | null } | undefined> {
+  const row = await db.selectFrom('sharings').select(['expires_at', 'presented_at']).where('id', '=', id).where('device_id', '=', deviceId).executeTakeFirst();
+  return row ? { expiresAt: row.expires_at, presentedAt: row.presented_at } : undefined;
+}
