@@ -42,8 +42,6 @@ export interface ProviderDeps {
   trustProxy: boolean;
   /** Outgoing requests to loopback and private addresses (relying parties on 127.0.0.1): development and tests only. */
   allowPrivateNetworks?: boolean;
-  /** Whether a personal ID is a sandbox citizen (sandbox_seed): the only ones a 'sandbox'-profile client may see. */
-  sandboxCitizen?: (personalId: string) => Promise<boolean>;
   /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
   sandboxRegistration?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
@@ -113,7 +111,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // (the lock also deleted them; this holds for any issued in the same instant).
       if (!account || account.status === 'revoked' || account.lockReason === 'officer') return undefined;
       // A sandbox client sees sandbox citizens only, never records imported from a population extract.
-      if (ctx.oidc?.client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(account.personalId))) return undefined;
+      if (ctx.oidc?.client?.['profile'] === 'sandbox' && !account.sandbox) return undefined;
       return {
         accountId: account.id,
         async claims(_use, scope, requested) {
