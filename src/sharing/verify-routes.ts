@@ -12,8 +12,9 @@ export interface VerifyRouteOptions {
   sharing: Pick<SharingService, 'verify'>;
 }
 
-// Guessing presentations is pointless (each is signed), but every attempt costs a signature check.
-const rateLimit = { max: 60, timeWindow: 60_000 };
+// Guessing presentations is pointless (each is signed), but every attempt costs signature checks. Generous
+// enough for a bank whose branches all verify from one address.
+const rateLimit = { max: 300, timeWindow: 60_000 };
 const at = (date: Date, lang: Language) => date.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' });
 
 export const verifyRoutes: FastifyPluginAsync<VerifyRouteOptions> = async (app, { sharing }) => {

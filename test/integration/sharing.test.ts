@@ -2,6 +2,7 @@
 // chosen attributes only and a key binding by the device, verified once at /verify; refusals say why.
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS } from '../../src/sandbox/seed.ts';
 import { sharingService } from '../../src/sharing/service.ts';
@@ -115,6 +116,23 @@ describe('sharing by QR', () => {
     }
     const empty = await verifyOnPage(suite.provider.url, '');
     expect(empty.html).toContain('data-reason="malformed"');
+  });
+
+  it('answers any text, and any change to a real presentation, with a reason and never a server error', async () => {
+    const { credential, device } = await share(['name', 'birthdate']);
+    const real = await presentCredential(credential, device, { now: clock.now() });
+    // Changes inside the signed text (a signature's last character can change without changing its bytes).
+    const signed = real.lastIndexOf('.', real.indexOf('~'));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.nat(signed - 1), fc.constantFrom('A', '~', '.', '-', '\u0000', 'ư')).map(([at, c]) => real.slice(0, at) + c + real.slice(at + 1))), async (text) => {
+        if (text === real) return;
+        const answer = await verifyJson(suite.provider.url, text);
+        expect(answer.status).toBe(400);
+        expect(answer.body.error).toMatch(/^invalid_(presentation|request)$/);
+      }),
+      { numRuns: 60 },
+    );
+    expect((await verifyJson(suite.provider.url, real)).status).toBe(200);
   });
 
   it('refuses the /verify form without its CSRF token', async () => {
