@@ -14,6 +14,7 @@ import { subscribe, type Subscription } from './db/notifications.ts';
 import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { appApi } from './devices/routes.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
@@ -47,6 +48,7 @@ import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { sharingService } from './sharing/service.ts';
 import { verifyRoutes } from './sharing/verify-routes.ts';
+import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 
 export interface AppDeps {
   config: Config;
@@ -206,9 +208,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(verifyRoutes, { sharing });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
+  // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
+    await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).
