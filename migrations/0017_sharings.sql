@@ -3,7 +3,7 @@
 CREATE TABLE sharings (
   id               text        PRIMARY KEY,  -- the credential's jti, also its key-binding nonce
   account_id       uuid        NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-  device_id        text        NOT NULL,
+  device_id        text        NOT NULL REFERENCES app_devices (id) ON DELETE CASCADE,
   claims           text[]      NOT NULL,     -- names of the attributes in the credential, never values
   created_at       timestamptz NOT NULL,
   expires_at       timestamptz NOT NULL,

@@ -48,6 +48,8 @@ import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { sharingService } from './sharing/service.ts';
 import { verifyRoutes } from './sharing/verify-routes.ts';
+import { sharingAppRoutes } from './sharing/app-routes.ts';
+import { appSimulatorSharing } from './sandbox/app-simulator-sharing.ts';
 import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 
 export interface AppDeps {
@@ -209,11 +211,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
-  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [] });
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [sharingAppRoutes({ db, sharing })] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
     await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
+    await app.register(appSimulatorSharing, { db, issuer: config.issuer, now });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

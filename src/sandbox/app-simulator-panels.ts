@@ -6,4 +6,6 @@ export interface SimulatorPanel {
   label: { vi: string; en: string };
 }
 
-export const SIMULATOR_PANELS: SimulatorPanel[] = [];
+export const SIMULATOR_PANELS: SimulatorPanel[] = [
+  { path: '/sandbox/app/sharing', label: { vi: 'Chia sẻ thông tin bằng mã QR', en: 'Share information by QR code' } },
+];

@@ -31,7 +31,8 @@ export async function recordSharing(db: Kysely<Schema>, sharing: NewSharing): Pr
 
 /**
  * The one use of a credential: marks it presented (with what was shown) in one atomic statement, only while
- * the account is active. A second presentation, from here or any other instance, finds it taken.
+ * the account is active at level 2 and the device still bound ("stops everything at once"). A second
+ * presentation, from here or any other instance, finds it taken.
  */
 export async function takeSharing(db: Kysely<Schema>, id: string, shown: string[], now: Date): Promise<'taken' | 'replayed' | 'revoked'> {
   const taken = await db
@@ -39,12 +40,13 @@ export async function takeSharing(db: Kysely<Schema>, id: string, shown: string[
     .set({ presented_at: now, presented_claims: shown })
     .where('id', '=', id)
     .where('presented_at', 'is', null)
-    .where((eb) => eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.id', '=', 'sharings.account_id').where('accounts.status', '=', 'active')))
+    .where((eb) => eb.exists(eb.selectFrom('accounts').select('accounts.id').whereRef('accounts.id', '=', 'sharings.account_id').where('accounts.status', '=', 'active').where('accounts.level', '=', 2)))
+    .where((eb) => eb.exists(eb.selectFrom('app_devices').select('app_devices.id').whereRef('app_devices.id', '=', 'sharings.device_id').where('app_devices.removed_at', 'is', null)))
     .returning('id')
     .executeTakeFirst();
   if (taken) return 'taken';
   const row = await db.selectFrom('sharings').select('presented_at').where('id', '=', id).executeTakeFirst();
-  // Gone (the account was deleted) or its account no longer active: withdrawn.
+  // Gone (the account was deleted), its account no longer active or its device removed: withdrawn.
   return row?.presented_at ? 'replayed' : 'revoked';
 }
 

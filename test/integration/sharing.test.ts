@@ -1,12 +1,12 @@
 // Sharing at a counter by QR (issue 10 item 4): a credential issued to the citizen's device, presented with the
 // chosen attributes only and a key binding by the device, verified once at /verify; refusals say why.
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
+import { createLocalJWKSet, decodeJwt, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS } from '../../src/sandbox/seed.ts';
-import { sharingService } from '../../src/sharing/service.ts';
 import { presentCredential } from '../../src/sharing/presentation.ts';
+import { enrolDevice, generateDeviceKey, smsCode } from '../helpers/app-device.ts';
 import { testClock } from '../helpers/clock.ts';
 import { verifyJson, verifyOnPage, withChangedDisclosure, withChangedPayload, withoutKeyBinding } from '../helpers/counter.ts';
 import { sandboxProviderForSuite } from '../helpers/relying-party.ts';
@@ -18,16 +18,19 @@ const suite = sandboxProviderForSuite({ clock: clock.now });
 const an = SANDBOX_CITIZENS.find((c) => c.personalId === '001090012345')!;
 
 async function deviceKey(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  return exportJWK(privateKey);
+  return (await generateDeviceKey()).privateJwk;
 }
 
-async function share(attributes: string[], key?: JWK) {
-  const device = key ?? (await deviceKey());
-  const account = (await suite.provider.services.accounts.findByPersonalId(an.personalId))!;
-  const service = sharingService({ db: suite.provider.database.db, issuer: suite.provider.url, accounts: suite.provider.services.accounts, now: clock.now });
-  const issued = await service.issue({ accountId: account.id, deviceId: 'device-1', deviceKey: device, attributes: attributes as never });
-  return { credential: issued.credential, device };
+// The citizen's phone, enrolled once through the real /app API, its proofs dated by the provider's clock.
+let phone: Promise<Awaited<ReturnType<typeof enrolDevice>>> | undefined;
+
+/** The app's sharing: POST /app/sharings signed by the device; the device's private key makes the key binding. */
+async function share(attributes: string[]) {
+  phone ??= enrolDevice(suite.provider, { personalId: an.personalId, password: SANDBOX_PASSWORD, readSmsCode: smsCode(suite.provider, an.phone), now: clock.now });
+  const device = await phone;
+  const created = await device.request('POST', '/app/sharings', { attributes });
+  expect(created.status).toBe(201);
+  return { credential: created.body.credential as string, device: device.key.privateJwk };
 }
 
 describe('sharing by QR', () => {
