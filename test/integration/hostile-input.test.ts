@@ -254,6 +254,12 @@ const TARGETS: Target[] = [
   { name: 'account device remove', method: 'POST', segment: DEVICE, path: (id) => `/account/devices/${id}/remove`, channel: 'form', params: { _csrf: 'x' } },
   { name: 'app simulator enrol', method: 'POST', path: () => '/sandbox/app/enrol', channel: 'form', params: { _csrf: 'x', personal_id: PLANTED_ID, device_name: PLANTED_PHONE } },
   { name: 'app simulator device', method: 'GET', segment: DEVICE, path: (id) => `/sandbox/app/devices/${id}`, channel: 'query', params: { lang: 'en' } },
+  { name: 'verify page', method: 'GET', path: () => '/verify', channel: 'query', params: { lang: 'en' } },
+  { name: 'verify form', method: 'POST', path: () => '/verify', channel: 'form', params: { _csrf: 'x', presentation: PLANTED_ID } },
+  { name: 'verify presentation', method: 'POST', path: () => '/verify/presentations', channel: 'json', params: { presentation: PLANTED_ID } },
+  { name: 'app sharing', method: 'POST', path: () => '/app/sharings', channel: 'json', params: { attributes: PLANTED_ID } },
+  { name: 'app sharing qr', method: 'POST', segment: 'sharing-id-0123456789', path: (id) => `/app/sharings/${id}/qr`, channel: 'json', params: { presentation: PLANTED_PHONE } },
+  { name: 'app simulator sharing', method: 'POST', path: () => '/sandbox/app/sharing', channel: 'form', params: { _csrf: 'x', name: 'on', device: PLANTED_ID } },
   { name: 'healthz', method: 'GET', path: () => '/healthz', channel: 'query', params: { x: '1' } },
   { name: 'readyz', method: 'GET', path: () => '/readyz', channel: 'query', params: { x: '1' } },
 ];
