@@ -85,6 +85,19 @@ describe('POST /app/sharings', () => {
     expect((await verifyJson(suite.provider.url, presentation)).body.reason).toBe('revoked');
   });
 
+  it('stops while an officer\'s lock holds, and works again once lifted', async () => {
+    const phone = await enrol(cuong);
+    const created = await phone.request('POST', '/app/sharings', { attributes: ['name'] });
+    const presentation = await presentCredential(created.body.credential, phone.key.privateJwk, { now: new Date() });
+    const accountId = (await suite.provider.database.db.selectFrom('accounts').select('id').where('personal_id', '=', cuong.personalId).executeTakeFirstOrThrow()).id;
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    expect((await supervisor.call('POST', `/admin/accounts/${accountId}/lock`, { reason: 'thử nghiệm khóa' })).status).toBe(200);
+    expect(await phone.request('POST', '/app/sharings', { attributes: ['name'] })).toMatchObject({ status: 401, body: { error: 'invalid_device_proof' } });
+    expect((await verifyJson(suite.provider.url, presentation)).body.reason).toBe('revoked');
+    expect((await supervisor.call('POST', `/admin/accounts/${accountId}/unlock`, {})).status).toBe(200);
+    expect((await phone.request('POST', '/app/sharings', { attributes: ['name'] })).status).toBe(201);
+  });
+
   it('is documented in /app/openapi.json, which stays valid OpenAPI 3.1', async () => {
     const document = (await (await fetch(`${suite.provider.url}/app/openapi.json`)).json()) as any;
     expect((await new Validator().validate(document as SpecData)).valid).toBe(true);
