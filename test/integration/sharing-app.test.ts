@@ -5,7 +5,7 @@ import { Validator, type SpecData } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { presentCredential } from '../../src/sharing/presentation.ts';
-import { enrolDevice, generateDeviceKey, smsCode } from '../helpers/app-device.ts';
+import { enrolDevice, generateDeviceKey, signProof, smsCode } from '../helpers/app-device.ts';
 import { verifyJson } from '../helpers/counter.ts';
 import { officerClient } from '../helpers/officer-api.ts';
 import { sandboxProviderForSuite } from '../helpers/relying-party.ts';
@@ -63,6 +63,24 @@ describe('POST /app/sharings', () => {
     expect(await phone.request('POST', '/app/sharings/not-a-sharing-id-at-all/qr', { presentation: 'x~' })).toMatchObject({ status: 404 });
     expect(await phone.request('POST', '/app/sharings/!!/qr', { presentation: 'x~' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
     expect(await sharingsCount()).toBe(before);
+  });
+
+  it('issues nothing for a replayed proof, a proof over another body, or one signed by another key', async () => {
+    const phone = await enrol(an);
+    const before = await sharingsCount();
+    const body = JSON.stringify({ attributes: ['name'] });
+    const url = `${suite.provider.url}/app/sharings`;
+    const send = (proof: string, raw = body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'device-proof': proof }, body: raw });
+    const proof = await signProof(phone.key.privateJwk, { deviceId: phone.deviceId, method: 'POST', url, rawBody: body });
+    expect((await send(proof)).status).toBe(201);
+    const replayed = await send(proof);
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as { error: string }).error).toBe('invalid_device_proof');
+    const swapped = await signProof(phone.key.privateJwk, { deviceId: phone.deviceId, method: 'POST', url, rawBody: body });
+    expect((await send(swapped, JSON.stringify({ attributes: ['name', 'personal_id', 'address'] }))).status).toBe(401);
+    const forged = await signProof((await generateDeviceKey()).privateJwk, { deviceId: phone.deviceId, method: 'POST', url, rawBody: body });
+    expect((await send(forged)).status).toBe(401);
+    expect(await sharingsCount()).toBe(before + 1);
   });
 
   it('stops at once when the device is removed: no new sharing, and its unshown ones are refused at the counter', async () => {
