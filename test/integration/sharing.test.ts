@@ -1,9 +1,10 @@
 // Sharing at a counter by QR (issue 10 item 4): a credential issued to the citizen's device, presented with the
 // chosen attributes only and a key binding by the device, verified once at /verify; refusals say why.
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rotateSigningKeys } from '../../src/oidc/key-rotation.ts';
 import { SANDBOX_CITIZENS } from '../../src/sandbox/seed.ts';
 import { presentCredential } from '../../src/sharing/presentation.ts';
 import { enrolDevice, generateDeviceKey, smsCode } from '../helpers/app-device.ts';
@@ -201,5 +202,21 @@ describe('the citizen\'s history', () => {
     const rows = await suite.provider.database.db.selectFrom('disclosures').selectAll().where('channel', '=', 'sharing').execute();
     expect(rows.length).toBeGreaterThan(0);
     expect(JSON.stringify(rows)).not.toContain(an.birthdate);
+  });
+});
+
+describe('key rotation', () => {
+  it('keeps a sharing signed before a rotation verifiable, and signs new ones with the new key', async () => {
+    const before = await share(['name']);
+    const older = await presentCredential(before.credential, before.device, { now: clock.now() });
+    const { rotated } = await rotateSigningKeys(suite.provider.database.db, { algs: ['ES256'], now: clock.now(), activationDelaySeconds: 30 });
+    clock.advance(31);
+    await suite.provider.signingKeys.refresh();
+    const after = await share(['birthdate']);
+    const newer = await presentCredential(after.credential, after.device, { now: clock.now() });
+    expect(decodeProtectedHeader(newer.split('~')[0]!).kid).toBe(rotated[0]!.next);
+    expect(decodeProtectedHeader(older.split('~')[0]!).kid).toBe(rotated[0]!.previous);
+    expect((await verifyJson(suite.provider.url, older)).body.claims).toEqual({ name: 'Nguyễn Văn An' });
+    expect(await counterVerifies(suite.provider.url, newer, new Set())).toEqual({ birthdate: an.birthdate });
   });
 });
