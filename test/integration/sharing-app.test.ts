@@ -62,6 +62,12 @@ describe('POST /app/sharings', () => {
     expect(((await unsigned.json()) as { error: string }).error).toBe('invalid_device_proof');
     expect(await phone.request('POST', '/app/sharings/not-a-sharing-id-at-all/qr', { presentation: 'x~' })).toMatchObject({ status: 404 });
     expect(await phone.request('POST', '/app/sharings/!!/qr', { presentation: 'x~' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    // Võ Minh Em's record has no residence or ID card details: nothing is issued rather than a credential lacking them.
+    const emPhone = await enrol(em);
+    expect(await emPhone.request('POST', '/app/sharings', { attributes: ['name', 'address', 'id_card'] })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'nothing on record to share for: address, id_card' },
+    });
     expect(await sharingsCount()).toBe(before);
   });
 
