@@ -211,7 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
-  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [sharingAppRoutes({ db, sharing })] });
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [sharingAppRoutes({ sharing })] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });

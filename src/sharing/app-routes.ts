@@ -2,23 +2,19 @@
 // attributes, and draw the presentation the app made as a QR code. Device removal or a revoked account stop
 // both at once: the Device-Proof check refuses them before these run.
 import type { FastifyInstance } from 'fastify';
-import { deviceForProof } from '../devices/devices.ts';
-import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
 import type { Shareable } from './attributes.ts';
 import { sharingSchemas } from './app-schemas.ts';
 import { COUNTER_AUDIENCE, SHARING_SECONDS } from './credential.ts';
 import { QR_CAPACITY, qrSvg } from './qr.ts';
 import { SharingRefused, type SharingService } from './service.ts';
 
-export function sharingAppRoutes(deps: { db: Kysely<Schema>; sharing: SharingService }) {
+export function sharingAppRoutes(deps: { sharing: SharingService }) {
   return async (app: FastifyInstance) => {
     app.post<{ Body: { attributes: Shareable[] } }>('/app/sharings', { schema: sharingSchemas.create, preHandler: app.requireDevice }, async (request, reply) => {
       const device = request.device!;
-      const bound = await deviceForProof(deps.db, device.id);
       reply.header('cache-control', 'no-store');
       try {
-        const issued = await deps.sharing.issue({ accountId: device.accountId, deviceId: device.id, deviceKey: bound!.publicJwk, attributes: request.body.attributes });
+        const issued = await deps.sharing.issue({ accountId: device.accountId, deviceId: device.id, attributes: request.body.attributes });
         return reply.code(201).send({
           sharing_id: issued.id,
           credential: issued.credential,

@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Accounts, CitizenAccount } from '../accounts/accounts.ts';
 import { recordIdentity } from '../accounts/identity.ts';
+import { deviceForProof } from '../devices/devices.ts';
 import type { Schema } from '../db/schema.ts';
 import { keySetAt } from '../oidc/key-lifecycle.ts';
 import { signingKeyRows } from '../oidc/keys.ts';
@@ -32,7 +33,7 @@ export class SharingRefused extends Error {
 
 export interface SharingService {
   /** Issues the credential for a device of the citizen; refuses (SharingRefused) what cannot be shared. */
-  issue(input: { accountId: string; deviceId: string; deviceKey: JWK; attributes: Shareable[] }): Promise<IssuedCredential & { claims: string[] }>;
+  issue(input: { accountId: string; deviceId: string; attributes: Shareable[] }): Promise<IssuedCredential & { claims: string[] }>;
   /**
    * Checks a presentation the device made of its own sharing, without using it up (the app shows this QR code
    * next): the same checks a counter makes, so a broken key binding is caught on the phone, not at the counter.
@@ -51,7 +52,7 @@ export function sharingService(deps: { db: Kysely<Schema>; issuer: string; accou
   const publishedKeys = async () => (await keySet()).map(publicPart);
   return {
     publishedKeys,
-    async issue({ accountId, deviceId, deviceKey, attributes }) {
+    async issue({ accountId, deviceId, attributes }) {
       const account = await deps.accounts.findById(accountId);
       const now = deps.now();
       // The device's authentication already refused these; checked again because a credential must never outlive them.
@@ -61,7 +62,10 @@ export function sharingService(deps: { db: Kysely<Schema>; issuer: string; accou
       if (missing.length) throw new SharingRefused('invalid_request', `nothing on record to share for: ${missing.join(', ')}`);
       // The provider's active ES256 key: each alg's signer comes first in the key set (key-lifecycle.ts).
       const signingKey = (await keySet()).find((key) => key.alg === 'ES256')!;
-      const issued = await issueCredential({ issuer: deps.issuer, signingKey, deviceKey, values, now });
+      // Bound to the key the device proved it holds (its public key as enrolled).
+      const device = await deviceForProof(db, deviceId);
+      if (!device || device.accountId !== accountId || device.removedAt) throw new SharingRefused('access_denied', 'the device is not bound to this account');
+      const issued = await issueCredential({ issuer: deps.issuer, signingKey, deviceKey: device.publicJwk, values, now });
       const claims = Object.keys(values);
       await recordSharing(db, { id: issued.id, accountId, deviceId, claims, createdAt: issued.issuedAt, expiresAt: issued.expiresAt });
       return { ...issued, claims };
