@@ -2,12 +2,11 @@
 // choose attributes, get the credential from POST /app/sharings, add the device's key binding, and show the QR
 // code (drawn by POST /app/sharings/{id}/qr) with its text to paste at /verify. Sandbox only.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { JWK } from 'jose';
 import { claimLabels, translator, type Language } from '../interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from '../interactions/language.ts';
 import { SHAREABLE } from '../sharing/attributes.ts';
 import { presentCredential } from '../sharing/presentation.ts';
-import { simulatedDevice, type SimulatorDeps } from './simulated-devices.ts';
+import { simulatedDevice, simulatedDeviceKey, type SimulatorDeps } from './simulated-devices.ts';
 
 const TEXT = {
   vi: {
@@ -75,13 +74,13 @@ export async function appSimulatorSharing(app: FastifyInstance, options: Omit<Si
     const chosen = SHAREABLE.filter((name) => body[name] === 'on');
     const deviceId = String(req.query.device ?? '');
     const device = await simulatedDevice(deps, deviceId);
-    const key = await options.db.selectFrom('sandbox_app_device_keys').select('private_jwk').where('device_id', '=', deviceId).executeTakeFirst();
+    const key = await simulatedDeviceKey(options.db, deviceId);
     if (!device || !key) return show(req, reply, { status: 404, error: s('not_simulated'), chosen });
     if (!chosen.length) return show(req, reply, { status: 400, error: s('none'), chosen });
     // The app's steps, through the same API a phone calls.
     const created = await device.request('POST', '/app/sharings', { attributes: chosen });
     if (created.status !== 201) return show(req, reply, { status: 409, error: s('refused', { error: String(created.body?.error), description: String(created.body?.error_description ?? '') }), chosen });
-    const text = await presentCredential(created.body.credential, key.private_jwk as JWK, { now: options.now() });
+    const text = await presentCredential(created.body.credential, key, { now: options.now() });
     const qr = await device.request('POST', `/app/sharings/${encodeURIComponent(created.body.sharing_id)}/qr`, { presentation: text });
     if (qr.status !== 200) return show(req, reply, { status: 409, error: s('refused', { error: String(qr.body?.error), description: String(qr.body?.error_description ?? '') }), chosen });
     const expires = new Date(created.body.expires_at).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' });
