@@ -118,6 +118,7 @@ export const en: Record<MessageKey, string> = {
   'sharing.no': 'No',
   'sharing.id_card': 'No. {number}, issued {issued}, valid until {expires}, issued by {issuer}',
   'verify.title': 'Check shared information',
+  'verify.upload_refused': 'That file is not the text of one sharing code (one small text file). Please upload the scanned text again.',
   'verify.lead': "Paste the text scanned from the QR code in the citizen's VNeID app, or upload a text file holding it. Each code works once, for 5 minutes.",
   'verify.paste': 'QR code text',
   'verify.upload': 'Or upload a text file',

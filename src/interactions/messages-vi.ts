@@ -117,6 +117,7 @@ export const vi = {
   'sharing.no': 'Không',
   'sharing.id_card': 'Số {number}, cấp ngày {issued}, có giá trị đến {expires}, nơi cấp: {issuer}',
   'verify.title': 'Kiểm tra thông tin chia sẻ',
+  'verify.upload_refused': 'Tệp này không phải nội dung của một mã chia sẻ (một tệp văn bản nhỏ). Hãy tải lên lại nội dung đã quét.',
   'verify.lead': 'Dán nội dung đã quét từ mã QR trên ứng dụng VNeID của công dân, hoặc tải lên tệp văn bản chứa nội dung đó. Mỗi mã chỉ dùng được một lần, trong 5 phút.',
   'verify.paste': 'Nội dung mã QR',
   'verify.upload': 'Hoặc tải lên tệp văn bản',

@@ -1,11 +1,11 @@
 // The counter's side on the provider: /verify (a page: paste or upload the scanned text; vi and en) and
 // POST /verify/presentations (JSON). Both verify against the published keys and take the sharing's one use.
+import fastifyMultipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { translator, type Language } from '../interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from '../interactions/language.ts';
 import { shownAttributes } from './display.ts';
 import type { SharingService } from './service.ts';
-import { acceptMultipartText } from './upload.ts';
 import { MAX_PRESENTATION, type Verification } from './verify.ts';
 
 export interface VerifyRouteOptions {
@@ -18,7 +18,9 @@ const rateLimit = { max: 300, timeWindow: 60_000 };
 const at = (date: Date, lang: Language) => date.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' });
 
 export const verifyRoutes: FastifyPluginAsync<VerifyRouteOptions> = async (app, { sharing }) => {
-  acceptMultipartText(app);
+  // The upload is the scanned text of one QR code: one small file, a few fields, all read into the body. In this
+  // plugin's scope only.
+  await app.register(fastifyMultipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: MAX_PRESENTATION, files: 1, fields: 4, parts: 5 } });
   type Page = { Querystring: { lang?: string }; Body: { presentation?: unknown; file?: unknown; _csrf?: unknown } };
   const languageOf = (request: FastifyRequest<Page>) => chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE] });
 
@@ -42,9 +44,13 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRouteOptions> = async (app, 
 
   // A person whose form fails its CSRF check gets the page again with the reason, not the JSON the app-wide
   // handler gives programs; every other error goes on to that handler (Fastify passes what this one throws up).
-  app.setErrorHandler(async (error: { code?: string }, request: FastifyRequest<Page>, reply) => {
-    if (!error.code?.startsWith('FST_CSRF') || request.routeOptions.url !== '/verify') throw error;
-    return page(request, reply, { error: translator(languageOf(request))('error.csrf'), status: 403 });
+  // So does one whose upload is not one small text file (too large, several files, not multipart).
+  app.setErrorHandler(async (error: { code?: string; statusCode?: number }, request: FastifyRequest<Page>, reply) => {
+    if (request.routeOptions.url !== '/verify' || request.method !== 'POST') throw error;
+    const t = translator(languageOf(request));
+    if (error.code?.startsWith('FST_CSRF')) return page(request, reply, { error: t('error.csrf'), status: 403 });
+    if (error.statusCode && error.statusCode < 500) return page(request, reply, { error: t('verify.upload_refused'), status: error.statusCode });
+    throw error;
   });
 
   app.get<Page>('/verify', async (request, reply) => page(request, reply));
@@ -57,7 +63,8 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRouteOptions> = async (app, 
     },
     async (request, reply) => {
       const pasted = typeof request.body?.presentation === 'string' ? request.body.presentation : '';
-      const uploaded = typeof request.body?.file === 'string' ? request.body.file : '';
+      const file = request.body?.file;
+      const uploaded = typeof file === 'string' ? file : Buffer.isBuffer(file) ? file.toString('utf8') : '';
       const text = pasted.trim() || uploaded.trim();
       const result: Verification = text ? await sharing.verify(text) : { ok: false, reason: 'malformed', detail: 'nothing was pasted or uploaded' };
       return page(request, reply, { result, status: result.ok ? 200 : 422 });

@@ -66,6 +66,12 @@ describe('sharing by QR', () => {
     expect(uploaded.html).not.toContain('data-claim="name"');
   });
 
+  it('answers an upload larger than any presentation with a page, not a failure', async () => {
+    const tooLarge = await verifyOnPage(suite.provider.url, 'x'.repeat(20_000), { lang: 'en', upload: true });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.html).toContain('<html lang="en">');
+  });
+
   it('refuses a presentation whose disclosure or signed payload was changed', async () => {
     const { credential, device } = await share(['name', 'birthdate']);
     const presentation = await presentCredential(credential, device, { now: clock.now() });

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { issueCredential, SHARING_SECONDS } from '../../src/sharing/credential.ts';
 import { presentCredential } from '../../src/sharing/presentation.ts';
 import { QR_CAPACITY, qrSvg } from '../../src/sharing/qr.ts';
-import { parseMultipartText } from '../../src/sharing/upload.ts';
 import { verifyPresentation } from '../../src/sharing/verify.ts';
 
 const issuer = 'https://id.example.vn';
@@ -94,13 +93,5 @@ describe('verifyPresentation', () => {
     const { verify } = await setup();
     for (const text of ['', 'hello world', 'a~b', '{"a":1}', 'é~', 'x'.repeat(9000)]) expect(await verify(text)).toMatchObject({ ok: false });
     expect(await verify('hello')).toMatchObject({ reason: 'malformed' });
-  });
-});
-
-describe('parseMultipartText', () => {
-  it('reads text fields and a text file, first value wins', () => {
-    const body = ['--b', 'Content-Disposition: form-data; name="_csrf"', '', 'tok', '--b', 'Content-Disposition: form-data; name="file"; filename="scan.txt"', 'Content-Type: text/plain', '', 'abc~def~', '--b', 'Content-Disposition: form-data; name="_csrf"', '', 'other', '--b--', ''].join('\r\n');
-    expect(parseMultipartText(body, 'multipart/form-data; boundary=b')).toEqual({ _csrf: 'tok', file: 'abc~def~' });
-    expect(parseMultipartText(body, 'multipart/form-data')).toBeUndefined();
   });
 });
