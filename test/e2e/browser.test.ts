@@ -1,51 +1,38 @@
 // A citizen in a real browser (Debian's Chromium through playwright-core) signs in to a relying party and consents.
-import { createServer, type Server } from 'node:http';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { freePort, startProvider, type RunningProvider } from '../helpers/provider.ts';
+import { launchChromium, relyingPartyCallback, type CallbackPage } from '../helpers/browser.ts';
+import { startProvider, type RunningProvider } from '../helpers/provider.ts';
 import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const an = SANDBOX_CITIZENS[0]!;
 const CLIENT = { client_id: 'cong-dich-vu', client_secret: 'cong-dich-vu-secret-0123456789', client_name: 'Cổng Dịch vụ công' };
 
 let testDb: TestDatabase;
 let provider: RunningProvider;
 let browser: Browser;
-let callbackServer: Server;
+let callback: CallbackPage;
 let redirectUri: string;
 let rp: oidc.Configuration;
 /** Bodies of form posts the relying party's callback received (response_mode=form_post). */
-const posted: string[] = [];
+let posted: string[];
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
   provider = await startProvider(testDb);
   // The relying party's callback: a page the browser lands on, whose URL carries the code.
-  const port = await freePort();
-  redirectUri = `http://127.0.0.1:${port}/callback`;
-  callbackServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (req.method === 'POST') posted.push(Buffer.concat(chunks).toString());
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>RP</title><p>back at the service</p>');
-    });
-  });
-  await new Promise<void>((resolve) => callbackServer.listen(port, '127.0.0.1', resolve));
+  callback = await relyingPartyCallback();
+  ({ redirectUri, posted } = callback);
   await provider.addClient({ ...CLIENT, redirect_uris: [redirectUri], scope: 'openid profile personal_id phone email address', assurance_level: 2 });
   rp = await relyingParty(provider.url, CLIENT.client_id, CLIENT.client_secret);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => callbackServer?.close(resolve));
+  await callback?.close();
   await provider?.close();
   await testDb?.drop();
 });

@@ -1,17 +1,16 @@
 // QR sign-in in a real browser (Chromium through playwright-core): the citizen scans the sign-in page's code
 // with the e-ID app (played through the real /app API), approves or denies, and the browser goes on by itself.
-import { createServer, type Server } from 'node:http';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { enrolDevice, smsCode } from '../helpers/app-device.ts';
+import { launchChromium, relyingPartyCallback, type CallbackPage } from '../helpers/browser.ts';
 import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort, SANDBOX_SECRET, startProvider, type RunningProvider } from '../helpers/provider.ts';
 import { authorizationRequest, redeem, REDIRECT_URI, relyingParty } from '../helpers/relying-party.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const an = SANDBOX_CITIZENS.find((c) => c.personalId === '001090012345')!;
 const cuong = SANDBOX_CITIZENS.find((c) => c.personalId === '048201004567')!;
 const CLIENT = { client_id: 'cong-dich-vu', client_secret: 'cong-dich-vu-secret-0123456789', client_name: 'Cổng Dịch vụ công' };
@@ -20,7 +19,7 @@ const clock = testClock();
 let testDb: TestDatabase;
 let provider: RunningProvider;
 let browser: Browser;
-let callbackServer: Server;
+let callback: CallbackPage;
 let redirectUri: string;
 let rp: oidc.Configuration;
 type Device = Awaited<ReturnType<typeof enrolDevice>>;
@@ -32,10 +31,8 @@ let secondPhone: Device;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   provider = await startProvider(testDb, { clock: clock.now });
-  const port = await freePort();
-  redirectUri = `http://127.0.0.1:${port}/callback`;
-  callbackServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>RP</title><p>back at the service</p>'));
-  await new Promise<void>((resolve) => callbackServer.listen(port, '127.0.0.1', resolve));
+  callback = await relyingPartyCallback();
+  redirectUri = callback.redirectUri;
   await provider.addClient({
     ...CLIENT,
     redirect_uris: [redirectUri],
@@ -50,14 +47,11 @@ beforeAll(async () => {
   phone = await enrol(an, 'iPhone của An');
   otherCitizensPhone = await enrol(cuong, 'Điện thoại của Cường');
   secondPhone = await enrol(an, 'Máy tính bảng của An');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => callbackServer?.close(resolve));
+  await callback?.close();
   await provider?.close();
   await testDb?.drop();
 });

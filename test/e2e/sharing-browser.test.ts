@@ -3,12 +3,12 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startProvider, type RunningProvider } from '../helpers/provider.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let testDb: TestDatabase;
 let provider: RunningProvider;
 let browser: Browser;
@@ -16,7 +16,7 @@ let browser: Browser;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   provider = await startProvider(testDb);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
