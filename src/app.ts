@@ -5,6 +5,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyView from '@fastify/view';
+import { readFile } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -96,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
     trustProxy: config.trustProxy !== false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
+    ...(config.outbound.extraCaFile ? { outboundExtraCa: await readFile(config.outbound.extraCaFile, 'utf8') } : {}),
+    ciba: { ...config.ciba, now },
     sandboxCitizen,
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,

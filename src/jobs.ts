@@ -12,6 +12,7 @@ import { ADVISORY_LOCKS } from './db/locks.ts';
 import { purgeRateLimitCounters } from './http/rate-limit-counters.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
+import { purgeCibaRequests } from './devices/ciba-requests.ts';
 
 /** Starts the jobs; the returned function stops them and lets go of the lock. */
 export function startBackgroundJobs(database: Database, config: Config, logger: Logger, now: () => Date): () => Promise<void> {
@@ -25,6 +26,7 @@ export function startBackgroundJobs(database: Database, config: Config, logger: 
       await purgeSignInCodes(db, now());
       await purgeAllowances(db, now());
       await purgeRateLimitCounters(db, now());
+      await purgeCibaRequests(db, now());
       if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
     }),
   ];

@@ -20,6 +20,8 @@ import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './r
 import { hideStoredSecrets, sandboxRegistration } from './registration.ts';
 import { isOwnSectorUri } from './sectors.ts';
 import { DEFAULT_TTL } from './token-lifetimes.ts';
+import { assertCibaClientMetadata, cibaConfiguration, standInAccount, type CibaDeps } from './ciba.ts';
+import { cibaProtocol } from './ciba-protocol.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -42,11 +44,15 @@ export interface ProviderDeps {
   trustProxy: boolean;
   /** Outgoing requests to loopback and private addresses (relying parties on 127.0.0.1): development and tests only. */
   allowPrivateNetworks?: boolean;
+  /** A local certificate authority (PEM) relying parties' https endpoints use: development and tests only. */
+  outboundExtraCa?: string;
   /** Whether a personal ID is a sandbox citizen (sandbox_seed): the only ones a 'sandbox'-profile client may see. */
   sandboxCitizen?: (personalId: string) => Promise<boolean>;
   /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
   sandboxRegistration?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
+  /** CIBA (ciba.ts): who can be asked in the app, and the request's lifetime and poll pace. */
+  ciba?: Partial<Pick<CibaDeps, 'hasDevice' | 'requestSeconds' | 'pollIntervalSeconds'>> & { now?: () => Date };
   ttl?: Partial<Record<'AccessToken' | 'AuthorizationCode' | 'IdToken' | 'RefreshToken' | 'Session' | 'Interaction' | 'Grant' | 'ClientCredentials', number>>;
 }
 
@@ -97,6 +103,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   const publicService = publicServiceConfiguration();
   const registration = deps.sandboxRegistration ? sandboxRegistration(deps.issuer) : undefined;
+  // Without the app (the CLI's validating provider), nobody can be asked: every request would only expire.
+  const cibaDeps: CibaDeps = {
+    db: deps.db,
+    accounts: deps.accounts,
+    sandboxCitizen: deps.sandboxCitizen,
+    hasDevice: deps.ciba?.hasDevice ?? (async () => false),
+    requestSeconds: deps.ciba?.requestSeconds ?? 300,
+    pollIntervalSeconds: deps.ciba?.pollIntervalSeconds ?? 5,
+  };
+  const ciba = cibaConfiguration(cibaDeps);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -108,6 +124,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
     },
     async findAccount(ctx, sub, token) {
+      const standIn = standInAccount(ctx, sub);
+      if (standIn) return standIn;
       const account = await deps.accounts.findById(sub);
       // A revoked account, or one an officer locked, signs nobody in, and its existing tokens stop yielding claims
       // (the lock also deleted them; this holds for any issued in the same instant).
@@ -143,7 +161,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Access tokens remember the level of the authentication they came from, for userinfo's release rule.
     async extraTokenClaims(ctx, token) {
       if (token.kind !== 'AccessToken') return undefined;
-      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.BackchannelAuthenticationRequest;
       return source?.acr ? { acr: source.acr } : undefined;
     },
     claims: providerClaimsConfig(),
@@ -159,7 +177,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
     },
     pkce: { required: () => true },
-    fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
+    fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false, extraCa: deps.outboundExtraCa }),
     // A sector URI the registry assigned under our own issuer is ours: nothing to fetch (see sectors.ts).
     sectorIdentifierUriValidate: (client) => !isOwnSectorUri(deps.issuer, client.sectorIdentifierUri, client.clientId),
     clientDefaults: {
@@ -172,6 +190,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       ...bankFeatures,
       ...publicService.features,
+      ...ciba.features,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
@@ -241,6 +260,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
         if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
+        if (key === 'profile') assertCibaClientMetadata(metadata as Record<string, unknown>);
         if (key === 'profile' && value === 'public_service') assertPublicServiceMetadata(metadata);
       },
     },
@@ -251,6 +271,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // ttl (codes of 60 s at most for banks), algorithms, client auth methods, and refresh tokens that rotate on use
     // except for banks (bank-profile.ts); a replayed rotated refresh token is detected by the provider.
     ...bankConfiguration,
+    ttl: { ...bankConfiguration.ttl, ...ciba.ttl },
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
 
@@ -259,5 +280,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
   if (registration) hideStoredSecrets(provider);
+  cibaProtocol(provider, { db: deps.db, now: deps.ciba?.now ?? (() => new Date()), pollIntervalSeconds: cibaDeps.pollIntervalSeconds });
   return provider;
 }
