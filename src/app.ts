@@ -42,8 +42,8 @@ import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
 import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
+import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
-import { sandboxCitizenCheck } from './sandbox/citizens.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 
 export interface AppDeps {
@@ -85,7 +85,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   notices = await subscribe(database, CLIENT_CHANGES, (clientId) => relyingParties.changed(clientId), () => relyingParties.reset(), logger);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
-  const sandboxCitizen = sandboxCitizenCheck(db);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -99,7 +98,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     ...(config.outbound.extraCaFile ? { outboundExtraCa: await readFile(config.outbound.extraCaFile, 'utf8') } : {}),
     ciba: { ...config.ciba, now },
-    sandboxCitizen,
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
@@ -127,6 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onClose', () => notices.close());
+  // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
+  app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
@@ -188,7 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, sandboxCitizen, signIns: measure.signIns });
+  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {

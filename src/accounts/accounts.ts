@@ -22,6 +22,8 @@ export interface CitizenAccount {
   lockReason: LockReason | null;
   lockedUntil: Date | null;
   integratedDocuments: DocumentKind[];
+  /** A synthetic citizen the sandbox seeded (sandbox clients sign in only these). */
+  sandbox: boolean;
 }
 
 export interface Accounts {
@@ -55,6 +57,12 @@ export function accountQueries(db: Kysely<Schema>): Accounts {
         'a.lock_reason as lockReason',
         'a.locked_until as lockedUntil',
         'a.integrated_documents as integratedDocuments',
+        // Read with the account, not in a query of its own: every sandbox-client sign-in step asks it.
+        (eb) =>
+          eb
+            .exists(eb.selectFrom('sandbox_seed as s').select('s.key').where('s.kind', '=', 'citizen').whereRef('s.key', '=', 'a.personal_id'))
+            .$castTo<boolean>()
+            .as('sandbox'),
       ]);
   return {
     // The provider hands back whatever `sub` a token carries: anything but a UUID is simply unknown.

@@ -23,7 +23,6 @@ export interface InteractionDeps {
   /** Where work runs that an answer must not wait for (see background.ts). */
   background: Background;
   /** Whether a personal ID is a sandbox citizen: a 'sandbox'-profile client signs in no one else. */
-  sandboxCitizen?: (personalId: string) => Promise<boolean>;
   /** Told how each sign-in attempt ended (the metrics count them). */
   signIns?: SignInObserver;
 }
@@ -153,7 +152,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       }
       // Said plainly, once the password proved who this is: a sandbox client is not for this citizen.
       const client = await provider.Client.find(String(details.params.client_id));
-      if (client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(outcome.account.personalId))) {
+      if (client?.['profile'] === 'sandbox' && !outcome.account.sandbox) {
         request.log.info({ event: 'sign_in.failed', reason: 'not_sandbox_citizen', account: outcome.account.id }, 'citizen sign-in refused');
         flow.signInEnded(details, 'not_sandbox_citizen');
         return showLogin(request, reply, details, lang, { error: t('login.error.sandbox_only'), username, status: 403 });

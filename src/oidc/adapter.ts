@@ -5,6 +5,7 @@ import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { replayDetectionFind } from './replay-detection.ts';
+import { forgetReads, memoized } from './request-memo.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -25,6 +26,9 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
     const find = async (column: 'id' | 'uid' | 'user_code', value: string) => {
       // No row can hold text PostgreSQL refuses to store (NUL, a lone surrogate): such an id is simply not found.
       if (typeof value !== 'string' || !isAcceptableText(value)) return undefined;
+      return memoized(`${model}:${column}:${value}`, () => read(column, value));
+    };
+    const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> => {
       const row = await db
         .selectFrom('oidc_payloads')
         .select(['payload', 'consumed_at'])
@@ -38,11 +42,13 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
     };
 
     const revokeByGrantId = async (grantId: string) => {
+      for (const grantable of GRANTABLE) forgetReads(grantable);
       await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
     };
 
     return {
       async upsert(id, payload, expiresIn) {
+        forgetReads(model);
         const row = {
           model,
           id,
@@ -71,11 +77,13 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       findByUid: (uid) => find('uid', uid),
       findByUserCode: (userCode) => find('user_code', userCode),
       async destroy(id) {
+        forgetReads(model);
         await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
       },
       // One atomic UPDATE: of two concurrent redemptions exactly one wins; the loser is treated as a replay,
       // which (RFC 6749 §4.1.2) revokes everything the grant already produced.
       async consume(id) {
+        forgetReads(model);
         const won = await db
           .updateTable('oidc_payloads')
           .set({ consumed_at: new Date() })

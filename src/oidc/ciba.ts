@@ -34,7 +34,6 @@ export const isStandIn = (accountId: string | undefined): boolean => typeof acco
 export interface CibaDeps {
   db: Kysely<Schema>;
   accounts: Accounts;
-  sandboxCitizen?: ((personalId: string) => Promise<boolean>) | undefined;
   /** Whether the account has a device enrolled in the e-ID app that can be asked. */
   hasDevice(accountId: string): Promise<boolean>;
   /** How long a request waits for the citizen (seconds), and the least a bank may ask with requested_expiry. */
@@ -128,10 +127,9 @@ export function checkBindingMessage(message: string | undefined): void {
 async function reachableAccount(ctx: KoaContextWithOIDC, hint: string, deps: CibaDeps): Promise<string> {
   const account = PERSONAL_ID.test(hint) ? await deps.accounts.findByPersonalId(hint) : undefined;
   const device = await deps.hasDevice(account?.id ?? '00000000-0000-0000-0000-000000000000');
-  const usable = account?.status === 'active' && account.level === 2 && device;
   const sandboxOnly = ctx.oidc.client?.['profile'] === 'sandbox';
-  const allowed = usable && (!sandboxOnly || ((await deps.sandboxCitizen?.(hint)) ?? false));
-  return allowed ? account.id : `${STAND_IN}${randomUUID()}`;
+  const usable = account?.status === 'active' && account.level === 2 && device && (!sandboxOnly || account.sandbox);
+  return usable ? account.id : `${STAND_IN}${randomUUID()}`;
 }
 
 /**

@@ -46,8 +46,6 @@ export interface ProviderDeps {
   allowPrivateNetworks?: boolean;
   /** A local certificate authority (PEM) relying parties' https endpoints use: development and tests only. */
   outboundExtraCa?: string;
-  /** Whether a personal ID is a sandbox citizen (sandbox_seed): the only ones a 'sandbox'-profile client may see. */
-  sandboxCitizen?: (personalId: string) => Promise<boolean>;
   /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
   sandboxRegistration?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
@@ -107,7 +105,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   const cibaDeps: CibaDeps = {
     db: deps.db,
     accounts: deps.accounts,
-    sandboxCitizen: deps.sandboxCitizen,
     hasDevice: deps.ciba?.hasDevice ?? (async () => false),
     requestSeconds: deps.ciba?.requestSeconds ?? 300,
     pollIntervalSeconds: deps.ciba?.pollIntervalSeconds ?? 5,
@@ -131,7 +128,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // (the lock also deleted them; this holds for any issued in the same instant).
       if (!account || account.status === 'revoked' || account.lockReason === 'officer') return undefined;
       // A sandbox client sees sandbox citizens only, never records imported from a population extract.
-      if (ctx.oidc?.client?.['profile'] === 'sandbox' && !(await deps.sandboxCitizen?.(account.personalId))) return undefined;
+      if (ctx.oidc?.client?.['profile'] === 'sandbox' && !account.sandbox) return undefined;
       return {
         accountId: account.id,
         async claims(_use, scope, requested) {

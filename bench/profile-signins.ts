@@ -1,0 +1,18 @@
+import * as oidc from 'openid-client';
+import { SANDBOX_CITIZENS } from '../src/sandbox/seed.ts';
+import { freePort, signIn, start, stop } from './throughput.ts';
+import { execSync } from 'node:child_process';
+const db = 'prof_' + process.pid;
+execSync(`psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE ${db}"`);
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const env = { HOST: '127.0.0.1', PORT: String(port), ISSUER: base, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`, WORKERS: '1', SEED_SANDBOX: 'true', LOG_LEVEL: 'info', SIGN_IN_RATE_PER_MINUTE: '100000', LOCKOUT_MAX_FAILURES: '100' };
+const child = await start(['--cpu-prof', '--cpu-prof-dir=/tmp/prof', 'src/main.ts'], env, async () => (await fetch(`${base}/.well-known/openid-configuration`)).ok);
+const config = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic('sandbox-secret-not-for-production'), { execute: [oidc.allowInsecureRequests] });
+const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
+const end = Date.now() + Number(process.env.SECONDS ?? 15) * 1000;
+let done = 0;
+await Promise.all(Array.from({ length: 4 }, async (_, i) => { while (Date.now() < end) { await signIn(base, config, citizens[i % citizens.length]!); done++; } }));
+console.log('sign-ins', done);
+await stop(child);
+execSync(`psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE ${db} WITH (FORCE)"`);
