@@ -24,7 +24,8 @@ export function cibaProtocol(provider: Provider, deps: { db: Kysely<Schema>; now
           error: 'unauthorized_client',
           error_description: `this client is not approved for CIBA: its registration has no ${CIBA_GRANT} grant type (an operator approves it with the client's registration)`,
         };
-      } else if (ctx.status === 200 && client?.backchannelTokenDeliveryMode === 'poll') {
+      } else if (ctx.status === 200) {
+        // CIBA Core §7.3: the interval is given to poll and ping clients alike (a pinged client may poll too).
         ctx.body = { ...body, interval: deps.pollIntervalSeconds };
       }
       return;
