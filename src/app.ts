@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { background, type Background } from './background.ts';
 import { CLIENT_CHANGES } from './clients/changes.ts';
 import { subscribe, type Subscription } from './db/notifications.ts';
+import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
 import type { Config } from './config.ts';
@@ -83,6 +84,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let notices: Subscription | undefined;
   const relyingParties = relyingPartiesQueries(db, { live: () => notices?.live() ?? false });
   notices = await subscribe(database, CLIENT_CHANGES, (clientId) => relyingParties.changed(clientId), () => relyingParties.reset(), logger);
+  // The provider's reads of an account by id are cached the same way, dropped by the database's own notices.
+  let accountNotices: Subscription | undefined;
+  const providerAccounts = cachedAccounts(services.accounts, () => accountNotices?.live() ?? false);
+  accountNotices = await subscribe(database, ACCOUNT_CHANGES, (accountId) => providerAccounts.changed(accountId), () => providerAccounts.reset(), logger);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
 
@@ -90,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     issuer: config.issuer,
     db,
     keys,
-    accounts: services.accounts,
+    accounts: providerAccounts,
     relyingParties,
     pages: protocolPages,
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
@@ -125,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onClose', () => notices.close());
+  app.addHook('onClose', () => accountNotices.close());
   // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
   app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
@@ -188,7 +194,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  await app.register(interactionRoutes, { provider, services, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns });
+  await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {

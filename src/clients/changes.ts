@@ -1,5 +1,5 @@
 // Every change to a relying party is announced to all instances (LISTEN/NOTIFY), so their client caches
-// (src/oidc/client-cache.ts) drop it: a suspension takes effect on the client's next request everywhere.
+// (src/db/noticed-cache.ts) drop it: a suspension takes effect on the client's next request everywhere.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 

@@ -8,7 +8,7 @@ import { isAcceptableText } from '../http/acceptable-text.ts';
 import { announceClientChange } from '../clients/changes.ts';
 import { composeMetadata, findClientRow, saveClientMetadata, type ProtocolMetadata } from '../clients/registry.ts';
 import { resourceAccess } from '../clients/resource-servers.ts';
-import { clientCache } from './client-cache.ts';
+import { noticedCache } from '../db/noticed-cache.ts';
 
 export interface RelyingParties {
   /** The client's metadata while it is approved; undefined for an unknown, pending or suspended client. */
@@ -36,15 +36,15 @@ const REGISTRATION = { type: 'system', id: 'dynamic-registration' } as const;
 /** notices.live: whether change notices currently arrive; without them (the CLI, tests) nothing is cached. */
 export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boolean } = { live: () => false }): CachedRelyingParties {
   // Only approved clients are kept; an unknown client_id is read every time.
-  const cache = clientCache(async (clientId) => {
+  const cache = noticedCache(async (clientId) => {
     const row = await findClientRow(db, clientId);
     return row?.state === 'approved' ? (composeMetadata(row) as ClientMetadata) : undefined;
   }, notices.live, { keep: (client) => client !== undefined });
   // Keyed "client_id\nresource" (a client_id holds no control character): a notice for the client drops them all.
-  const resources = clientCache((key) => {
+  const resources = noticedCache((key) => {
     const split = key.indexOf('\n');
     return resourceAccess(db, key.slice(0, split), key.slice(split + 1));
-  }, notices.live, { keep: (access) => access.server !== undefined, clientOf: (key) => key.slice(0, key.indexOf('\n')) });
+  }, notices.live, { keep: (access) => access.server !== undefined, ownerOf: (key) => key.slice(0, key.indexOf('\n')) });
   const find = async (clientId: string) => {
     // A client_id PostgreSQL could not even compare (NUL, a lone surrogate) names no relying party.
     if (typeof clientId !== 'string' || !isAcceptableText(clientId)) return undefined;

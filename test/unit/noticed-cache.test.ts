@@ -2,7 +2,7 @@
 // that a change notice overtook.
 import type { ClientMetadata } from 'oidc-provider';
 import { describe, expect, it } from 'vitest';
-import { clientCache } from '../../src/oidc/client-cache.ts';
+import { noticedCache } from '../../src/db/noticed-cache.ts';
 
 function registry() {
   const rows = new Map<string, ClientMetadata>([['a', { client_id: 'a', client_name: 'one' }]]);
@@ -27,7 +27,7 @@ function registry() {
 describe('client cache', () => {
   it('reads a client once while notices are live, and again after a notice for it', async () => {
     const db = registry();
-    const cache = clientCache(db.read, () => true, { keep: (client) => client !== undefined });
+    const cache = noticedCache(db.read, () => true, { keep: (client) => client !== undefined });
     await cache.find('a');
     expect(await cache.find('a')).toEqual({ client_id: 'a', client_name: 'one' });
     expect(db.reads()).toBe(1);
@@ -40,7 +40,7 @@ describe('client cache', () => {
   it('does not keep unknown clients, nor anything while notices are not live', async () => {
     const db = registry();
     let live = false;
-    const cache = clientCache(db.read, () => live, { keep: (client) => client !== undefined });
+    const cache = noticedCache(db.read, () => live, { keep: (client) => client !== undefined });
     await cache.find('a');
     await cache.find('a');
     expect(db.reads()).toBe(2);
@@ -52,7 +52,7 @@ describe('client cache', () => {
 
   it('drops a read that a notice overtook: the change it announced wins', async () => {
     const db = registry();
-    const cache = clientCache(db.read, () => true, { keep: (client) => client !== undefined });
+    const cache = noticedCache(db.read, () => true, { keep: (client) => client !== undefined });
     let release!: () => void;
     db.holdNextRead(new Promise<void>((resolve) => (release = resolve)));
     const stale = cache.find('a');
@@ -65,7 +65,7 @@ describe('client cache', () => {
   });
 
   it('hands out copies: changing what one request got changes nothing for the next', async () => {
-    const cache = clientCache(registry().read, () => true, { keep: (client) => client !== undefined });
+    const cache = noticedCache(registry().read, () => true, { keep: (client) => client !== undefined });
     const first = (await cache.find('a'))!;
     first.client_name = 'changed';
     expect((await cache.find('a'))!.client_name).toBe('one');
@@ -74,7 +74,7 @@ describe('client cache', () => {
 
 describe('client cache with several entries per client (API access)', () => {
   const access = { server: 'https://api.example.vn/', scopes: ['a:read'] };
-  const clientOf = (key: string) => key.slice(0, key.indexOf('\n'));
+  const ownerOf = (key: string) => key.slice(0, key.indexOf('\n'));
   function counted(answer: (key: string) => { server?: string; scopes?: string[] } = () => access) {
     const reads: string[] = [];
     return { reads, read: async (key: string) => (reads.push(key), answer(key)) };
@@ -82,7 +82,7 @@ describe('client cache with several entries per client (API access)', () => {
 
   it('drops every entry of a client on its notice, all on a notice about everything, and keeps no unknown API', async () => {
     const { reads, read } = counted();
-    const cache = clientCache(read, () => true, { keep: (a) => a.server !== undefined, clientOf });
+    const cache = noticedCache(read, () => true, { keep: (a) => a.server !== undefined, ownerOf });
     for (const key of ['svc\nA', 'svc\nB', 'other\nA']) await cache.find(key);
     expect(await cache.find('svc\nA')).toEqual(access);
     expect(reads).toHaveLength(3);
@@ -94,7 +94,7 @@ describe('client cache with several entries per client (API access)', () => {
     expect(reads).toHaveLength(6);
 
     const unknown = counted(() => ({}));
-    const empty = clientCache(unknown.read, () => true, { keep: (a) => a.server !== undefined, clientOf });
+    const empty = noticedCache(unknown.read, () => true, { keep: (a) => a.server !== undefined, ownerOf });
     await empty.find('svc\nhttps://nowhere.example/');
     await empty.find('svc\nhttps://nowhere.example/');
     expect(unknown.reads).toHaveLength(2);
@@ -104,11 +104,11 @@ describe('client cache with several entries per client (API access)', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
-    const cache = clientCache(async () => {
+    const cache = noticedCache(async () => {
       reads++;
       if (reads === 1) await gate;
       return access;
-    }, () => true, { keep: (a) => a.server !== undefined, clientOf });
+    }, () => true, { keep: (a) => a.server !== undefined, ownerOf });
     const first = cache.find('svc\nA');
     cache.forget('svc');
     release();

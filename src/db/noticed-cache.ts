@@ -1,27 +1,28 @@
-// What the registry says of a client, kept in memory per instance, so a request reads the registry only for what
-// it has not seen since the client's last change: the client itself, and what it may get at each API.
+// What the database says of a client or an account, kept in memory per instance, so a request reads it only when
+// it has changed since (the client itself, its access to each API, an account).
 // Correctness first: served from memory only while change notices are live (src/db/notifications.ts); a notice,
 // or losing them, drops entries; a read that overlapped a notice is not kept.
 
 const MAX_ENTRIES = 10_000;
+const identity = (key: string) => key;
 
-export interface ClientCache<T> {
+export interface NoticedCache<T> {
   find(key: string): Promise<T>;
-  /** A change notice for one client: every entry of that client ('' or unknown: all). */
-  forget(clientId: string): void;
+  /** A change notice for one owner (a client, an account): every entry of it ('' or unknown: all). */
+  forget(owner: string): void;
   clear(): void;
 }
 
-export interface ClientCacheOptions<T> {
+export interface NoticedCacheOptions<T> {
   /** Whether a read is worth keeping: only what exists, so that unknown names cannot fill memory. */
   keep(value: T): boolean;
-  /** The client a key belongs to (default: the key is the client_id). */
-  clientOf?(key: string): string;
+  /** The owner a key belongs to (default: the key is the owner's id). */
+  ownerOf?(key: string): string;
 }
 
-export function clientCache<T>(read: (key: string) => Promise<T>, live: () => boolean, options: ClientCacheOptions<T>): ClientCache<T> {
+export function noticedCache<T>(read: (key: string) => Promise<T>, live: () => boolean, options: NoticedCacheOptions<T>): NoticedCache<T> {
   const entries = new Map<string, T>();
-  const clientOf = options.clientOf ?? ((key: string) => key);
+  const ownerOf = options.ownerOf ?? identity;
   // Bumped by every notice: a read that started before one may hold what it announced to be stale.
   let generation = 0;
   return {
@@ -38,11 +39,12 @@ export function clientCache<T>(read: (key: string) => Promise<T>, live: () => bo
       }
       return found;
     },
-    forget(clientId) {
+    forget(owner) {
       generation++;
-      if (!clientId) return entries.clear();
-      // Notices are rare (a registry change): a pass over the entries costs nothing that matters.
-      for (const key of entries.keys()) if (clientOf(key) === clientId) entries.delete(key);
+      if (!owner) return entries.clear();
+      if (ownerOf === identity) return void entries.delete(owner);
+      // Notices of owners with several entries are rare (a registry change): a pass over them costs nothing that matters.
+      for (const key of entries.keys()) if (ownerOf(key) === owner) entries.delete(key);
     },
     clear() {
       generation++;
