@@ -34,9 +34,10 @@ export function cibaAnswers(deps: { db: Kysely<Schema>; provider: Provider; now:
   const { db, provider, now, logger } = deps;
 
   /** Hands the result to the provider. A ping that fails is the bank's problem: the result is saved, it can still poll. */
-  async function deliver(authReqId: string, result: InstanceType<Provider['Grant']> | errors.OIDCProviderError, options: Record<string, unknown> = {}) {
+  type Request = InstanceType<Provider['BackchannelAuthenticationRequest']>;
+  async function deliver(request: Request, result: InstanceType<Provider['Grant']> | errors.OIDCProviderError, options: Record<string, unknown> = {}) {
     try {
-      await provider.backchannelResult(authReqId, result, options);
+      await provider.backchannelResult(request, result, options);
     } catch (error) {
       logger.warn({ err: error }, 'CIBA result: the client notification (ping) failed');
     }
@@ -69,7 +70,7 @@ export function cibaAnswers(deps: { db: Kysely<Schema>; provider: Provider; now:
       const named = [...Object.keys(claims?.id_token ?? {}), ...Object.keys(claims?.userinfo ?? {})];
       if (named.length) grant.addOIDCClaims(named);
       await grant.save();
-      await deliver(request.jti, grant, { acr: acrForLevel(outcome.level), amr: amrFor(verification), authTime: Math.floor(at.getTime() / 1000) });
+      await deliver(request, grant, { acr: acrForLevel(outcome.level), amr: amrFor(verification), authTime: Math.floor(at.getTime() / 1000) });
       await audit(device, outcome.clientId, 'ciba.approved', at, ip, { user_verification: verification });
       return { ok: true };
     },
@@ -77,7 +78,12 @@ export function cibaAnswers(deps: { db: Kysely<Schema>; provider: Provider; now:
     async deny(device, id, ip) {
       const { outcome, request, at } = await answer(device, id, 'denied');
       if (!outcome.ok || !request) return { ok: false, problem: outcome.ok ? 'expired' : outcome.reason };
-      await deliver(request.jti, new errors.AccessDenied('the citizen denied the request in the e-ID app'));
+      // backchannelResult stores the error's description as error_description, which the request does not keep
+      // (its payload field is errorDescription: oidc-provider lib/provider.js backchannelResult, and
+      // lib/models/backchannel_authentication_request.js IN_PAYLOAD); set on the instance, it is saved with it.
+      const description = 'the citizen denied the request in the e-ID app';
+      Object.assign(request, { errorDescription: description });
+      await deliver(request, new errors.AccessDenied(description));
       await audit(device, outcome.clientId, 'ciba.denied', at, ip);
       return { ok: true };
     },

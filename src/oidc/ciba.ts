@@ -75,7 +75,8 @@ export function cibaConfiguration(deps: CibaDeps): { features: Pick<Features, 'c
             scopes,
             claims: claimsToRelease(scopes, request.claims as ClaimsRequest | undefined, new Set(String(client.scope ?? '').split(' ')), level),
             level,
-            expiresAt: new Date((request.exp ?? 0) * 1000),
+            // The provider puts exp in the stored payload only (lib/models/formats/opaque.js): saved just now, iat + ttl.
+            expiresAt: new Date(((request.exp as number | undefined) ?? Math.floor(Date.now() / 1000) + request.expiration) * 1000),
             pollInterval: deps.pollIntervalSeconds,
           });
         },
