@@ -15,6 +15,7 @@ import { subscribe, type Subscription } from './db/notifications.ts';
 import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { appApi } from './devices/routes.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
@@ -46,6 +47,7 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
+import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 
 export interface AppDeps {
   config: Config;
@@ -204,9 +206,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
+  // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
+    await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

@@ -13,6 +13,8 @@ import { purgeRateLimitCounters } from './http/rate-limit-counters.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { purgeCibaRequests } from './devices/ciba-requests.ts';
+import { purgeEnrolments } from './devices/enrolment.ts';
+import { purgeProofJtis } from './devices/proof-replay.ts';
 
 /** Starts the jobs; the returned function stops them and lets go of the lock. */
 export function startBackgroundJobs(database: Database, config: Config, logger: Logger, now: () => Date): () => Promise<void> {
@@ -27,6 +29,8 @@ export function startBackgroundJobs(database: Database, config: Config, logger: 
       await purgeAllowances(db, now());
       await purgeRateLimitCounters(db, now());
       await purgeCibaRequests(db, now());
+      await purgeProofJtis(db, now());
+      await purgeEnrolments(db, now());
       if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
     }),
   ];

@@ -36,7 +36,7 @@ export function signInCodeSms(code: string, minutes: number): string {
  * Sends a code for this sign-in unless one is already live for the same account ('live'). 'daily_limit': the account's
  * phone got all the codes it may get today, and nothing was sent.
  */
-export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }): Promise<'sent' | 'live' | 'daily_limit'> {
+export async function startSecondFactor(deps: SecondFactorDeps, input: CodeRecipient): Promise<'sent' | 'live' | 'daily_limit'> {
   const now = deps.now();
   const live = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
   if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
@@ -45,13 +45,21 @@ export async function startSecondFactor(deps: SecondFactorDeps, input: { uid: st
   return 'sent';
 }
 
-async function send(deps: SecondFactorDeps, input: { uid: string; accountId: string; phone: string }, sends: number) {
+/** Whom a code goes to; `text` words the SMS for another purpose than sign-in (binding an app device). */
+export interface CodeRecipient {
+  uid: string;
+  accountId: string;
+  phone: string;
+  text?: (code: string, minutes: number) => string;
+}
+
+async function send(deps: SecondFactorDeps, input: CodeRecipient, sends: number) {
   const now = deps.now();
   const code = newCode();
   const row = { account_id: input.accountId, code_hash: hash(deps.secret, input.uid, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, sends, last_sent_at: now };
   await deps.db.transaction().execute(async (trx) => {
     await trx.insertInto('sign_in_codes').values({ interaction_uid: input.uid, ...row }).onConflict((oc) => oc.column('interaction_uid').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: signInCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
+    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: (input.text ?? signInCodeSms)(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
   });
 }
 

@@ -333,6 +333,39 @@ export interface CibaRequestTable {
   poll_interval: number;
 }
 
+// The e-ID app's devices (migrations/0014_app_devices.sql; queries in src/devices/).
+export interface AppDeviceTable {
+  id: string;
+  account_id: string;
+  name: string;
+  public_jwk: Json<Record<string, unknown>>;
+  jkt: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  removed_at: Date | null;
+}
+
+export interface AppEnrolmentTable {
+  id: string;
+  account_id: string;
+  challenge: string;
+  expires_at: Date;
+  completed_at: Date | null;
+  device_id: string | null;
+}
+
+export interface AppDeviceProofTable {
+  device_id: string;
+  jti: string;
+  expires_at: Date;
+}
+
+export interface SandboxAppDeviceKeyTable {
+  device_id: string;
+  private_jwk: Json<Record<string, unknown>>;
+  created_at: Date;
+}
+
 export interface Schema {
   oidc_payloads: OidcPayloadTable;
   provider_keys: ProviderKeyTable;
@@ -362,6 +395,10 @@ export interface Schema {
   resource_servers: ResourceServerTable;
   resource_server_grants: ResourceServerGrantTable;
   ciba_requests: CibaRequestTable;
+  app_devices: AppDeviceTable;
+  app_enrolments: AppEnrolmentTable;
+  app_device_proofs: AppDeviceProofTable;
+  sandbox_app_device_keys: SandboxAppDeviceKeyTable;
 }
 
 export type Citizen = Selectable<CitizenTable>;

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { checkResponses } from './response-check.ts';
 import { strictValidation } from './strict-validation.ts';
 
+type SecurityScheme = { type: 'http'; scheme: string; description: string } | { type: 'apiKey'; in: 'header'; name: string; description: string };
+
 export interface ApiDocumentOptions {
   title: string;
   description: string;
@@ -18,19 +20,22 @@ export interface ApiDocumentOptions {
   checkResponses: boolean;
   /** How a caller gets the bearer token, for the document's security scheme. */
   tokenDescription?: string;
+  /** Another way the API authenticates than a bearer token (the app API's Device-Proof header). */
+  securityScheme?: { name: string; scheme: SecurityScheme };
 }
 
 export async function apiDocument(scope: FastifyInstance, options: ApiDocumentOptions): Promise<void> {
   strictValidation(scope);
   if (options.checkResponses) checkResponses(scope);
+  const scheme: { name: string; scheme: SecurityScheme } = options.securityScheme ?? { name: 'bearer', scheme: { type: 'http', scheme: 'bearer', description: options.tokenDescription ?? 'a session token from the sign-in route' } };
   await scope.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: options.title, description: options.description, version: options.version },
       servers: [{ url: options.server }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: options.tokenDescription ?? 'a session token from the sign-in route' } } },
-      // Every route needs the bearer token unless its schema says `security: []`.
-      security: [{ bearer: [] }],
+      components: { securitySchemes: { [scheme.name]: scheme.scheme } },
+      // Every route needs the bearer token (or the API's own scheme) unless its schema says `security: []`.
+      security: [{ [scheme.name]: [] }],
     },
   });
   scope.get(options.path, { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(scope.swagger()));

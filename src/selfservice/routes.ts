@@ -13,6 +13,7 @@ import { disclosuresFor } from '../oidc/disclosures.ts';
 import { grantsOf } from '../oidc/grants.ts';
 import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 import { sessionAccountId } from '../oidc/session.ts';
+import { deviceList, deviceNotice, deviceRoutes } from './device-routes.ts';
 
 export const ACCOUNT_CLIENT_ID = FIRST_PARTY_CLIENT;
 
@@ -93,10 +94,13 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceD
       name: fullName(account),
       level: account.level,
       services: servicesList,
-      notice: (request.query as { revoked?: string }).revoked ? t('account.revoked') : undefined,
+      devices: await deviceList(db, account.id, lang, t),
+      notice: (request.query as { revoked?: string }).revoked ? t('account.revoked') : deviceNotice(request.query, t),
       csrf: await reply.generateCsrf(),
     });
   });
+
+  deviceRoutes(app, { provider, db, now: services.now });
 
   // Back from signing in (or from a cancelled sign-in): the page itself knows which it was.
   app.get('/account/callback', async (_request, reply) => reply.redirect('/account', 303));

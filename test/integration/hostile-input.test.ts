@@ -198,6 +198,7 @@ interface Target {
 
 const AUTH_PARAMS = { client_id: 'sandbox', response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 'st', nonce: 'no', login_hint: PLANTED_ID, ui_locales: 'vi', acr_values: 'urn:vn:eid:loa:1', prompt: 'login', max_age: '60', claims: '{"userinfo":{"phone_number":null}}', response_mode: 'query', lang: 'en' };
 const UUID = '7f1c1c52-8f1e-4f55-9d55-5b1c2d3e4f50';
+const DEVICE = 'dev0AbCdEfGhIjKlMnOpQrSt';
 
 const TARGETS: Target[] = [
   { name: 'discovery', method: 'GET', path: () => '/.well-known/openid-configuration', channel: 'query', params: { x: '1' } },
@@ -244,6 +245,15 @@ const TARGETS: Target[] = [
   { name: 'unlock', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/unlock`, channel: 'json', headers: 'officer?', params: {} },
   { name: 'revoke', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/revoke`, channel: 'json', headers: 'officer?', params: { reason: 'abc' } },
   { name: 'audit', method: 'GET', segment: UUID, path: (id) => `/admin/accounts/${id}/audit`, channel: 'query', headers: 'officer?', params: {} },
+  { name: 'app enrolment', method: 'POST', path: () => '/app/enrolments', channel: 'json', params: { personal_id: PLANTED_ID, password: PLANTED_PHONE } },
+  { name: 'app enrolment complete', method: 'POST', segment: 'no-such-enrolment', path: (id) => `/app/enrolments/${id}/complete`, channel: 'json', params: { code: '123456', public_jwk: '{"kty":"EC"}', device_name: PLANTED_PHONE, signature: 'a.b.c' } },
+  { name: 'app device', method: 'GET', path: () => '/app/devices/me', channel: 'query', params: {} },
+  { name: 'app device rename', method: 'PATCH', segment: DEVICE, path: (id) => `/app/devices/${id}`, channel: 'json', params: { name: PLANTED_ID } },
+  { name: 'app device remove', method: 'DELETE', segment: DEVICE, path: (id) => `/app/devices/${id}`, channel: 'query', params: {} },
+  { name: 'account device rename', method: 'POST', segment: DEVICE, path: (id) => `/account/devices/${id}/rename`, channel: 'form', params: { _csrf: 'x', name: PLANTED_PHONE } },
+  { name: 'account device remove', method: 'POST', segment: DEVICE, path: (id) => `/account/devices/${id}/remove`, channel: 'form', params: { _csrf: 'x' } },
+  { name: 'app simulator enrol', method: 'POST', path: () => '/sandbox/app/enrol', channel: 'form', params: { _csrf: 'x', personal_id: PLANTED_ID, device_name: PLANTED_PHONE } },
+  { name: 'app simulator device', method: 'GET', segment: DEVICE, path: (id) => `/sandbox/app/devices/${id}`, channel: 'query', params: { lang: 'en' } },
   { name: 'healthz', method: 'GET', path: () => '/healthz', channel: 'query', params: { x: '1' } },
   { name: 'readyz', method: 'GET', path: () => '/readyz', channel: 'query', params: { x: '1' } },
 ];

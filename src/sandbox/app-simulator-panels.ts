@@ -1,0 +1,9 @@
+// The app simulator's panels beyond enrolment, linked from /sandbox/app and from each simulated device's page
+// (with ?device=<id>). Each feature adds its own line: QR sign-in, CIBA, sharing.
+export interface SimulatorPanel {
+  /** Where the panel lives, e.g. /sandbox/app/qr; the device page appends ?device=<id>. */
+  path: string;
+  label: { vi: string; en: string };
+}
+
+export const SIMULATOR_PANELS: SimulatorPanel[] = [];
