@@ -16,6 +16,9 @@ import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { appApi } from './devices/routes.ts';
+import { cibaAnswers } from './devices/ciba-answers.ts';
+import { cibaAppRoutes } from './devices/ciba-routes.ts';
+import { devicesOf } from './devices/devices.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
@@ -48,6 +51,7 @@ import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
+import { cibaSimulatorRoutes } from './sandbox/app-simulator-ciba.ts';
 
 export interface AppDeps {
   config: Config;
@@ -104,7 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy !== false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     ...(config.outbound.extraCaFile ? { outboundExtraCa: await readFile(config.outbound.extraCaFile, 'utf8') } : {}),
-    ciba: { ...config.ciba, now },
+    // CIBA asks the citizen's app: only an account with a bound device can answer (src/oidc/ciba.ts).
+    ciba: { ...config.ciba, now, hasDevice: async (accountId) => (await devicesOf(db, accountId)).length > 0 },
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
@@ -207,11 +212,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
-  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [] });
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [
+    cibaAppRoutes(cibaAnswers({ db, provider, now, logger }), now),
+  ] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
     await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
+    await app.register(cibaSimulatorRoutes, { db, issuer: config.issuer, now });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

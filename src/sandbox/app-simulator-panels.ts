@@ -6,4 +6,6 @@ export interface SimulatorPanel {
   label: { vi: string; en: string };
 }
 
-export const SIMULATOR_PANELS: SimulatorPanel[] = [];
+export const SIMULATOR_PANELS: SimulatorPanel[] = [
+  { path: '/sandbox/app/ciba', label: { vi: 'Yêu cầu xác thực từ ngân hàng (CIBA)', en: 'Bank requests (CIBA)' } },
+];
