@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SignedDevice } from '../devices/device-client.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from '../interactions/language.ts';
-import type { Language } from '../interactions/i18n.ts';
+import { translator, type Language } from '../interactions/i18n.ts';
 import { simulatedDevice, type SimulatorDeps } from './simulated-devices.ts';
 
 const TEXT = {
@@ -35,7 +35,7 @@ export async function cibaSimulatorRoutes(app: FastifyInstance, options: Omit<Si
   const textFor = (request: FastifyRequest<Query>) => {
     const lang = chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE] });
     const s = (key: Key, vars: Record<string, string> = {}) => TEXT[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => vars[name] ?? '');
-    return { lang, s, switchUrl: switchUrl(request.url, lang) };
+    return { lang, t: translator(lang), s, switchUrl: switchUrl(request.url, lang) };
   };
   const deviceOf = async (request: FastifyRequest<Query>): Promise<SignedDevice | undefined> =>
     typeof request.query.device === 'string' && /^[A-Za-z0-9_-]{20,64}$/.test(request.query.device) ? simulatedDevice(deps, request.query.device) : undefined;
@@ -49,7 +49,8 @@ export async function cibaSimulatorRoutes(app: FastifyInstance, options: Omit<Si
     const listed = await device.request('GET', '/app/ciba-requests');
     if (listed.status !== 200) return reply.code(409).view('sandbox-app-ciba', { ...common, requests: [], error: p.s('refused', { description: String(listed.body?.error_description ?? listed.status) }) });
     const notice = request.query.done === 'approved' ? p.s('approved') : request.query.done === 'denied' ? p.s('denied') : undefined;
-    const action = (id: string, what: string) => `/sandbox/app/ciba/${encodeURIComponent(id)}/${what}?device=${encodeURIComponent(device.deviceId)}`;
+    // The language rides along, so the answer's page speaks the same one.
+    const action = (id: string, what: string) => `/sandbox/app/ciba/${encodeURIComponent(id)}/${what}?device=${encodeURIComponent(device.deviceId)}&lang=${p.lang}`;
     const requests = (listed.body.requests as Array<Record<string, any>>).map((r) => ({ ...r, approveAction: action(r.request_id, 'approve'), denyAction: action(r.request_id, 'deny') }));
     return reply.code(extra.status ?? 200).view('sandbox-app-ciba', { ...common, requests, notice, error: extra.error });
   }
@@ -64,7 +65,7 @@ export async function cibaSimulatorRoutes(app: FastifyInstance, options: Omit<Si
       const body = decision === 'approve' ? { user_verification: request.body?.user_verification === 'biometric' ? 'biometric' : 'pin' } : undefined;
       const answered = await device.request('POST', `/app/ciba-requests/${encodeURIComponent(request.params.id)}/${decision}`, body);
       if (answered.status !== 200) return show(request, reply, { status: answered.status, error: textFor(request).s('refused', { description: String(answered.body?.error_description ?? answered.status) }) });
-      return reply.redirect(`/sandbox/app/ciba?device=${encodeURIComponent(device.deviceId)}&done=${answered.body.status}`, 303);
+      return reply.redirect(`/sandbox/app/ciba?device=${encodeURIComponent(device.deviceId)}&done=${answered.body.status}&lang=${textFor(request).lang}`, 303);
     });
   }
 }
