@@ -58,6 +58,15 @@ async function bankSees(started: { auth_req_id: string }) {
   return answer;
 }
 
+describe('the app\'s CIBA routes in the app API document', () => {
+  it('lists, approves and denies under /app/ciba-requests, each signed with a Device-Proof', async () => {
+    const document = (await (await fetch(`${provider.url}/app/openapi.json`)).json()) as any;
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/app/ciba-requests', '/app/ciba-requests/{id}/approve', '/app/ciba-requests/{id}/deny']));
+    expect(document.paths['/app/ciba-requests/{id}/approve'].post.requestBody.content['application/json'].schema.properties.user_verification.enum).toEqual(['pin', 'biometric']);
+    expect(Object.keys(document.paths['/app/ciba-requests/{id}/deny'].post.responses)).toEqual(expect.arrayContaining(['200', '401', '404', '409', '410']));
+  });
+});
+
 describe('the app\'s CIBA routes refuse bad input and change nothing', () => {
   it('refuses malformed ids and bodies with a JSON error naming the problem', async () => {
     const phone = await enrol(an);
