@@ -2,7 +2,7 @@
 // own list (rename, remove). A removed device keeps its row (history, the key stays unusable) with removed_at set.
 import type { JWK } from 'jose';
 import type { Kysely, Transaction } from 'kysely';
-import type { AccountLevel, AccountStatus, Schema } from '../db/schema.ts';
+import type { AccountLevel, AccountStatus, LockReason, Schema } from '../db/schema.ts';
 
 export interface Device {
   id: string;
@@ -18,6 +18,8 @@ export interface DeviceForProof extends Device {
   removedAt: Date | null;
   accountStatus: AccountStatus;
   accountLevel: AccountLevel;
+  lockReason: LockReason | null;
+  lockedUntil: Date | null;
 }
 
 export const DEVICE_NAME_MAX = 60;
@@ -47,7 +49,7 @@ export async function deviceForProof(db: Kysely<Schema>, id: string): Promise<De
   const row = await db
     .selectFrom('app_devices as d')
     .innerJoin('accounts as a', 'a.id', 'd.account_id')
-    .select([...columns, 'd.public_jwk as publicJwk', 'd.removed_at as removedAt', 'a.status as accountStatus', 'a.level as accountLevel'])
+    .select([...columns, 'd.public_jwk as publicJwk', 'd.removed_at as removedAt', 'a.status as accountStatus', 'a.level as accountLevel', 'a.lock_reason as lockReason', 'a.locked_until as lockedUntil'])
     .where('d.id', '=', id)
     .executeTakeFirst();
   return row ? { ...row, publicJwk: row.publicJwk as JWK } : undefined;

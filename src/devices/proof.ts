@@ -83,7 +83,9 @@ export async function verifyDeviceProof(deps: ProofDeps, request: ProofRequest):
   }
 
   // The account is checked on every request: locked, revoked or no longer level 2 stops the device at once.
-  if (device.accountStatus !== 'active') return refuse('account_state', `the account is ${device.accountStatus}: its devices are refused until an officer restores it`);
+  // A lock from failed password attempts ends by itself at locked_until (as sign-in lifts it); an officer's does not.
+  const lockRanOut = device.accountStatus === 'locked' && device.lockReason === 'failed_sign_ins' && device.lockedUntil !== null && device.lockedUntil <= deps.now();
+  if (device.accountStatus !== 'active' && !lockRanOut) return refuse('account_state', `the account is ${device.accountStatus}: its devices are refused until an officer restores it`);
   if (device.accountLevel !== 2) return refuse('level', 'the account is no longer level 2: the app works with level-2 accounts only');
 
   // Last, once everything else holds: a refused proof does not use up its jti.

@@ -11,6 +11,7 @@ const clock = testClock();
 const suite = sandboxProviderForSuite({ env: { OTP_MAX_CODES_PER_DAY: '100', OTP_MAX_WRONG_PER_DAY: '100' }, clock: clock.now });
 const an = SANDBOX_CITIZENS.find((c) => c.personalId === '001090012345')!;
 const em = SANDBOX_CITIZENS.find((c) => c.personalId === '092075001122')!;
+const cuong = SANDBOX_CITIZENS.find((c) => c.personalId === '048201004567')!;
 const binh = SANDBOX_CITIZENS.find((c) => c.level === 1 && !c.locked)!;
 const seconds = () => Math.floor(clock.now().getTime() / 1000);
 const url = (path: string) => `${suite.provider.url}${path}`;
@@ -76,6 +77,27 @@ describe('device proofs', () => {
     // The genuine request still works: the refused ones used up nothing.
     expect((await call('PATCH', path, { proof, body: signedFor })).status).toBe(200);
     expect((await device.request('GET', '/app/devices/me')).body.device.name).toBe('Tên đã ký');
+  });
+
+  it('never touches another citizen\'s device', async () => {
+    const mine = await enrol();
+    const theirs = await enrol(em);
+    const rename = await mine.request('PATCH', `/app/devices/${theirs.deviceId}`, { name: 'Của tôi' });
+    expect(rename).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect((await mine.request('DELETE', `/app/devices/${theirs.deviceId}`)).status).toBe(404);
+    expect((await mine.request('GET', '/app/devices')).body.devices.map((d: { id: string }) => d.id)).not.toContain(theirs.deviceId);
+    expect((await theirs.request('GET', '/app/devices/me')).body.device.name).toBe('Điện thoại thử nghiệm');
+  });
+});
+
+describe('a lock from failed password attempts', () => {
+  it('refuses the device while it lasts, and no longer once it has run out', async () => {
+    const device = await enrol(cuong);
+    for (let i = 0; i < 5; i++) await call('POST', '/app/enrolments', { body: JSON.stringify({ personal_id: cuong.personalId, password: `wrong-${i}` }) });
+    const locked = await device.request('GET', '/app/devices/me');
+    expect(locked).toMatchObject({ status: 401, body: { error_description: expect.stringContaining('locked') } });
+    clock.advance(901);
+    expect((await device.request('GET', '/app/devices/me')).status).toBe(200);
   });
 });
 
