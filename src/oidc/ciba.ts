@@ -40,6 +40,7 @@ export interface CibaDeps {
   requestSeconds: number;
   /** How often a polling bank may ask the token endpoint (seconds). */
   pollIntervalSeconds: number;
+  now: () => Date;
 }
 
 type Features = NonNullable<Configuration['features']>;
@@ -129,7 +130,9 @@ async function reachableAccount(ctx: KoaContextWithOIDC, hint: string, deps: Cib
   const account = PERSONAL_ID.test(hint) ? await deps.accounts.findByPersonalId(hint) : undefined;
   const device = await deps.hasDevice(account?.id ?? '00000000-0000-0000-0000-000000000000');
   const sandboxOnly = ctx.oidc.client?.['profile'] === 'sandbox';
-  const usable = account?.status === 'active' && account.level === 2 && device && (!sandboxOnly || account.sandbox);
+  // As the app's proofs judge it (devices/proof.ts): a lock from failed password attempts ends at locked_until.
+  const lockRanOut = account?.status === 'locked' && account.lockReason === 'failed_sign_ins' && account.lockedUntil !== null && account.lockedUntil <= deps.now();
+  const usable = (account?.status === 'active' || lockRanOut) && account.level === 2 && device && (!sandboxOnly || account.sandbox);
   return usable ? account.id : `${STAND_IN}${randomUUID()}`;
 }
 

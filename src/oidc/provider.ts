@@ -108,6 +108,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     hasDevice: deps.ciba?.hasDevice ?? (async () => false),
     requestSeconds: deps.ciba?.requestSeconds ?? 300,
     pollIntervalSeconds: deps.ciba?.pollIntervalSeconds ?? 5,
+    now: deps.ciba?.now ?? (() => new Date()),
   };
   const ciba = cibaConfiguration(cibaDeps);
 
@@ -277,6 +278,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
   if (registration) hideStoredSecrets(provider);
-  cibaProtocol(provider, { db: deps.db, now: deps.ciba?.now ?? (() => new Date()), pollIntervalSeconds: cibaDeps.pollIntervalSeconds });
+  cibaProtocol(provider, { db: deps.db, now: cibaDeps.now, pollIntervalSeconds: cibaDeps.pollIntervalSeconds });
   return provider;
 }
