@@ -152,7 +152,7 @@ export function claimsToRelease(scopes: string[], claims: ClaimsRequest | undefi
   const out = new Set<string>();
   const allowed = (scope: string | undefined) => scope !== undefined && approved.has(scope) && CATALOGUE[scope as keyof typeof CATALOGUE].level <= level;
   for (const scope of scopes) {
-    if (scope === 'openid' || !(scope in CATALOGUE) || !allowed(scope)) continue;
+    if (scope === 'openid' || !Object.hasOwn(CATALOGUE, scope) || !allowed(scope)) continue;
     for (const claim of CATALOGUE[scope as keyof typeof CATALOGUE].claims) out.add(claim);
   }
   for (const claim of [...Object.keys(claims?.id_token ?? {}), ...Object.keys(claims?.userinfo ?? {})]) {
