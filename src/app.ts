@@ -16,9 +16,7 @@ import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { appApi } from './devices/routes.ts';
-import { cibaAnswers } from './devices/ciba-answers.ts';
-import { cibaAppRoutes } from './devices/ciba-routes.ts';
-import { devicesOf } from './devices/devices.ts';
+import { canBeAsked, cibaAppRoutes } from './devices/ciba-routes.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
@@ -109,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     ...(config.outbound.extraCaFile ? { outboundExtraCa: await readFile(config.outbound.extraCaFile, 'utf8') } : {}),
     // CIBA asks the citizen's app: only an account with a bound device can answer (src/oidc/ciba.ts).
-    ciba: { ...config.ciba, now, hasDevice: async (accountId) => (await devicesOf(db, accountId)).length > 0 },
+    ciba: { ...config.ciba, now, hasDevice: canBeAsked(db) },
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
@@ -213,7 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
   await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [
-    cibaAppRoutes(cibaAnswers({ db, provider, now, logger }), now),
+    cibaAppRoutes({ db, provider, now, logger }),
   ] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {

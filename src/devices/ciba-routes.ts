@@ -1,10 +1,15 @@
 // The e-ID app's side of CIBA: the bank requests waiting for this citizen (who asks, the binding message, the data,
 // the level), approve (saying how the key was unlocked) or deny. Every route runs behind the device proof.
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Kysely } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Schema } from '../db/schema.ts';
 import { dateTime, refusal } from '../http/api-schemas.ts';
 import { claimLabels, translator } from '../interactions/i18n.ts';
 import type { PendingCibaRequest } from './ciba-requests.ts';
-import { USER_VERIFICATIONS, type CibaAnswers, type CibaProblem, type UserVerification } from './ciba-answers.ts';
+import { cibaAnswers, USER_VERIFICATIONS, type CibaProblem, type UserVerification } from './ciba-answers.ts';
+import { devicesOf } from './devices.ts';
 import type { AppApiExtension } from './routes.ts';
 import { deviceResponses } from './schemas.ts';
 
@@ -47,7 +52,12 @@ const problems = {
   410: refusal(PROBLEMS.expired.description, ['expired_request']),
 };
 
-export function cibaAppRoutes(answers: CibaAnswers, now: () => Date): AppApiExtension {
+/** Whether the provider can ask this account's citizen at all: a device is bound to it (src/oidc/ciba.ts). */
+export const canBeAsked = (db: Kysely<Schema>) => async (accountId: string) => (await devicesOf(db, accountId)).length > 0;
+
+export function cibaAppRoutes(deps: { db: Kysely<Schema>; provider: Provider; now: () => Date; logger: Logger }): AppApiExtension {
+  const { now } = deps;
+  const answers = cibaAnswers(deps);
   return async (app: FastifyInstance) => {
     const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
     const refuse = (reply: FastifyReply, problem: CibaProblem) => {
