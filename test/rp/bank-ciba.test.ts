@@ -100,6 +100,9 @@ describe('CIBA: the bank asks, the citizen answers in the app', () => {
     const disclosed = await provider.database.db.selectFrom('disclosures').select(['claims', 'acr']).where('client_id', '=', 'bank-ciba-poll').execute();
     expect(disclosed.map((d) => d.acr)).toContain('urn:vn:eid:loa:2');
     expect(disclosed.flatMap((d) => d.claims)).toContain('personal_id');
+    // And the answer is in the audit trail, with the device that gave it.
+    const audited = await provider.database.db.selectFrom('audit_events').select(['actor_type', 'detail']).where('action', '=', 'ciba.approved').where('subject_id', '=', 'bank-ciba-poll').execute();
+    expect(audited).toEqual([{ actor_type: 'citizen', detail: { device: phone.deviceId, user_verification: 'pin' } }]);
   });
 
   it('ping mode: approval pings the bank\'s notification endpoint with its token, then the bank fetches the tokens', async () => {
