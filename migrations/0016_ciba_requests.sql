@@ -10,6 +10,9 @@ CREATE TABLE ciba_requests (
   -- accepted all the same, so that a bank learns nothing about who has an account; it can only expire.
   account_id      uuid        REFERENCES accounts (id) ON DELETE CASCADE,
   client_id       text        NOT NULL REFERENCES relying_parties (client_id) ON DELETE CASCADE,
+  -- HMAC of the login_hint (the personal ID number) under a server key: how many requests one bank has waiting for
+  -- one number, counted alike whether the number is anyone's or not. The number itself is not kept.
+  hint_digest     text        NOT NULL CHECK (length(hint_digest) = 43),
   -- Who asks, as the registry named the service when the request came.
   service_name    text        NOT NULL CHECK (length(service_name) BETWEEN 1 AND 300),
   service_domain  text        CHECK (length(service_domain) <= 300),
@@ -32,4 +35,5 @@ CREATE TABLE ciba_requests (
 );
 CREATE INDEX ciba_requests_pending ON ciba_requests (account_id, expires_at) WHERE status = 'pending';
 CREATE INDEX ciba_requests_expiry ON ciba_requests (expires_at);
-CREATE INDEX ciba_requests_client ON ciba_requests (client_id);
+CREATE INDEX ciba_requests_client ON ciba_requests (client_id, hint_digest, expires_at) WHERE status = 'pending';
+CREATE INDEX ciba_requests_client_all ON ciba_requests (client_id);

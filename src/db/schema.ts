@@ -318,6 +318,7 @@ export interface CibaRequestTable {
   id: string;
   account_id: string | null;
   client_id: string;
+  hint_digest: string;
   service_name: string;
   service_domain: string | null;
   binding_message: string | null;

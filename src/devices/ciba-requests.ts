@@ -9,6 +9,7 @@ export interface NewCibaRequest {
   /** null: nobody the app can ask; the request is kept all the same (and only expires). */
   accountId: string | null;
   clientId: string;
+  hintDigest: string;
   serviceName: string;
   serviceDomain: string | null;
   bindingMessage: string | null;
@@ -41,6 +42,7 @@ export async function recordCibaRequest(db: Kysely<Schema>, request: NewCibaRequ
       id: randomBytes(18).toString('base64url'),
       account_id: request.accountId,
       client_id: request.clientId,
+      hint_digest: request.hintDigest,
       service_name: request.serviceName,
       service_domain: request.serviceDomain,
       binding_message: request.bindingMessage,
@@ -51,6 +53,19 @@ export async function recordCibaRequest(db: Kysely<Schema>, request: NewCibaRequ
       poll_interval: request.pollInterval,
     })
     .execute();
+}
+
+/** How many requests this client has waiting for this login_hint (by its digest), anyone's or nobody's alike. */
+export async function waitingFor(db: Kysely<Schema>, clientId: string, hintDigest: string, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('ciba_requests')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('client_id', '=', clientId)
+    .where('hint_digest', '=', hintDigest)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** The account's requests still waiting for an answer, newest first. */

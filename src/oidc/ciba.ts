@@ -2,13 +2,13 @@
 // feature, configured here. A bank's back office names the citizen by personal ID number; the citizen approves or
 // denies in the e-ID app (src/devices/ciba-routes.ts calls provider.backchannelResult). This file returns the
 // configuration slice and the registry rule; the polling pace and error wording are in ciba-protocol.ts.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from '../accounts/accounts.ts';
 import { CIBA_GRANT } from '../clients/profiles.ts';
 import type { Schema } from '../db/schema.ts';
-import { recordCibaRequest } from '../devices/ciba-requests.ts';
+import { recordCibaRequest, waitingFor } from '../devices/ciba-requests.ts';
 import { CATALOGUE, CLAIM_SCOPE } from './claims.ts';
 import { approvedLevel, requiredLevel } from './levels.ts';
 
@@ -27,6 +27,9 @@ const PERSONAL_ID = /^\d{12}$/;
 // digits, spaces and a little punctuation; nothing that could pass for markup.
 const BINDING_MESSAGE = /^[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N} .,:#/()+?!_-]{0,39}$/u;
 
+/** Requests one client may have waiting for one ID number: the app is not a channel to wear a citizen down. */
+export const MAX_WAITING = 3;
+
 /** Prefix of the stand-in account id a request for nobody reachable carries (never a UUID, so never an account). */
 const STAND_IN = 'ciba-unreachable:';
 export const isStandIn = (accountId: string | undefined): boolean => typeof accountId === 'string' && accountId.startsWith(STAND_IN);
@@ -41,6 +44,8 @@ export interface CibaDeps {
   /** How often a polling bank may ask the token endpoint (seconds). */
   pollIntervalSeconds: number;
   now: () => Date;
+  /** The server secret login_hint digests are keyed with (the number itself is never stored). */
+  hintKey: string;
 }
 
 type Features = NonNullable<Configuration['features']>;
@@ -70,6 +75,7 @@ export function cibaConfiguration(deps: CibaDeps): { features: Pick<Features, 'c
             authReqId: request.jti,
             accountId: isStandIn(account.accountId) ? null : account.accountId,
             clientId: client.clientId,
+            hintDigest: hintDigest(deps.hintKey, String(params.login_hint ?? '')),
             serviceName: String(metadata.client_name ?? metadata['organisation_name'] ?? client.clientId).slice(0, 300),
             serviceDomain: typeof metadata['organisation_domain'] === 'string' ? metadata['organisation_domain'] : null,
             bindingMessage: typeof params.binding_message === 'string' ? params.binding_message : null,
@@ -127,6 +133,10 @@ export function checkBindingMessage(message: string | undefined): void {
  * the request, so the stand-in tells it nothing more.
  */
 async function reachableAccount(ctx: KoaContextWithOIDC, hint: string, deps: CibaDeps): Promise<string> {
+  // Counted by the number's digest, for anyone's number and nobody's alike, so the limit reveals nothing either.
+  if ((await waitingFor(deps.db, ctx.oidc.client!.clientId, hintDigest(deps.hintKey, hint), deps.now())) >= MAX_WAITING) {
+    throw new errors.AccessDenied(`this client already has ${MAX_WAITING} requests waiting for this citizen's answer: wait until they are answered or expire`);
+  }
   const account = PERSONAL_ID.test(hint) ? await deps.accounts.findByPersonalId(hint) : undefined;
   const device = await deps.hasDevice(account?.id ?? '00000000-0000-0000-0000-000000000000');
   const sandboxOnly = ctx.oidc.client?.['profile'] === 'sandbox';
@@ -135,6 +145,9 @@ async function reachableAccount(ctx: KoaContextWithOIDC, hint: string, deps: Cib
   const usable = (account?.status === 'active' || lockRanOut) && account.level === 2 && device && (!sandboxOnly || account.sandbox);
   return usable ? account.id : `${STAND_IN}${randomUUID()}`;
 }
+
+// Keyed with the pairwise salt; the prefix (with a space no sector host has) keeps the two uses apart.
+const hintDigest = (key: string, hint: string) => createHmac('sha256', key).update(`ciba login_hint\n${hint}`).digest('base64url');
 
 /**
  * findAccount's answer for a stand-in during the backchannel request only: an account that releases nothing. It

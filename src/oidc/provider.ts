@@ -109,6 +109,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     requestSeconds: deps.ciba?.requestSeconds ?? 300,
     pollIntervalSeconds: deps.ciba?.pollIntervalSeconds ?? 5,
     now: deps.ciba?.now ?? (() => new Date()),
+    hintKey: deps.keys.pairwiseSalt,
   };
   const ciba = cibaConfiguration(cibaDeps);
 

@@ -70,6 +70,19 @@ describe('CIBA: what the bank is told', () => {
     }
   });
 
+  it('lets a bank have at most 3 requests waiting for one number, counted alike for anyone\'s number and nobody\'s', async () => {
+    const EM = '092075001122'; // level 2, no device
+    const NOBODY_ELSE = '001099654321';
+    for (const hint of [EM, NOBODY_ELSE]) {
+      for (let i = 1; i <= 3; i++) await expect(ask(hint, { binding_message: `GD 80${i}` })).resolves.toMatchObject({ auth_req_id: expect.any(String) });
+      const fourth = await refusal(ask(hint, { binding_message: 'GD 804' }));
+      expect(fourth).toEqual({ error: 'access_denied', error_description: 'this client already has 3 requests waiting for this citizen\'s answer: wait until they are answered or expire' });
+    }
+    // Another bank is not held back by this one's requests.
+    const other = await registerCibaBank(provider, server, 'bank-ciba-other');
+    await expect(ask(EM, {}, other)).resolves.toMatchObject({ auth_req_id: expect.any(String) });
+  });
+
   it('lets a request nobody can answer expire: expired_token, as for a citizen who never answered', async () => {
     const started = await ask(NOBODY, { requested_expiry: '2' });
     expect(started.expires_in).toBe(2);
