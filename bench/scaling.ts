@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { SANDBOX_CITIZENS } from '../src/sandbox/seed.ts';
+import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
 import { freePort, load, registerService, signIn, start, stop } from './throughput.ts';
 
@@ -14,6 +15,8 @@ const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
 
 function providerEnv(port: number, extra: Record<string, string>) {
   return {
+    // The memory settings npm start gives the provider (src/runtime-tuning.ts).
+    ...servingEnv(),
     HOST: '127.0.0.1', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, NODE_ENV: 'development', LOG_LEVEL: 'info',
     SEED_SANDBOX: 'true', SIGN_IN_RATE_PER_MINUTE: '100000', LOCKOUT_MAX_FAILURES: '100', ...extra,
   };
@@ -78,6 +81,7 @@ export async function memoryBench(engine: { databaseUrl?: string }, count: numbe
     await Promise.all(Array.from({ length: 4 }, async (_, i) => {
       while (done < count) {
         done++;
+        if (done % 10_000 === 0) process.stderr.write(`memory: ${done} sign-ins, ${samples.at(-1)?.mib.toFixed(0)} MiB\n`);
         await signIn(base, config, citizens[i % citizens.length]!);
       }
     }));

@@ -18,6 +18,7 @@ import { databaseLocation, openDatabase } from '../src/db/database.ts';
 import { loadConfig } from '../src/config.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
+import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -92,10 +93,10 @@ export async function registerService(databaseUrl: string) {
 }
 
 /** One complete sign-in over HTTP as a relying party and a browser would do it; returns the tokens. */
-export async function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }) {
+export async function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }, extra: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', ...extra, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
   const agent = new UserAgent();
   let step = await agent.follow(url.href, issuer);
   for (let pages = 0; pages < 4 && step.page; pages++) {
@@ -134,11 +135,13 @@ export async function throughputBench(options: ThroughputOptions) {
   const full = `http://127.0.0.1:${fullPort}`;
   const bare = `http://127.0.0.1:${barePort}`;
   const health = (base: string) => async () => (await fetch(`${base}/.well-known/openid-configuration`)).ok;
+  // Both run with the memory settings npm start gives the provider (src/runtime-tuning.ts).
   const provider = await start(['src/main.ts'], {
+    ...servingEnv(),
     DATABASE_URL: options.databaseUrl, HOST: '127.0.0.1', PORT: String(fullPort), ISSUER: full, NODE_ENV: 'development', LOG_LEVEL: 'info',
     WORKERS: '1', SEED_SANDBOX: 'true', SIGN_IN_RATE_PER_MINUTE: '100000', LOCKOUT_MAX_FAILURES: '100',
   }, health(full));
-  const reference = await start(['bench/bare-provider.ts', String(barePort)], {}, health(bare));
+  const reference = await start(['bench/bare-provider.ts', String(barePort)], servingEnv(), health(bare));
   try {
     await registerService(options.databaseUrl);
     const basic = `Basic ${Buffer.from(`${BARE_CLIENT.client_id}:${BARE_CLIENT.client_secret}`).toString('base64')}`;
@@ -178,11 +181,17 @@ export async function throughputBench(options: ThroughputOptions) {
     }
     const queriesPerSignIn = (await queriesSoFar(full) - queriesBefore) / signIns.latencies.length;
 
-    // c. Userinfo and introspection at half the rate the provider reaches for each.
-    const tokens = await signIn(full, config, citizens[0]!);
+    // c. Userinfo, token refresh and introspection at half the rate the provider reaches for each. The sandbox client
+    // is confidential, so its refresh token is not rotated on use (until 70 % of its life) and can be sent again.
+    const tokens = await signIn(full, config, citizens[0]!, { scope: 'openid profile offline_access', prompt: 'consent' });
     const sandboxBasic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
     const calls = {
       userinfo: { url: `${full}/me`, method: 'GET' as const, headers: { authorization: `Bearer ${tokens.access_token}` } },
+      refresh: {
+        url: `${full}/token`, method: 'POST' as const,
+        headers: { authorization: sandboxBasic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }).toString(),
+      },
       introspection: {
         url: `${full}/token/introspection`, method: 'POST' as const,
         headers: { authorization: sandboxBasic, 'content-type': 'application/x-www-form-urlencoded' },

@@ -48,6 +48,10 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
+import { qrSignIn } from './devices/qr-sign-in/assemble.ts';
+import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
+import { appSimulatorQrRoutes } from './sandbox/app-simulator-qr.ts';
+import { simulatedDevice } from './sandbox/simulated-devices.ts';
 import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 import { cibaSimulatorRoutes } from './sandbox/app-simulator-ciba.ts';
 
@@ -155,10 +159,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         // No script of ours runs: this source is the hash of the empty script. It exists so that the provider's
         // form_post page can add the hash of its one auto-submit script here (oidc-provider
         // lib/helpers/script_src_sha.js extends an existing script-src only); without it the response never leaves.
-        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
+        // And the sign-in page's QR waiting script (src/devices/qr-sign-in/wait-script.ts), by its hash too.
+        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", WAIT_SCRIPT_SOURCE],
         styleSrc: ["'unsafe-inline'"],
         // https: for the relying party's logo on the consent page (registered by an operator, https only in production).
         imgSrc: ["'self'", 'data:', 'https:'],
+        // That script asks its own origin how the QR code stands.
+        connectSrc: ["'self'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],
         ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
@@ -199,7 +206,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());
   app.addHook('onClose', () => signingKeys.stop());
-  await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns });
+  // Sign-in with the e-ID app by QR code: the sign-in page's part, the app API's, the simulator's panel.
+  const qr = qrSignIn({ db, provider, accounts: services.accounts, issuer: config.issuer, now });
+  await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn: qr.pages });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {
@@ -211,6 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
   await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [
+    qr.appApi,
     cibaAppRoutes({ db, provider, now, logger }),
   ] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
@@ -218,6 +228,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
     await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
     await app.register(cibaSimulatorRoutes, { db, issuer: config.issuer, now });
+    await app.register(appSimulatorQrRoutes, { requests: qr.requests, issuer: config.issuer, device: (id) => simulatedDevice({ db, app: root, issuer: config.issuer, now }, id) });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
 import { databaseLabel } from './db/database.ts';
+import { servingEnv } from './runtime-tuning.ts';
 import { serveClusterMetrics } from './observability/cluster-metrics.ts';
 
 /** A worker that lived this long died of something new: its replacement starts at once. */
@@ -31,7 +32,8 @@ export function runPrimary(config: Config, logger: Logger): void {
   let failed = false;
 
   const fork = () => {
-    const worker = cluster.fork({ UV_THREADPOOL_SIZE: threads });
+    // Workers get the memory settings however the primary was started (src/runtime-tuning.ts).
+    const worker = cluster.fork({ ...servingEnv(), UV_THREADPOOL_SIZE: threads });
     alive.set(worker, Date.now());
     return worker;
   };

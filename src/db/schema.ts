@@ -334,6 +334,23 @@ export interface CibaRequestTable {
   poll_interval: number;
 }
 
+/** A QR code a sign-in page showed, and what the e-ID app did with it (migrations/0015, src/devices/qr-sign-in/). */
+export interface QrSignInRequestTable {
+  id: string;
+  interaction_uid: string;
+  client_id: string;
+  shown: Json<Record<string, unknown>>;
+  created_at: Date;
+  expires_at: Date;
+  device_id: string | null;
+  account_id: string | null;
+  scanned_at: Date | null;
+  decision: 'approved' | 'denied' | null;
+  user_verification: 'pin' | 'biometric' | null;
+  decided_at: Date | null;
+  used_at: Date | null;
+}
+
 // The e-ID app's devices (migrations/0014_app_devices.sql; queries in src/devices/).
 export interface AppDeviceTable {
   id: string;
@@ -396,6 +413,7 @@ export interface Schema {
   resource_servers: ResourceServerTable;
   resource_server_grants: ResourceServerGrantTable;
   ciba_requests: CibaRequestTable;
+  qr_sign_in_requests: QrSignInRequestTable;
   app_devices: AppDeviceTable;
   app_enrolments: AppEnrolmentTable;
   app_device_proofs: AppDeviceProofTable;

@@ -25,7 +25,7 @@ export const field = (body: unknown, name: string): string => {
 };
 
 /** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
-export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset' } as const;
+export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset', qrCode: 'qr_code' } as const;
 
 export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps; signIns?: SignInObserver | undefined }) {
   const cookieOptions = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: options.secureCookies };
@@ -93,11 +93,12 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   }
 
   /** The authentication is complete at this level: the provider takes over (consent, or back to the service). */
-  function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level) {
+  function finishLogin(request: FastifyRequest, reply: FastifyReply, details: Details, account: CitizenAccount, level: Level, methods?: string[]) {
     // `level` is pino's own field (the log level): the assurance level goes under its own name.
     request.log.info({ account: account.id, client: details.params.client_id, assuranceLevel: level }, 'citizen signed in');
     options.signIns?.('success', level);
-    const amr = level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd'];
+    // The password and SMS code, unless the caller says how (the e-ID app: its device key and PIN or biometric).
+    const amr = methods ?? (level === 2 ? ['pwd', 'otp', 'sms'] : ['pwd']);
     // ts: the moment the password (and code) were proven, kept as auth_time when a later step resubmits this login.
     const ts = Math.floor(Date.now() / 1000);
     return finish(request, reply, { login: { accountId: account.id, acr: acrForLevel(level), amr, remember: true, ts } });

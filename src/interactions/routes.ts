@@ -11,6 +11,7 @@ import { field, interactionFlow, PENDING, type Details, type UidRequest } from '
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
 import type { Background } from '../background.ts';
 import { passwordRoutes } from './password-routes.ts';
+import { qrSignInPages, type QrSignInDeps } from './qr-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 import type { SignInObserver } from './sign-in-outcome.ts';
 
@@ -25,6 +26,8 @@ export interface InteractionDeps {
   /** Whether a personal ID is a sandbox citizen: a 'sandbox'-profile client signs in no one else. */
   /** Told how each sign-in attempt ended (the metrics count them). */
   signIns?: SignInObserver;
+  /** Sign-in with the e-ID app by QR code (src/devices/qr-sign-in/); without it the sign-in page shows no code. */
+  qrSignIn?: QrSignInDeps;
 }
 
 const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.password_reset' };
@@ -33,6 +36,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   const { provider, services } = deps;
   const flow = interactionFlow(provider, { secureCookies: deps.secureCookies, secondFactor: services.secondFactor, signIns: deps.signIns });
   const limited = { rateLimit: { max: deps.signInRatePerMinute, timeWindow: 60_000 } };
+  const qr = deps.qrSignIn ? qrSignInPages(provider, flow, services, deps.qrSignIn) : undefined;
 
   async function showLogin(
     request: UidRequest,
@@ -53,6 +57,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       error: extra.error,
       notice: notice ? translator(lang)(notice) : undefined,
       username: extra.username,
+      qr: await qr?.block(request, reply, details, lang),
     }));
   }
 
@@ -210,4 +215,5 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
 
   await app.register(passwordRoutes, { flow, services, limited, background: deps.background });
   await app.register(secondFactorRoutes, { flow, services, limited });
+  if (qr) await app.register(qr.routes);
 }

@@ -17,6 +17,9 @@ export const SIGN_IN_OUTCOMES = [
   'code_expired',
   'code_too_many',
   'code_daily_limit',
+  // QR sign-in: the citizen declined in the e-ID app, or the account it approved for can no longer sign in.
+  'app_denied',
+  'app_account_unavailable',
 ] as const;
 
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];

@@ -8,4 +8,5 @@ export interface SimulatorPanel {
 
 export const SIMULATOR_PANELS: SimulatorPanel[] = [
   { path: '/sandbox/app/ciba', label: { vi: 'Yêu cầu xác thực từ ngân hàng (CIBA)', en: 'Bank requests (CIBA)' } },
+  { path: '/sandbox/app/qr', label: { vi: 'Đăng nhập bằng mã QR', en: 'QR sign-in' } },
 ];
