@@ -7,13 +7,12 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
 import { acrForLevel } from '../oidc/claims.ts';
 import { answerCibaRequest, pendingCibaRequests, type PendingCibaRequest } from './ciba-requests.ts';
+import { amrFor } from './qr-sign-in/amr.ts';
+import type { UserVerification } from './qr-sign-in/requests.ts';
 
-export const USER_VERIFICATIONS = ['pin', 'biometric'] as const;
-export type UserVerification = (typeof USER_VERIFICATIONS)[number];
-
-/** RFC 8176, as QR sign-in reports it: the hardware-held device key, unlocked by PIN or fingerprint: two factors. */
-const UNLOCKED_BY: Record<UserVerification, string> = { pin: 'pin', biometric: 'fpt' };
-export const amrFor = (verification: UserVerification): string[] => ['hwk', UNLOCKED_BY[verification], 'mfa'];
+// How the citizen unlocked the device key, in RFC 8176 terms: one mapping for every approval in the app.
+export { USER_VERIFICATIONS } from './qr-sign-in/amr.ts';
+export type { UserVerification } from './qr-sign-in/requests.ts';
 
 export type CibaProblem = 'unknown' | 'expired' | 'answered';
 export type CibaOutcome = { ok: true } | { ok: false; problem: CibaProblem };
