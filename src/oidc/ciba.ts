@@ -1,6 +1,6 @@
 // CIBA (OpenID Connect Client-Initiated Backchannel Authentication Core 1.0) for banks: oidc-provider's `ciba`
 // feature, configured here. A bank's back office names the citizen by personal ID number; the citizen approves or
-// denies in the e-ID app (src/devices/ciba-routes.ts calls provider.backchannelResult). This file returns the
+// denies in the e-ID app (src/devices/ciba-answers.ts calls provider.backchannelResult). This file returns the
 // configuration slice and the registry rule; the polling pace and error wording are in ciba-protocol.ts.
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -39,7 +39,7 @@ export interface CibaDeps {
   accounts: Accounts;
   /** Whether the account has a device enrolled in the e-ID app that can be asked. */
   hasDevice(accountId: string): Promise<boolean>;
-  /** How long a request waits for the citizen (seconds), and the least a bank may ask with requested_expiry. */
+  /** How long a request waits for the citizen (seconds): also the most a bank may ask with requested_expiry. */
   requestSeconds: number;
   /** How often a polling bank may ask the token endpoint (seconds). */
   pollIntervalSeconds: number;
