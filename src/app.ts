@@ -52,6 +52,10 @@ import { qrSignIn } from './devices/qr-sign-in/assemble.ts';
 import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
 import { appSimulatorQrRoutes } from './sandbox/app-simulator-qr.ts';
 import { simulatedDevice } from './sandbox/simulated-devices.ts';
+import { sharingService } from './sharing/service.ts';
+import { verifyRoutes } from './sharing/verify-routes.ts';
+import { sharingAppRoutes } from './sharing/app-routes.ts';
+import { appSimulatorSharing } from './sandbox/app-simulator-sharing.ts';
 import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
 import { cibaSimulatorRoutes } from './sandbox/app-simulator-ciba.ts';
 
@@ -216,11 +220,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return payload;
   });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
-  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient });
+  // Sharing attributes at a counter by QR (src/sharing/): issued to the app, verified at /verify.
+  const sharing = sharingService({ db, issuer: config.issuer, accounts: services.accounts, now });
+  await app.register(verifyRoutes, { sharing });
+  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
   await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [
     qr.appApi,
+    sharingAppRoutes({ sharing }),
     cibaAppRoutes({ db, provider, now, logger }),
   ] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
@@ -229,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
     await app.register(cibaSimulatorRoutes, { db, issuer: config.issuer, now });
     await app.register(appSimulatorQrRoutes, { requests: qr.requests, issuer: config.issuer, device: (id) => simulatedDevice({ db, app: root, issuer: config.issuer, now }, id) });
+    await app.register(appSimulatorSharing, { db, issuer: config.issuer, now });
   }
 
   // Purges and SMS delivery, once per database (src/jobs.ts).

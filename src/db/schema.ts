@@ -272,7 +272,7 @@ export interface SandboxSeedTable {
   key: string;
 }
 
-export type DisclosureChannel = 'id_token' | 'userinfo' | 'introspection';
+export type DisclosureChannel = 'id_token' | 'userinfo' | 'introspection' | 'sharing';
 
 export interface DisclosureTable {
   id: Generated<number>;
@@ -282,6 +282,18 @@ export interface DisclosureTable {
   claims: string[];
   acr: string | null;
   at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** A credential issued for sharing at a counter (src/sharing/), and its first verification here. */
+export interface SharingTable {
+  id: string;
+  account_id: string;
+  device_id: string;
+  claims: string[];
+  created_at: Date;
+  expires_at: Date;
+  presented_at: Date | null;
+  presented_claims: string[] | null;
 }
 
 /** Hits per route and client address in the current fixed window (src/http/rate-limit-counters.ts). */
@@ -414,6 +426,7 @@ export interface Schema {
   resource_server_grants: ResourceServerGrantTable;
   ciba_requests: CibaRequestTable;
   qr_sign_in_requests: QrSignInRequestTable;
+  sharings: SharingTable;
   app_devices: AppDeviceTable;
   app_enrolments: AppEnrolmentTable;
   app_device_proofs: AppDeviceProofTable;

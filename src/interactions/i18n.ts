@@ -54,6 +54,7 @@ const CLAIM_LABEL: Record<string, MessageKey> = {
   health_insurance: 'claim.health_insurance',
   social_insurance_number: 'claim.social_insurance_number',
   dependents: 'claim.dependents',
+  age_over_18: 'claim.age_over_18',
 };
 
 /** Labels, in order and without repeats, for the claims a relying party will receive. */

@@ -32,6 +32,12 @@ export async function simulatedDevice(deps: SimulatorDeps, deviceId: string): Pr
   return signedDevice({ deviceId, privateJwk: row.private_jwk as JWK, issuer: deps.issuer, send: injectSend(deps.app), now: deps.now });
 }
 
+/** The private key the simulator holds for a device: panels sign what the app signs besides proofs (a sharing's key binding). */
+export async function simulatedDeviceKey(db: Kysely<Schema>, deviceId: string): Promise<JWK | undefined> {
+  const row = await db.selectFrom('sandbox_app_device_keys').select('private_jwk').where('device_id', '=', deviceId).executeTakeFirst();
+  return row ? (row.private_jwk as JWK) : undefined;
+}
+
 export type SimulatedEnrolment = { ok: true; deviceId: string } | { ok: false; error: string; description: string };
 
 /** Enrols a new simulated device for a sandbox persona, as the app would: the whole enrolment through /app. */

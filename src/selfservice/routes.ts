@@ -13,6 +13,7 @@ import { disclosuresFor } from '../oidc/disclosures.ts';
 import { grantsOf } from '../oidc/grants.ts';
 import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 import { sessionAccountId } from '../oidc/session.ts';
+import type { SharingEntry } from '../sharing/sharings.ts';
 import { deviceList, deviceNotice, deviceRoutes } from './device-routes.ts';
 
 export const ACCOUNT_CLIENT_ID = FIRST_PARTY_CLIENT;
@@ -38,6 +39,8 @@ export interface SelfServiceDeps {
   secureCookies: boolean;
   /** Ends the grants the citizen gave one service and tells that service (back-channel logout); how many there were. */
   revokeClient(accountId: string, clientId: string): Promise<number>;
+  /** The citizen's sharings by QR at counters, newest first (src/sharing/). */
+  sharings?(accountId: string): Promise<SharingEntry[]>;
 }
 
 export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceDeps) {
@@ -85,8 +88,15 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceD
         };
       }),
     );
+    const when = (date: Date) => date.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' });
+    const sharings = (await deps.sharings?.(account.id) ?? []).map((s) => ({
+      attributes: claimLabels(s.claims, t),
+      created: t('account.sharing.created', { at: when(s.createdAt) }),
+      presented: s.presentedAt ? t('account.sharing.presented', { at: when(s.presentedAt), claims: claimLabels(s.presentedClaims ?? [], t).join(', ') }) : t('account.sharing.not_presented'),
+    }));
     reply.header('cache-control', 'no-store');
     return reply.view('account', {
+      sharings,
       lang,
       t,
       title: t('account.title'),

@@ -276,6 +276,12 @@ const TARGETS: Target[] = [
   { name: 'app simulator qr panel', method: 'GET', path: () => '/sandbox/app/qr', channel: 'query', params: { device: DEVICE, lang: 'en' } },
   { name: 'app simulator qr scan', method: 'POST', path: () => '/sandbox/app/qr/scan', channel: 'form', params: { _csrf: 'x', device: DEVICE, qr: PLANTED_ID } },
   { name: 'app simulator qr decide', method: 'POST', path: () => '/sandbox/app/qr/decide', channel: 'form', params: { _csrf: 'x', device: DEVICE, request_id: PLANTED_ID, decision: 'approve', user_verification: 'pin' } },
+  { name: 'verify page', method: 'GET', path: () => '/verify', channel: 'query', params: { lang: 'en' } },
+  { name: 'verify form', method: 'POST', path: () => '/verify', channel: 'form', params: { _csrf: 'x', presentation: PLANTED_ID } },
+  { name: 'verify presentation', method: 'POST', path: () => '/verify/presentations', channel: 'json', params: { presentation: PLANTED_ID } },
+  { name: 'app sharing', method: 'POST', path: () => '/app/sharings', channel: 'json', params: { attributes: PLANTED_ID } },
+  { name: 'app sharing qr', method: 'POST', segment: 'sharing-id-0123456789', path: (id) => `/app/sharings/${id}/qr`, channel: 'json', params: { presentation: PLANTED_PHONE } },
+  { name: 'app simulator sharing', method: 'POST', path: () => '/sandbox/app/sharing', channel: 'form', params: { _csrf: 'x', name: 'on', device: PLANTED_ID } },
   { name: 'healthz', method: 'GET', path: () => '/healthz', channel: 'query', params: { x: '1' } },
   { name: 'readyz', method: 'GET', path: () => '/readyz', channel: 'query', params: { x: '1' } },
 ];
