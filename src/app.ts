@@ -5,6 +5,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyView from '@fastify/view';
+import { readFile } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { appApi } from './devices/routes.ts';
+import { canBeAsked, cibaAppRoutes } from './devices/ciba-routes.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
@@ -55,6 +57,7 @@ import { verifyRoutes } from './sharing/verify-routes.ts';
 import { sharingAppRoutes } from './sharing/app-routes.ts';
 import { appSimulatorSharing } from './sandbox/app-simulator-sharing.ts';
 import { appSimulatorRoutes } from './sandbox/app-simulator.ts';
+import { cibaSimulatorRoutes } from './sandbox/app-simulator-ciba.ts';
 
 export interface AppDeps {
   config: Config;
@@ -110,6 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
     trustProxy: config.trustProxy !== false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
+    ...(config.outbound.extraCaFile ? { outboundExtraCa: await readFile(config.outbound.extraCaFile, 'utf8') } : {}),
+    // CIBA asks the citizen's app: only an account with a bound device can answer (src/oidc/ciba.ts).
+    ciba: { ...config.ciba, now, hasDevice: canBeAsked(db) },
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
@@ -220,11 +226,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
-  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [qr.appApi, sharingAppRoutes({ sharing })] });
+  await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [
+    qr.appApi,
+    sharingAppRoutes({ sharing }),
+    cibaAppRoutes({ db, provider, now, logger }),
+  ] });
   await app.register(sectorRoutes, { issuer: config.issuer, relyingParties });
   if (config.sandbox.seed) {
     await app.register(sandboxRoutes, { db, provider, now, client: { ...config.sandbox, issuer: config.issuer } });
     await app.register(appSimulatorRoutes, { db, issuer: config.issuer, now });
+    await app.register(cibaSimulatorRoutes, { db, issuer: config.issuer, now });
     await app.register(appSimulatorQrRoutes, { requests: qr.requests, issuer: config.issuer, device: (id) => simulatedDevice({ db, app: root, issuer: config.issuer, now }, id) });
     await app.register(appSimulatorSharing, { db, issuer: config.issuer, now });
   }

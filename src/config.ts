@@ -46,6 +46,9 @@ const schema = z.object({
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
   SANDBOX_POST_LOGOUT_REDIRECT_URIS: z.string().default(''),
   OUTBOUND_ALLOW_PRIVATE: bool.optional(),
+  OUTBOUND_EXTRA_CA_FILE: z.string().min(1).optional(),
+  CIBA_REQUEST_SECONDS: int(30, 600).default(300),
+  CIBA_POLL_INTERVAL_SECONDS: int(1, 60).default(5),
   KEY_ACTIVATION_DELAY_SECONDS: int(0, 30 * 86_400).default(3600),
   KEY_RELOAD_SECONDS: int(1, 3600).default(30),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters (a random secret the scraper sends as a bearer token)').optional(),
@@ -87,7 +90,9 @@ export interface Config {
    * Whether the provider's own requests (back-channel logout, jwks_uri, sector_identifier_uri) may reach loopback
    * and private addresses: relying parties on 127.0.0.1 in development and tests; never in production.
    */
-  outbound: { allowPrivateNetworks: boolean };
+  outbound: { allowPrivateNetworks: boolean; extraCaFile?: string | undefined };
+  /** CIBA: how long a bank's request waits for the citizen's answer, and how often a polling bank may ask. */
+  ciba: { requestSeconds: number; pollIntervalSeconds: number };
   /**
    * Signing-key rotation: a rotated key signs activationDelaySeconds after it is published (relying parties
    * refresh their cached JWKS meanwhile); every instance reloads the keys every reloadSeconds.
@@ -130,6 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.NODE_ENV === 'production' && e.OUTBOUND_ALLOW_PRIVATE) {
     throw new ConfigError('invalid configuration:\n  OUTBOUND_ALLOW_PRIVATE: the provider never calls loopback or private addresses when NODE_ENV=production (SSRF protection)');
+  }
+  if (e.NODE_ENV === 'production' && e.OUTBOUND_EXTRA_CA_FILE) {
+    throw new ConfigError('invalid configuration:\n  OUTBOUND_EXTRA_CA_FILE: a local certificate authority for relying parties\' endpoints is for development and tests only');
   }
   if (e.NODE_ENV === 'production' && !e.ISSUER?.startsWith('https:')) {
     throw new ConfigError(`invalid configuration:\n  ISSUER: must be an https URL when NODE_ENV=production (got ${e.ISSUER})`);
@@ -193,7 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientSecret: e.SANDBOX_CLIENT_SECRET,
       postLogoutRedirectUris,
     },
-    outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production' },
+    outbound: { allowPrivateNetworks: e.OUTBOUND_ALLOW_PRIVATE ?? e.NODE_ENV !== 'production', extraCaFile: e.OUTBOUND_EXTRA_CA_FILE },
+    ciba: { requestSeconds: e.CIBA_REQUEST_SECONDS, pollIntervalSeconds: e.CIBA_POLL_INTERVAL_SECONDS },
     keys: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY_SECONDS, reloadSeconds: e.KEY_RELOAD_SECONDS },
     metrics: { token: e.METRICS_TOKEN },
   };

@@ -12,6 +12,7 @@ import { ADVISORY_LOCKS } from './db/locks.ts';
 import { purgeRateLimitCounters } from './http/rate-limit-counters.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
+import { purgeCibaRequests } from './devices/ciba-requests.ts';
 import { purgeQrSignInRequests } from './devices/qr-sign-in/requests.ts';
 import { purgeEnrolments } from './devices/enrolment.ts';
 import { purgeProofJtis } from './devices/proof-replay.ts';
@@ -28,6 +29,7 @@ export function startBackgroundJobs(database: Database, config: Config, logger: 
       await purgeSignInCodes(db, now());
       await purgeAllowances(db, now());
       await purgeRateLimitCounters(db, now());
+      await purgeCibaRequests(db, now());
       await purgeQrSignInRequests(db, now());
       await purgeProofJtis(db, now());
       await purgeEnrolments(db, now());

@@ -3,6 +3,9 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { ClientProfile } from '../db/schema.ts';
 
+/** The CIBA grant type (OpenID Connect CIBA Core): a client is approved for CIBA when its registration lists it. */
+export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
 export const REGISTRY_PROFILES = ['public_service', 'bank', 'service', 'sandbox'] as const satisfies readonly ClientProfile[];
 
 export type Metadata = Record<string, unknown>;
@@ -44,6 +47,9 @@ export function applyProfile(profile: (typeof REGISTRY_PROFILES)[number], given:
   if (method === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
     throw new ProfileViolation('jwks', 'private_key_jwt needs the client\'s public keys, by jwks or jwks_uri');
   }
+  if (Array.isArray(metadata.grant_types) && metadata.grant_types.includes(CIBA_GRANT) && profile !== 'bank' && profile !== 'sandbox') {
+    throw new ProfileViolation('grant_types', `${CIBA_GRANT} (CIBA) is for bank and sandbox clients only`);
+  }
   if (profile === 'service') {
     if (Array.isArray(metadata.redirect_uris) && metadata.redirect_uris.length) {
       throw new ProfileViolation('redirect_uris', 'a service client signs no citizen in: it gets tokens with client_credentials only');
@@ -73,13 +79,15 @@ export function checkScopes(profile: ClientProfile, scopes: unknown): string[] {
 export function bankClientDefaults(metadata: ClientMetadata): ClientMetadata {
   const keys = (metadata.jwks as { keys?: Array<{ kty?: string; use?: string }> } | undefined)?.keys ?? [];
   const signingKey = keys.find((k) => k.use !== 'enc');
+  // A bank that only uses CIBA has no redirect: no response type unless it asked for authorization codes.
+  const grants = Array.isArray(metadata.grant_types) ? metadata.grant_types : ['authorization_code'];
   return {
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: signingKey?.kty === 'EC' ? 'ES256' : 'PS256',
     id_token_signed_response_alg: 'PS256',
     dpop_bound_access_tokens: true,
     require_pushed_authorization_requests: true,
-    response_types: ['code'],
+    response_types: grants.includes('authorization_code') ? ['code'] : [],
     grant_types: ['authorization_code', 'refresh_token'],
     ...metadata,
     profile: 'bank',

@@ -324,6 +324,28 @@ export interface ResourceServerGrantTable {
   updated_at: Generated<Date>;
 }
 
+/** A back-channel (CIBA) authentication request as the e-ID app sees and answers it (src/devices/ciba-requests.ts). */
+export interface CibaRequestTable {
+  auth_req_id: string;
+  id: string;
+  account_id: string | null;
+  client_id: string;
+  hint_digest: string;
+  service_name: string;
+  service_domain: string | null;
+  binding_message: string | null;
+  scopes: string[];
+  claims: string[];
+  level: 1 | 2;
+  status: Generated<'pending' | 'approved' | 'denied'>;
+  device_id: string | null;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  answered_at: Date | null;
+  last_polled_at: Date | null;
+  poll_interval: number;
+}
+
 /** A QR code a sign-in page showed, and what the e-ID app did with it (migrations/0015, src/devices/qr-sign-in/). */
 export interface QrSignInRequestTable {
   id: string;
@@ -402,6 +424,7 @@ export interface Schema {
   rate_limit_counters: RateLimitCounterTable;
   resource_servers: ResourceServerTable;
   resource_server_grants: ResourceServerGrantTable;
+  ciba_requests: CibaRequestTable;
   qr_sign_in_requests: QrSignInRequestTable;
   sharings: SharingTable;
   app_devices: AppDeviceTable;

@@ -34,7 +34,7 @@ export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger
         // Encrypted to the client: it cannot be read back. Record what it may carry: sub, and what the claims
         // parameter asked for in the ID token as far as the grant allows (oidc-provider's issueIdToken,
         // lib/helpers/grant_common.js, releases no more to an ID token that comes with an access token).
-        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as { claims?: { id_token?: Record<string, unknown> }; acr?: string } | undefined;
+        const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.BackchannelAuthenticationRequest) as { claims?: { id_token?: Record<string, unknown> }; acr?: string } | undefined;
         const asked = ctx.oidc.entities.Grant!.getOIDCClaimsFiltered(new Set(Object.keys(source?.claims?.id_token ?? {})));
         claims = identityClaims(Object.fromEntries(['sub', ...asked].map((claim) => [claim, true])));
         acr = source?.acr;

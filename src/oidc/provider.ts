@@ -20,6 +20,8 @@ import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './r
 import { hideStoredSecrets, sandboxRegistration } from './registration.ts';
 import { isOwnSectorUri } from './sectors.ts';
 import { DEFAULT_TTL } from './token-lifetimes.ts';
+import { assertCibaClientMetadata, cibaConfiguration, standInAccount, type CibaDeps } from './ciba.ts';
+import { cibaProtocol } from './ciba-protocol.ts';
 
 /** How a relying party connects; first_party is the provider's own /account page. */
 export const CLIENT_PROFILES = ['public_service', 'bank', 'service', 'sandbox', 'first_party'] as const;
@@ -42,9 +44,13 @@ export interface ProviderDeps {
   trustProxy: boolean;
   /** Outgoing requests to loopback and private addresses (relying parties on 127.0.0.1): development and tests only. */
   allowPrivateNetworks?: boolean;
+  /** A local certificate authority (PEM) relying parties' https endpoints use: development and tests only. */
+  outboundExtraCa?: string;
   /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
   sandboxRegistration?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
+  /** CIBA (ciba.ts): who can be asked in the app, and the request's lifetime and poll pace. */
+  ciba?: Partial<Pick<CibaDeps, 'hasDevice' | 'requestSeconds' | 'pollIntervalSeconds'>> & { now?: () => Date };
   ttl?: Partial<Record<'AccessToken' | 'AuthorizationCode' | 'IdToken' | 'RefreshToken' | 'Session' | 'Interaction' | 'Grant' | 'ClientCredentials', number>>;
 }
 
@@ -95,6 +101,17 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   const publicService = publicServiceConfiguration();
   const registration = deps.sandboxRegistration ? sandboxRegistration(deps.issuer) : undefined;
+  // Without the app (the CLI's validating provider), nobody can be asked: every request would only expire.
+  const cibaDeps: CibaDeps = {
+    db: deps.db,
+    accounts: deps.accounts,
+    hasDevice: deps.ciba?.hasDevice ?? (async () => false),
+    requestSeconds: deps.ciba?.requestSeconds ?? 300,
+    pollIntervalSeconds: deps.ciba?.pollIntervalSeconds ?? 5,
+    now: deps.ciba?.now ?? (() => new Date()),
+    hintKey: deps.keys.pairwiseSalt,
+  };
+  const ciba = cibaConfiguration(cibaDeps);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -106,6 +123,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
     },
     async findAccount(ctx, sub, token) {
+      const standIn = standInAccount(ctx, sub);
+      if (standIn) return standIn;
       const account = await deps.accounts.findById(sub);
       // A revoked account, or one an officer locked, signs nobody in, and its existing tokens stop yielding claims
       // (the lock also deleted them; this holds for any issued in the same instant).
@@ -141,7 +160,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Access tokens remember the level of the authentication they came from, for userinfo's release rule.
     async extraTokenClaims(ctx, token) {
       if (token.kind !== 'AccessToken') return undefined;
-      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.BackchannelAuthenticationRequest;
       return source?.acr ? { acr: source.acr } : undefined;
     },
     claims: providerClaimsConfig(),
@@ -157,7 +176,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
     },
     pkce: { required: () => true },
-    fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false }),
+    fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false, extraCa: deps.outboundExtraCa }),
     // A sector URI the registry assigned under our own issuer is ours: nothing to fetch (see sectors.ts).
     sectorIdentifierUriValidate: (client) => !isOwnSectorUri(deps.issuer, client.sectorIdentifierUri, client.clientId),
     clientDefaults: {
@@ -170,6 +189,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       ...bankFeatures,
       ...publicService.features,
+      ...ciba.features,
       devInteractions: { enabled: false },
       claimsParameter: {
         enabled: true,
@@ -239,6 +259,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
         if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
+        if (key === 'profile') assertCibaClientMetadata(metadata as Record<string, unknown>);
         if (key === 'profile' && value === 'public_service') assertPublicServiceMetadata(metadata);
       },
     },
@@ -249,6 +270,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // ttl (codes of 60 s at most for banks), algorithms, client auth methods, and refresh tokens that rotate on use
     // except for banks (bank-profile.ts); a replayed rotated refresh token is detected by the provider.
     ...bankConfiguration,
+    ttl: { ...bankConfiguration.ttl, ...ciba.ttl },
     discovery: { ui_locales_supported: ['vi', 'en'], claims_locales_supported: ['vi'], ...VERIFIED_CLAIMS_DISCOVERY },
   };
 
@@ -257,5 +279,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   compareHashedClientSecrets(provider);
   trimScopesForTrimmingClients(provider, deps.relyingParties);
   if (registration) hideStoredSecrets(provider);
+  cibaProtocol(provider, { db: deps.db, now: cibaDeps.now, pollIntervalSeconds: cibaDeps.pollIntervalSeconds });
   return provider;
 }

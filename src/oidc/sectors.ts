@@ -3,6 +3,7 @@
 // fetch it. The pairwise `sub` follows the registry's `sector_identifier` (see pairwiseIdentifier in provider.ts).
 import type { FastifyInstance } from 'fastify';
 import type { ClientMetadata } from 'oidc-provider';
+import { CIBA_GRANT } from './ciba.ts';
 import type { RelyingParties } from './relying-parties.ts';
 
 export const SECTOR_PATH = '/sectors';
@@ -31,14 +32,16 @@ const hostOf = (uri: unknown) => (typeof uri === 'string' && URL.canParse(uri) ?
 /**
  * Gives a client its pairwise sector: the host of its first redirect URI (so the `sub` of a single-host client is
  * what it always was), and, when its redirect URIs span several hosts and it brought no sector_identifier_uri of
- * its own, one under our issuer. Mutates and returns the metadata.
+ * its own, one under our issuer. A pairwise CIBA client that also signs citizens in through redirects needs one
+ * whatever its hosts (oidc-provider's client schema requires it; CIBA Core §4). Mutates and returns the metadata.
  */
 export function assignSector<T extends Partial<ClientMetadata>>(metadata: T, issuer: string): T {
   const uris = Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris : [];
   const hosts = new Set(uris.map(hostOf).filter(Boolean));
   const first = hostOf(uris[0]);
   if (first) (metadata as Record<string, unknown>).sector_identifier = first;
-  if (hosts.size > 1 && !metadata.sector_identifier_uri && typeof metadata.client_id === 'string') {
+  const ciba = Array.isArray(metadata.grant_types) && metadata.grant_types.includes(CIBA_GRANT) && metadata.subject_type !== 'public';
+  if ((hosts.size > 1 || (ciba && hosts.size > 0)) && !metadata.sector_identifier_uri && typeof metadata.client_id === 'string') {
     metadata.sector_identifier_uri = ownSectorUri(issuer, metadata.client_id);
   }
   return metadata;

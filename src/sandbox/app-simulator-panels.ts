@@ -7,6 +7,7 @@ export interface SimulatorPanel {
 }
 
 export const SIMULATOR_PANELS: SimulatorPanel[] = [
+  { path: '/sandbox/app/ciba', label: { vi: 'Yêu cầu xác thực từ ngân hàng (CIBA)', en: 'Bank requests (CIBA)' } },
   { path: '/sandbox/app/qr', label: { vi: 'Đăng nhập bằng mã QR', en: 'QR sign-in' } },
   { path: '/sandbox/app/sharing', label: { vi: 'Chia sẻ thông tin bằng mã QR', en: 'Share information by QR code' } },
 ];

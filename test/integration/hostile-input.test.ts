@@ -19,6 +19,9 @@ const PHONE_DIGITS = PLANTED_PHONE.slice(3); // 912345678: in +84…, 84… and 
 const REDIRECT = 'http://localhost:8080/callback';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const BASIC = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
+// A sandbox client approved for CIBA (registered below), so that hostile back-channel requests reach the CIBA checks.
+const CIBA_SECRET = 'ciba-hostile-secret-for-tests';
+const CIBA_BASIC = `Basic ${Buffer.from(`ciba-hostile:${CIBA_SECRET}`).toString('base64')}`;
 const FORM = 'application/x-www-form-urlencoded';
 
 let testDb: TestDatabase;
@@ -30,6 +33,11 @@ beforeAll(async () => {
   // Form posts are rate limited per address; the test sends them all from one, and wants them to reach the handlers.
   provider = await startProvider(testDb, { env: { SIGN_IN_RATE_PER_MINUTE: '100000' } });
   officerToken = (await officerClient(provider.url, 'giamsat')).token;
+  await provider.addClient({
+    client_id: 'ciba-hostile', client_secret: CIBA_SECRET, profile: 'sandbox', assurance_level: 2, scope: 'openid profile personal_id',
+    grant_types: ['urn:openid:params:grant-type:ciba'], response_types: [], redirect_uris: [], backchannel_token_delivery_mode: 'poll',
+    subject_type: 'public', token_endpoint_auth_method: 'client_secret_basic',
+  } as Parameters<RunningProvider['addClient']>[0]);
 });
 afterAll(async () => {
   await provider?.close();
@@ -191,7 +199,7 @@ interface Target {
   channel: Channel;
   /** The parameters a well-formed request carries; one of them (or an extra one) is made hostile. */
   params: Record<string, string>;
-  headers?: 'basic' | 'officer' | 'officer?';
+  headers?: 'basic' | 'ciba' | 'officer' | 'officer?';
   /** Needs a sign-in in progress (cookie and CSRF token), with or without them. */
   interaction?: boolean;
 }
@@ -256,6 +264,13 @@ const TARGETS: Target[] = [
   { name: 'app device remove', method: 'DELETE', segment: DEVICE, path: (id) => `/app/devices/${id}`, channel: 'query', params: {} },
   { name: 'account device rename', method: 'POST', segment: DEVICE, path: (id) => `/account/devices/${id}/rename`, channel: 'form', params: { _csrf: 'x', name: PLANTED_PHONE } },
   { name: 'account device remove', method: 'POST', segment: DEVICE, path: (id) => `/account/devices/${id}/remove`, channel: 'form', params: { _csrf: 'x' } },
+  { name: 'backchannel', method: 'POST', path: () => '/backchannel', channel: 'form', headers: 'ciba', params: { scope: 'openid profile', login_hint: PLANTED_ID, binding_message: 'GD 4821', acr_values: 'urn:vn:eid:loa:2', requested_expiry: '60', claims: '{"id_token":{"personal_id":null}}' } },
+  { name: 'token ciba', method: 'POST', path: () => '/token', channel: 'form', headers: 'ciba', params: { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: 'a'.repeat(43) } },
+  { name: 'app ciba list', method: 'GET', path: () => '/app/ciba-requests', channel: 'query', params: {} },
+  { name: 'app ciba approve', method: 'POST', segment: DEVICE, path: (id) => `/app/ciba-requests/${id}/approve`, channel: 'json', params: { user_verification: 'pin' } },
+  { name: 'app ciba deny', method: 'POST', segment: DEVICE, path: (id) => `/app/ciba-requests/${id}/deny`, channel: 'json', params: {} },
+  { name: 'app simulator ciba', method: 'GET', path: () => '/sandbox/app/ciba', channel: 'query', params: { device: DEVICE, lang: 'en', done: 'approved' } },
+  { name: 'app simulator ciba approve', method: 'POST', segment: DEVICE, path: (id) => `/sandbox/app/ciba/${id}/approve`, channel: 'form', params: { _csrf: 'x', user_verification: PLANTED_ID } },
   { name: 'app simulator enrol', method: 'POST', path: () => '/sandbox/app/enrol', channel: 'form', params: { _csrf: 'x', personal_id: PLANTED_ID, device_name: PLANTED_PHONE } },
   { name: 'app simulator device', method: 'GET', segment: DEVICE, path: (id) => `/sandbox/app/devices/${id}`, channel: 'query', params: { lang: 'en' } },
   { name: 'app simulator qr panel', method: 'GET', path: () => '/sandbox/app/qr', channel: 'query', params: { device: DEVICE, lang: 'en' } },
@@ -299,6 +314,7 @@ async function send(target: Target, choice: { param: string | undefined; value: 
   const headers: Record<string, string> = { accept: choice.how === 'wrong-type' ? 'application/json' : 'text/html,application/json;q=0.9' };
   if (live) headers.cookie = live.cookie;
   if (target.headers === 'basic') headers.authorization = BASIC;
+  if (target.headers === 'ciba') headers.authorization = CIBA_BASIC;
   if (target.headers === 'officer?' && choice.withOfficer) headers.authorization = `Bearer ${officerToken}`;
 
   const params: Record<string, unknown> = { ...target.params, ...(live && target.method === 'POST' ? { _csrf: live.csrf } : {}) };

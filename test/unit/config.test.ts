@@ -41,6 +41,15 @@ describe('configuration from the environment', () => {
     expect(config.sandbox.seed).toBe(false);
   });
 
+  it('CIBA timings within bounds, and a local certificate authority for outgoing requests never in production', () => {
+    expect(loadConfig({}).ciba).toEqual({ requestSeconds: 300, pollIntervalSeconds: 5 });
+    expect(loadConfig({ CIBA_REQUEST_SECONDS: '120', CIBA_POLL_INTERVAL_SECONDS: '2' }).ciba).toEqual({ requestSeconds: 120, pollIntervalSeconds: 2 });
+    expect(() => loadConfig({ CIBA_POLL_INTERVAL_SECONDS: '0' })).toThrow(/CIBA_POLL_INTERVAL_SECONDS/);
+    expect(() => loadConfig({ CIBA_REQUEST_SECONDS: '3600' })).toThrow(/CIBA_REQUEST_SECONDS/);
+    expect(loadConfig({ OUTBOUND_EXTRA_CA_FILE: '/tmp/ca.pem' }).outbound.extraCaFile).toBe('/tmp/ca.pem');
+    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn', TRUST_PROXY: '1', OUTBOUND_EXTRA_CA_FILE: '/tmp/ca.pem' })).toThrow(/OUTBOUND_EXTRA_CA_FILE/);
+  });
+
   it('requires an https issuer in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn', TRUST_PROXY: '1' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn', TRUST_PROXY: '1' })).toThrow(/ISSUER: must be an https URL/);
