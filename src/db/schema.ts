@@ -1,5 +1,9 @@
 // Table types for Kysely. Column names stay snake_case as in migrations/.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { AppDeviceProofTable, AppDeviceTable, AppEnrolmentTable, CibaRequestTable, QrSignInRequestTable, SandboxAppDeviceKeyTable, SharingTable } from './schema-app.ts';
+import type { OfficerSessionTable, OfficerSignInFailureTable, OfficerTable, OfficerTotpEnrolmentTable } from './schema-officers.ts';
+export type * from './schema-app.ts';
+export type * from './schema-officers.ts';
 
 type Json<T = unknown> = ColumnType<T, string, string>;
 
@@ -145,45 +149,6 @@ export interface AccountTable {
 
 export type LockReason = 'failed_sign_ins' | 'officer';
 export type DocumentKind = 'driver_license' | 'vehicle_registration' | 'health_insurance' | 'social_insurance';
-export type OfficerRole = 'officer' | 'supervisor' | 'operator';
-
-export interface OfficerTable {
-  id: Generated<string>;
-  username: string;
-  full_name: string;
-  role: OfficerRole;
-  police_unit: string;
-  password_hash: string;
-  disabled_at: Date | null;
-  created_at: Generated<Date>;
-  /** Sealed (src/admin/totp.ts); null until an enrolment is confirmed. */
-  totp_secret: Generated<string | null>;
-  totp_confirmed_at: Generated<Date | null>;
-  /** The newest 30-second step whose code was accepted. */
-  totp_last_step: Generated<number | null>;
-}
-
-export interface OfficerTotpEnrolmentTable {
-  token_hash: string;
-  officer_id: string;
-  totp_secret: string;
-  expires_at: Date;
-}
-
-export interface OfficerSignInFailureTable {
-  username: string;
-  failures: number;
-  window_started_at: Date;
-  locked_until: Date | null;
-}
-
-export interface OfficerSessionTable {
-  token_hash: string;
-  officer_id: string;
-  created_at: Generated<Date>;
-  expires_at: Date;
-}
-
 export type ApplicationStatus = 'applied' | 'approved' | 'rejected';
 
 export interface AccountApplicationTable {
@@ -284,18 +249,6 @@ export interface DisclosureTable {
   at: ColumnType<Date, Date | undefined, never>;
 }
 
-/** A credential issued for sharing at a counter (src/sharing/), and its first verification here. */
-export interface SharingTable {
-  id: string;
-  account_id: string;
-  device_id: string;
-  claims: string[];
-  created_at: Date;
-  expires_at: Date;
-  presented_at: Date | null;
-  presented_claims: string[] | null;
-}
-
 /** Hits per route and client address in the current fixed window (src/http/rate-limit-counters.ts). */
 export interface RateLimitCounterTable {
   key: string;
@@ -322,78 +275,6 @@ export interface ResourceServerGrantTable {
   scopes: string[];
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
-}
-
-/** A back-channel (CIBA) authentication request as the e-ID app sees and answers it (src/devices/ciba-requests.ts). */
-export interface CibaRequestTable {
-  auth_req_id: string;
-  id: string;
-  account_id: string | null;
-  client_id: string;
-  hint_digest: string;
-  service_name: string;
-  service_domain: string | null;
-  binding_message: string | null;
-  scopes: string[];
-  claims: string[];
-  level: 1 | 2;
-  status: Generated<'pending' | 'approved' | 'denied'>;
-  device_id: string | null;
-  created_at: Generated<Date>;
-  expires_at: Date;
-  answered_at: Date | null;
-  last_polled_at: Date | null;
-  poll_interval: number;
-}
-
-/** A QR code a sign-in page showed, and what the e-ID app did with it (migrations/0015, src/devices/qr-sign-in/). */
-export interface QrSignInRequestTable {
-  id: string;
-  interaction_uid: string;
-  client_id: string;
-  shown: Json<Record<string, unknown>>;
-  created_at: Date;
-  expires_at: Date;
-  device_id: string | null;
-  account_id: string | null;
-  scanned_at: Date | null;
-  decision: 'approved' | 'denied' | null;
-  user_verification: 'pin' | 'biometric' | null;
-  decided_at: Date | null;
-  used_at: Date | null;
-}
-
-// The e-ID app's devices (migrations/0014_app_devices.sql; queries in src/devices/).
-export interface AppDeviceTable {
-  id: string;
-  account_id: string;
-  name: string;
-  public_jwk: Json<Record<string, unknown>>;
-  jkt: string;
-  created_at: Date;
-  last_used_at: Date | null;
-  removed_at: Date | null;
-}
-
-export interface AppEnrolmentTable {
-  id: string;
-  account_id: string;
-  challenge: string;
-  expires_at: Date;
-  completed_at: Date | null;
-  device_id: string | null;
-}
-
-export interface AppDeviceProofTable {
-  device_id: string;
-  jti: string;
-  expires_at: Date;
-}
-
-export interface SandboxAppDeviceKeyTable {
-  device_id: string;
-  private_jwk: Json<Record<string, unknown>>;
-  created_at: Date;
 }
 
 export interface Schema {
