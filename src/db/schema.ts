@@ -188,7 +188,7 @@ export interface PasswordResetCodeTable {
   created_at: Generated<Date>;
 }
 
-export type SmsPurpose = 'first_password' | 'password_reset' | 'sign_in_code';
+export type SmsPurpose = 'first_password' | 'password_reset' | 'sign_in_code' | 'device_bound';
 
 export interface SmsOutboxTable {
   id: Generated<number>;

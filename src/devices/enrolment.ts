@@ -6,6 +6,7 @@ import { authenticate } from '../accounts/authenticate.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import { startSecondFactor, verifySecondFactor } from '../accounts/second-factor.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { queueSms } from '../notify/sms.ts';
 import { checkDeviceKey, signsChallenge } from './device-key.ts';
 import { deviceName, insertDevice } from './devices.ts';
 
@@ -62,6 +63,12 @@ export async function startEnrolment(
   return { ok: true, value: { enrolmentId, challenge, expiresIn } };
 }
 
+/** The notice sent when a device is bound: which device and when (Vietnam time), and what to do if it was not them. */
+export function deviceBoundSms(name: string, at: Date): string {
+  const when = at.toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit', year: 'numeric' });
+  return `Tài khoản định danh điện tử của bạn vừa được liên kết với thiết bị "${name}" lúc ${when}. Nếu không phải bạn, hãy gỡ thiết bị tại trang Tài khoản và đổi mật khẩu ngay.`;
+}
+
 export async function completeEnrolment(
   services: AccountServices,
   input: { enrolmentId: string; code: string; publicJwk: unknown; deviceName: string; signature: string; ip?: string },
@@ -106,6 +113,8 @@ export async function completeEnrolment(
     const inserted = await insertDevice(trx, { id: deviceId, accountId: enrolment.account_id, name, publicJwk: key.jwk, jkt: key.jkt, at: now });
     if (inserted === 'key_in_use') return inserted;
     await trx.updateTable('app_enrolments').set({ device_id: deviceId }).where('id', '=', enrolment.id).execute();
+    // Told on the phone at once, in the same transaction: no device is bound without its owner hearing of it.
+    if (account.phone) await queueSms(trx, { to: account.phone, purpose: 'device_bound', text: deviceBoundSms(name, now), at: now });
     await recordAudit(trx, { actor: { type: 'citizen', id: enrolment.account_id }, action: 'device.enrolled', subject: { type: 'account', id: enrolment.account_id }, detail: { device: deviceId }, ip: input.ip, at: now });
     return 'done' as const;
   });

@@ -21,7 +21,8 @@ const SECRET = {
   sign_in_code: /\b(\d{6})\b/,
   password_reset: /\b(\d{6})\b/,
   first_password: /lần đầu: (\S+) \./,
-} satisfies Record<SmsPurpose, RegExp>;
+  device_bound: undefined,
+} satisfies Record<SmsPurpose, RegExp | undefined>;
 
 export async function sandboxInbox(db: Kysely<Schema>, now: Date, options: { phone?: string; limit?: number } = {}): Promise<InboxMessage[]> {
   const sandboxIds = db.selectFrom('sandbox_seed').select('key').where('kind', '=', 'citizen');
@@ -37,6 +38,9 @@ export async function sandboxInbox(db: Kysely<Schema>, now: Date, options: { pho
         .case()
         .when('m.purpose', '=', 'sign_in_code')
         .then(eb.exists(eb.selectFrom('sign_in_codes as c').innerJoin('accounts as a', 'a.id', 'c.account_id').whereRef('a.phone', '=', 'm.recipient').whereRef('c.expires_at', '=', 'm.expires_at')))
+        // A notice carries nothing to use.
+        .when('m.purpose', '=', 'device_bound')
+        .then(eb.lit(false))
         .when('m.purpose', '=', 'password_reset')
         .then(eb.exists(eb.selectFrom('password_reset_codes as r').innerJoin('accounts as a', 'a.id', 'r.account_id').whereRef('a.phone', '=', 'm.recipient').whereRef('r.expires_at', '=', 'm.expires_at')))
         // A first password works until the citizen has chosen their own.

@@ -47,6 +47,7 @@ const vi = {
   'purpose.sign_in_code': 'mã đăng nhập',
   'purpose.password_reset': 'mã đặt lại mật khẩu',
   'purpose.first_password': 'mật khẩu lần đầu',
+  'purpose.device_bound': 'thông báo thiết bị mới',
   'discovery': 'Khám phá (discovery)',
 } as const;
 
@@ -97,6 +98,7 @@ const en: Record<SandboxKey, string> = {
   'purpose.sign_in_code': 'sign-in code',
   'purpose.password_reset': 'password reset code',
   'purpose.first_password': 'first password',
+  'purpose.device_bound': 'new device notice',
   'discovery': 'Discovery',
 };
 

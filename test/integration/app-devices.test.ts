@@ -20,7 +20,12 @@ async function post(path: string, body: unknown) {
 describe('enrolment and signed requests', () => {
   it('binds a device to a level-2 account and answers its signed requests with the citizen', async () => {
     const device = await enrolDevice(suite.provider, { personalId: an.personalId, password: SANDBOX_PASSWORD, readSmsCode: smsCode(suite.provider, an.phone), deviceName: '  iPhone   của An ' });
-    expect(await suite.provider.lastSms(an.phone)).toContain('mã kích hoạt ứng dụng');
+    // The code came by SMS, and then the notice that a device was bound, naming it.
+    expect(await suite.provider.lastSms(an.phone)).toContain('vừa được liên kết với thiết bị "iPhone của An"');
+    const inbox = (await (await fetch(`${suite.provider.url}/sandbox/sms.json?phone=${encodeURIComponent(an.phone)}`)).json()) as { messages: Array<{ purpose: string; text: string; live: boolean }> };
+    expect(inbox.messages.slice(0, 2).map((m) => m.purpose)).toEqual(['device_bound', 'sign_in_code']);
+    expect(inbox.messages[1]!.text).toContain('mã kích hoạt ứng dụng');
+    expect(inbox.messages[0]!.live).toBe(false);
 
     const me = await device.request('GET', '/app/devices/me');
     expect(me.status).toBe(200);
