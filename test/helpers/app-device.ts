@@ -24,15 +24,8 @@ export function smsCode(provider: { lastSms(phone: string): Promise<string | und
   };
 }
 
-export interface EnrolOptions {
-  personalId: string;
-  password: string;
-  readSmsCode: () => Promise<string>;
-  deviceName?: string;
-  key?: DeviceKey;
-  /** The clock proofs are dated by (the provider's test clock). */
-  now?: () => Date;
-}
+/** What the app knows at enrolment (the same as the device client's enrol, less where it sends). */
+export type EnrolOptions = Omit<Parameters<typeof enrol>[0], 'issuer' | 'send'>;
 
 export async function enrolDevice(target: AppTarget, options: EnrolOptions): Promise<SignedDevice & { key: DeviceKey }> {
   return enrol({ ...targetOf(target), ...options });
