@@ -92,14 +92,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Ending an account's sessions tells its relying parties (back-channel logout) through the provider, attached below.
   const logouts = backchannelLogout({ db, background: work, logger });
   const services = accountServices(db, config, { secret: keys.cookie[0]!, now, endSessions: logouts.endAccountSessions, observePasswords: measure.observePasswords });
-  // Clients are cached per instance and dropped on every change any instance announces (src/clients/changes.ts).
+  // Clients are cached per instance and dropped on every change any instance announces (src/clients/changes.ts);
+  // the provider's reads of an account by id likewise, dropped by the database's own notices. One connection hears both.
   let notices: Subscription | undefined;
-  const relyingParties = relyingPartiesQueries(db, { live: () => notices?.live() ?? false });
-  notices = await subscribe(database, CLIENT_CHANGES, (clientId) => relyingParties.changed(clientId), () => relyingParties.reset(), logger);
-  // The provider's reads of an account by id are cached the same way, dropped by the database's own notices.
-  let accountNotices: Subscription | undefined;
-  const providerAccounts = cachedAccounts(services.accounts, () => accountNotices?.live() ?? false);
-  accountNotices = await subscribe(database, ACCOUNT_CHANGES, (accountId) => providerAccounts.changed(accountId), () => providerAccounts.reset(), logger);
+  const live = () => notices?.live() ?? false;
+  const relyingParties = relyingPartiesQueries(db, { live });
+  const providerAccounts = cachedAccounts(services.accounts, live);
+  notices = await subscribe(
+    database,
+    { [CLIENT_CHANGES]: (clientId) => relyingParties.changed(clientId), [ACCOUNT_CHANGES]: (accountId) => providerAccounts.changed(accountId) },
+    () => (relyingParties.reset(), providerAccounts.reset()),
+    logger,
+  );
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
 
@@ -143,7 +147,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onClose', () => notices.close());
-  app.addHook('onClose', () => accountNotices.close());
   // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
   app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.

@@ -16,14 +16,22 @@ const RETRY_MS = { first: 500, max: 30_000 };
 const PROBE_MS = 5_000;
 const PROBE = 'probe:';
 
-/** channel: a plain identifier. onReset: notices may have been missed (connection lost or regained). */
-export async function subscribe(database: Database, channel: string, onNotice: (payload: string) => void, onReset: () => void, logger: Logger): Promise<Subscription> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+/**
+ * handlers: each channel (a plain identifier) and what to do with its notices, all heard on one connection (a direct
+ * one, past any pooler: one per instance, however many caches). onReset: notices may have been missed (connection
+ * lost or regained).
+ */
+export async function subscribe(database: Database, handlers: Record<string, (payload: string) => void>, onReset: () => void, logger: Logger): Promise<Subscription> {
+  const channels = Object.keys(handlers);
+  const bad = channels.find((channel) => !/^[a-z_][a-z0-9_]*$/.test(channel));
+  if (bad !== undefined || channels.length === 0) throw new Error(`not a channel name: ${bad}`);
+  // The probe travels on the first channel; its listeners know a probe from a notice.
+  const channel = channels[0]!;
   if (database.pglite) {
     const pglite = database.pglite;
-    const unlisten = await pglite.listen(channel, onNotice);
-    // A database closed first (a test's outage) took the listener with it.
-    return { live: () => !pglite.closed, close: async () => void (pglite.closed ? undefined : await unlisten()) };
+    const unlisten = await Promise.all(channels.map((name) => pglite.listen(name, (payload) => handlers[name]!(payload))));
+    // A database closed first (a test's outage) took the listeners with it.
+    return { live: () => !pglite.closed, close: async () => void (pglite.closed ? undefined : await Promise.all(unlisten.map((stop) => stop()))) };
   }
   const connect = database.connect!;
   let live = false;
@@ -43,7 +51,7 @@ export async function subscribe(database: Database, channel: string, onNotice: (
     live = false;
     onReset();
     if (closed) return;
-    if (wasLive) logger.warn({ err: error, channel }, 'change notices lost; caches bypassed until reconnected');
+    if (wasLive) logger.warn({ err: error, channels }, 'change notices lost; caches bypassed until reconnected');
     schedule();
   };
   const schedule = () => {
@@ -59,12 +67,13 @@ export async function subscribe(database: Database, channel: string, onNotice: (
       opened.on('error', lost);
       opened.on('end', () => lost());
       opened.on('notification', (message) => {
-        if (message.channel !== channel) return;
+        const handle = Object.hasOwn(handlers, message.channel) ? handlers[message.channel] : undefined;
+        if (!handle) return;
         const payload = message.payload ?? '';
-        if (!payload.startsWith(PROBE)) onNotice(payload);
+        if (!payload.startsWith(PROBE)) handle(payload);
         else if (payload === probe?.token) probe.arrived();
       });
-      await opened.query(`LISTEN ${channel}`);
+      for (const name of channels) await opened.query(`LISTEN ${name}`);
       // Trusted only once a notice sent from the pool comes back: through a pooler in transaction mode (PgBouncer)
       // LISTEN silently hears nothing, and a cache that trusted it would serve a suspended client.
       const token = `${PROBE}${randomBytes(9).toString('base64url')}`;
@@ -74,7 +83,7 @@ export async function subscribe(database: Database, channel: string, onNotice: (
       });
       await sql`SELECT pg_notify(${channel}, ${token})`.execute(database.db);
       if (!(await heard)) {
-        if (!warnedSilent) logger.warn({ channel }, 'change notices do not arrive (a pooler in transaction mode?); the client cache stays off');
+        if (!warnedSilent) logger.warn({ channels }, 'change notices do not arrive (a pooler in transaction mode?); the caches stay off');
         warnedSilent = true;
         delay = RETRY_MS.max;
         throw new Error('change notices do not arrive');

@@ -5,7 +5,7 @@ import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { replayDetectionFind } from './replay-detection.ts';
-import { forgetReads, memoized } from './request-memo.ts';
+import { memoized, writing } from './request-memo.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -16,6 +16,8 @@ const GRANTABLE = new Set([
   'BackchannelAuthenticationRequest',
   'Grant',
 ]);
+
+const GRANTABLE_MODELS = [...GRANTABLE];
 
 const epoch = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : undefined);
 
@@ -41,14 +43,12 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       return { ...(row.payload as AdapterPayload), ...(consumed ? { consumed } : {}) };
     };
 
-    const revokeByGrantId = async (grantId: string) => {
-      for (const grantable of GRANTABLE) forgetReads(grantable);
-      await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
-    };
+    const revokeByGrantId = (grantId: string) =>
+      writing(GRANTABLE_MODELS, async () => void (await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute()));
+    const thisModel = [model];
 
     return {
-      async upsert(id, payload, expiresIn) {
-        forgetReads(model);
+      upsert: (id, payload, expiresIn) => writing(thisModel, async () => {
         const row = {
           model,
           id,
@@ -71,19 +71,15 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
             }),
           )
           .execute();
-      },
+      }),
       // Seen DPoP proofs and client assertions: found and recorded in one statement (replay-detection.ts).
       find: model === 'ReplayDetection' ? replayDetectionFind(db) : (id) => find('id', id),
       findByUid: (uid) => find('uid', uid),
       findByUserCode: (userCode) => find('user_code', userCode),
-      async destroy(id) {
-        forgetReads(model);
-        await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
-      },
+      destroy: (id) => writing(thisModel, async () => void (await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute())),
       // One atomic UPDATE: of two concurrent redemptions exactly one wins; the loser is treated as a replay,
       // which (RFC 6749 §4.1.2) revokes everything the grant already produced.
-      async consume(id) {
-        forgetReads(model);
+      consume: (id) => writing(thisModel, async () => {
         const won = await db
           .updateTable('oidc_payloads')
           .set({ consumed_at: new Date() })
@@ -101,7 +97,7 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
           .executeTakeFirst();
         if (row?.grant_id) await revokeByGrantId(row.grant_id);
         throw new errors.InvalidGrant('grant already consumed');
-      },
+      }),
       revokeByGrantId,
     };
   };

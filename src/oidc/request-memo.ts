@@ -27,9 +27,18 @@ export async function memoized(key: string, read: () => Promise<AdapterPayload |
   return payload && structuredClone(payload);
 }
 
-/** After a write of `model`, reads of it go to the database again. */
-export function forgetReads(model: string): void {
+function forgetReads(models: readonly string[]): void {
   const reads = requestReads.getStore();
   if (!reads) return;
-  for (const key of reads.keys()) if (key.startsWith(`${model}:`)) reads.delete(key);
+  for (const key of reads.keys()) if (models.some((model) => key.startsWith(`${model}:`))) reads.delete(key);
+}
+
+/** A write of these models: what the request read of them before, or while it ran, is read again afterwards. */
+export async function writing<T>(models: readonly string[], write: () => Promise<T>): Promise<T> {
+  forgetReads(models);
+  try {
+    return await write();
+  } finally {
+    forgetReads(models);
+  }
 }
