@@ -77,17 +77,17 @@ function unacceptablePart(request: FastifyRequest, body: Buffer | undefined): st
   return found ? unacceptableDescription(found) : undefined;
 }
 
-/** The body as oidc-provider parses it (lib/shared/selective_body.js); what it cannot parse, it refuses itself. */
+/**
+ * The body as oidc-provider parses it (lib/shared/selective_body.js): always as UTF-8, whatever charset the
+ * content type names (it reads ctx.charset, which Koa's context does not define). What it cannot parse, it refuses itself.
+ */
 function parsedBody(contentType: string, body: Buffer): unknown {
-  const [type = '', ...rest] = contentType.split(';');
-  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(rest.join(';'))?.[1];
+  const mime = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   try {
-    const text = charset ? new TextDecoder(charset).decode(body) : body.toString('utf8');
-    const mime = type.trim().toLowerCase();
-    if (mime === 'application/x-www-form-urlencoded') return parseQuery(text);
-    if (mime === 'application/json') return JSON.parse(text);
+    if (mime === 'application/x-www-form-urlencoded') return parseQuery(body.toString('utf8'));
+    if (mime === 'application/json') return JSON.parse(body.toString('utf8'));
   } catch {
-    // An unknown charset or malformed JSON: the provider answers invalid_request for it.
+    // Malformed JSON: the provider answers invalid_request for it.
   }
   return undefined;
 }

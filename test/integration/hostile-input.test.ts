@@ -147,6 +147,14 @@ describe('a NUL byte or a prototype key (finding 8)', () => {
     expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining(name) });
   });
 
+  // The provider decodes every form body as UTF-8 whatever charset it names, so the check must too (CI, stop 13).
+  it.each(['x-no-such-charset', 'iso-8859-1'])('in a CIBA request whose content type names charset=%s is refused as invalid_request', async (charset) => {
+    const body = `scope=openid&login_hint=${PLANTED_ID}&binding_message=hi&acr_values=a%00b`;
+    const response = await fetch(`${provider.url}/backchannel`, { method: 'POST', headers: { authorization: CIBA_BASIC, 'content-type': `${FORM}; charset=${charset}` }, body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('acr_values') });
+  });
+
   it('as a looked-up id (client, token, interaction) is simply not found', async () => {
     await expect(provider.relyingParties.find('sandbox\u0000')).resolves.toBeUndefined();
     await expect(provider.provider.AccessToken.find('a\u0000b')).resolves.toBeUndefined();
