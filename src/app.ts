@@ -2,7 +2,6 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyView from '@fastify/view';
 import { readFile } from 'node:fs/promises';
@@ -25,6 +24,7 @@ import { startBackgroundJobs } from './jobs.ts';
 import { wantsHtml } from './http/audience.ts';
 import { guardPlainHttp } from './http/plain-http-guard.ts';
 import { rateLimitStore } from './http/rate-limits.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { fastifyTrustProxy, showProviderTheTrustedView } from './http/trust-proxy.ts';
 import { translator, type Language } from './interactions/i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './interactions/language.ts';
@@ -49,7 +49,6 @@ import { withRequestMemo } from './oidc/request-memo.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { qrSignIn } from './devices/qr-sign-in/assemble.ts';
-import { WAIT_SCRIPT_SOURCE } from './devices/qr-sign-in/wait-script.ts';
 import { appSimulatorQrRoutes } from './sandbox/app-simulator-qr.ts';
 import { simulatedDevice } from './sandbox/simulated-devices.ts';
 import { sharingService } from './sharing/service.ts';
@@ -150,38 +149,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
   app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
+  // Without the redaction pass, which cost more than the rest of the line: every field here is one of the
+  // logger's own serializers' (src/logger.ts), which keep only safe parts.
+  const requestLine = logger.child({}, { redact: [] });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    requestLine.info({ reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
   // First, so that its request counting sees every route registered after it.
   await app.register(metricsPlugin, { metrics: measure.metrics, token: config.metrics.token, production });
 
-  // Our pages may not be framed (clickjacking of sign-in and consent) and load nothing from elsewhere.
-  // No form-action: after a form post the flow redirects on to the relying party, which form-action would block.
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        // No script of ours runs: this source is the hash of the empty script. It exists so that the provider's
-        // form_post page can add the hash of its one auto-submit script here (oidc-provider
-        // lib/helpers/script_src_sha.js extends an existing script-src only); without it the response never leaves.
-        // And the sign-in page's QR waiting script (src/devices/qr-sign-in/wait-script.ts), by its hash too.
-        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", WAIT_SCRIPT_SOURCE],
-        styleSrc: ["'unsafe-inline'"],
-        // https: for the relying party's logo on the consent page (registered by an operator, https only in production).
-        imgSrc: ["'self'", 'data:', 'https:'],
-        // That script asks its own origin how the QR code stands.
-        connectSrc: ["'self'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
-        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
-      },
-    },
-    hsts: secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginEmbedderPolicy: false,
-  });
+  securityHeaders(app as unknown as FastifyInstance, { secureCookies });
   await app.register(fastifyCookie, { secret: keys.cookie });
   const root = app as unknown as FastifyInstance;
   if (config.trustProxy !== false) showProviderTheTrustedView(root);

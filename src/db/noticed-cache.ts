@@ -29,13 +29,15 @@ export function noticedCache<T>(read: (key: string) => Promise<T>, live: () => b
     async find(key) {
       if (!live()) return read(key);
       const hit = entries.get(key);
-      // A copy: nothing downstream may change what the next request is served.
-      if (hit !== undefined) return structuredClone(hit);
+      // Frozen when kept: nothing downstream may change what the next request is served, and a hit copies nothing.
+      if (hit !== undefined) return hit;
       const seen = generation;
       const found = await read(key);
       if (options.keep(found) && seen === generation && live()) {
         if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-        entries.set(key, structuredClone(found));
+        const kept = deepFreeze(structuredClone(found));
+        entries.set(key, kept);
+        return kept;
       }
       return found;
     },
@@ -51,4 +53,12 @@ export function noticedCache<T>(read: (key: string) => Promise<T>, live: () => b
       entries.clear();
     },
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

@@ -107,6 +107,18 @@ describe('the log (findings 8 and 13)', () => {
     expect(signedIn[0]).toMatchObject({ level: 30, assuranceLevel: 1 });
   });
 
+  it('writes one line per request: its id, masked URL, status and time, never a header, cookie or credential', async () => {
+    const { cookie } = await interaction();
+    const url = `/auth?client_id=sandbox&login_hint=${PLANTED_ID}&state=secret-state-value&redirect_uri=${encodeURIComponent(REDIRECT)}`;
+    const response = await fetch(`${provider.url}${url}`, { redirect: 'manual', headers: { cookie, authorization: BASIC } });
+    await response.arrayBuffer();
+    const lines = () => provider.logs.filter((l) => l.includes('"request completed"') && l.includes('login_hint=%5BRedacted%5D'));
+    await expect.poll(lines).toHaveLength(1);
+    const line = lines()[0]!;
+    expect(JSON.parse(line)).toMatchObject({ level: 30, reqId: expect.any(String), req: { method: 'GET', url: expect.stringContaining('state=%5BRedacted%5D') }, res: { statusCode: response.status }, responseTime: expect.any(Number) });
+    for (const leak of [PLANTED_ID, SANDBOX_SECRET, BASIC.slice(6), cookie.split('=')[1]!.slice(0, 20), 'secret-state-value']) expect(line).not.toContain(leak);
+  });
+
   it('says which rule refused a request: the error code is not redacted', async () => {
     const { uid, cookie } = await interaction();
     const response = await fetch(`${provider.url}/interaction/${uid}/login`, { method: 'POST', headers: { cookie, 'content-type': FORM }, body: 'username=1&password=2' });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { noticedCache } from '../../src/db/noticed-cache.ts';
 
 function registry() {
-  const rows = new Map<string, ClientMetadata>([['a', { client_id: 'a', client_name: 'one' }]]);
+  const rows = new Map<string, ClientMetadata>([['a', { client_id: 'a', client_name: 'one', redirect_uris: ['https://a.example/cb'] }]]);
   let reads = 0;
   let hold: Promise<void> | undefined;
   return {
@@ -29,7 +29,7 @@ describe('client cache', () => {
     const db = registry();
     const cache = noticedCache(db.read, () => true, { keep: (client) => client !== undefined });
     await cache.find('a');
-    expect(await cache.find('a')).toEqual({ client_id: 'a', client_name: 'one' });
+    expect(await cache.find('a')).toMatchObject({ client_id: 'a', client_name: 'one' });
     expect(db.reads()).toBe(1);
     db.rows.set('a', { client_id: 'a', client_name: 'two' });
     cache.forget('a');
@@ -64,11 +64,14 @@ describe('client cache', () => {
     expect(await cache.find('a')).toBeUndefined();
   });
 
-  it('hands out copies: changing what one request got changes nothing for the next', async () => {
+  it('hands out frozen values: what one request got cannot be changed for the next, nested parts included', async () => {
     const cache = noticedCache(registry().read, () => true, { keep: (client) => client !== undefined });
     const first = (await cache.find('a'))!;
-    first.client_name = 'changed';
-    expect((await cache.find('a'))!.client_name).toBe('one');
+    expect(() => { first.client_name = 'changed'; }).toThrow(TypeError);
+    expect(() => (first.redirect_uris as string[]).push('https://evil.example/')).toThrow(TypeError);
+    const second = (await cache.find('a'))!;
+    expect(second.client_name).toBe('one');
+    expect(second.redirect_uris).toEqual(['https://a.example/cb']);
   });
 });
 

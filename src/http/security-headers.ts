@@ -1,0 +1,36 @@
+// Security headers on every response, by helmet. Its middleware is built once here: @fastify/helmet builds it
+// anew on every request (parsing the CSP directives each time), which showed in the profile of the token endpoint.
+import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
+import { WAIT_SCRIPT_SOURCE } from '../devices/qr-sign-in/wait-script.ts';
+
+export function securityHeaders(app: FastifyInstance, { secureCookies }: { secureCookies: boolean }): void {
+  const apply = helmet({
+    // Our pages may not be framed (clickjacking of sign-in and consent) and load nothing from elsewhere.
+    // No form-action: after a form post the flow redirects on to the relying party, which form-action would block.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        // No script of ours runs: this source is the hash of the empty script. It exists so that the provider's
+        // form_post page can add the hash of its one auto-submit script here (oidc-provider
+        // lib/helpers/script_src_sha.js extends an existing script-src only); without it the response never leaves.
+        // And the sign-in page's QR waiting script (src/devices/qr-sign-in/wait-script.ts), by its hash too.
+        scriptSrc: ["'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", WAIT_SCRIPT_SOURCE],
+        styleSrc: ["'unsafe-inline'"],
+        // https: for the relying party's logo on the consent page (registered by an operator, https only in production).
+        imgSrc: ["'self'", 'data:', 'https:'],
+        // That script asks its own origin how the QR code stands.
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  // On the root instance, so that every route has them, the provider's hijacked ones included.
+  app.addHook('onRequest', (request, reply, done) => apply(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
+}
