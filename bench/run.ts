@@ -114,6 +114,7 @@ if (wanted.has('scaling') || wanted.has('memory')) {
           const r = await memoryBench(engine, count);
           results[label] = r;
           lines.push(`  ${label.padEnd(16)} peak ${f(r.peakMiB)} MiB; over the second half ${f(r.secondHalf.min)}–${f(r.secondHalf.max)} MiB   target < 250 MiB on PostgreSQL, flat`);
+          lines.push(`  ${''.padEnd(16)} mean by quarter ${r.quarterMeans.map((m) => f(m)).join(' / ')} MiB; trend over the second half ${r.secondHalf.trendMiBPer10k >= 0 ? '+' : ''}${r.secondHalf.trendMiBPer10k.toFixed(1)} MiB per 10,000 sign-ins`);
         }
         for (const line of lines) console.log(line);
         console.log(`  written to ${await writeResults('memory', { signIns: count }, lines, results)}`);

@@ -90,11 +90,24 @@ export async function memoryBench(engine: { databaseUrl?: string }, count: numbe
     await stop(child);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
-  const secondHalf = samples.filter((s) => s.signIns >= count / 2).map((s) => s.mib);
+  const secondHalf = samples.filter((s) => s.signIns >= count / 2);
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   return {
     signIns: count,
     peakMiB: Math.max(...samples.map((s) => s.mib)),
-    secondHalf: { min: Math.min(...secondHalf), max: Math.max(...secondHalf) },
-    samples,
+    secondHalf: { min: Math.min(...secondHalf.map((s) => s.mib)), max: Math.max(...secondHalf.map((s) => s.mib)), trendMiBPer10k: trend(secondHalf) * 10_000 },
+    // Flat or growing: the mean of each quarter of the run.
+    quarterMeans: [0, 1, 2, 3].map((q) => mean(samples.filter((s) => s.signIns >= (q * count) / 4 && s.signIns < ((q + 1) * count) / 4 + (q === 3 ? 1 : 0)).map((s) => s.mib))),
+    // At most 400 of them in the results file: enough to draw the curve.
+    samples: samples.filter((_, i) => i % Math.ceil(samples.length / 400) === 0),
   };
+}
+
+/** The least-squares slope of resident memory against sign-ins done (MiB per sign-in). */
+function trend(samples: Array<{ signIns: number; mib: number }>): number {
+  const mx = samples.reduce((a, s) => a + s.signIns, 0) / samples.length;
+  const my = samples.reduce((a, s) => a + s.mib, 0) / samples.length;
+  const covariance = samples.reduce((a, s) => a + (s.signIns - mx) * (s.mib - my), 0);
+  const variance = samples.reduce((a, s) => a + (s.signIns - mx) ** 2, 0);
+  return variance === 0 ? 0 : covariance / variance;
 }

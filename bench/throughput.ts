@@ -112,9 +112,37 @@ export async function signIn(issuer: string, config: oidc.Configuration, citizen
 }
 
 /**
+ * Latencies at a steady `rate` per second: each request starts on its own schedule, whether or not earlier ones
+ * have answered (an open loop, as independent callers arrive). autocannon's `overallRate` cannot stand in: it lets
+ * each connection send its whole second's quota at once and then wait, so every second starts with a burst at
+ * full speed and the figures are those of the maximum rate.
+ */
+async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>): Promise<{ p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const inFlight: Array<Promise<void>> = [];
+  for (let n = 0, t0 = performance.now(); n < rate * seconds; n++) {
+    const due = t0 + (n * 1000) / rate;
+    if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+    inFlight.push(send().then((ms) => void latencies.push(ms)));
+  }
+  await Promise.all(inFlight);
+  const sorted = latencies.sort((a, b) => a - b);
+  return { p50: Math.round(sorted[Math.floor(sorted.length * 0.5)]!), p99: Math.round(sorted[Math.floor(sorted.length * 0.99)]!) };
+}
+
+/** One request's time to its whole answer, which must be a success. */
+async function timed(url: string, init: RequestInit): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return performance.now() - started;
+}
+
+/**
  * Token refresh, which autocannon cannot drive: refresh tokens rotate on use (sending one twice revokes its grant),
  * so each request needs the token the previous answer carried. `connections` chains at full speed give the maximum;
- * then requests start at fixed intervals, at half that rate, each on a free chain, and their latencies are kept.
+ * then requests start at half that rate, each on a free chain.
  */
 async function refreshLatency(full: string, config: oidc.Configuration, citizens: Array<{ personalId: string }>, options: { seconds: number; connections: number }) {
   const basic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
@@ -140,19 +168,14 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
   }));
   const max = done / options.seconds;
   const queries = (await queriesSoFar(full) - before) / done;
-  const rate = max / 2;
-  const latencies: number[] = [];
-  const inFlight: Array<Promise<void>> = [];
-  for (let n = 0, t0 = performance.now(); n < rate * options.seconds; n++) {
-    const due = t0 + (n * 1000) / rate;
-    if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+  const steady = await steadyLatency(max / 2, options.seconds, async () => {
     const token = chains.pop();
     if (!token) throw new Error('every refresh chain is busy: the provider answers slower than half its maximum rate');
-    inFlight.push(refresh(token).then(({ next, ms }) => void (chains.push(next), latencies.push(ms))));
-  }
-  await Promise.all(inFlight);
-  const sorted = latencies.sort((a, b) => a - b);
-  return { max, p50: Math.round(sorted[Math.floor(sorted.length * 0.5)]!), p99: Math.round(sorted[Math.floor(sorted.length * 0.99)]!), queries };
+    const { next, ms } = await refresh(token);
+    chains.push(next);
+    return ms;
+  });
+  return { max, ...steady, queries };
 }
 
 /** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight. */
@@ -229,7 +252,7 @@ export async function throughputBench(options: ThroughputOptions) {
     const tokens = await signIn(full, config, citizens[0]!);
     const sandboxBasic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
     const form = { authorization: sandboxBasic, 'content-type': 'application/x-www-form-urlencoded' };
-    const calls: Record<string, Partial<autocannon.Options> & { url: string }> = {
+    const calls: Record<string, { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }> = {
       userinfo: { url: `${full}/me`, method: 'GET', headers: { authorization: `Bearer ${tokens.access_token}` } },
       introspection: { url: `${full}/token/introspection`, method: 'POST', headers: form, body: new URLSearchParams({ token: tokens.access_token }).toString() },
     };
@@ -238,8 +261,8 @@ export async function throughputBench(options: ThroughputOptions) {
       const before = await queriesSoFar(full);
       const max = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections });
       const queries = (await queriesSoFar(full) - before) / (max.perSecond * options.seconds);
-      const half = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections, overallRate: Math.max(1, Math.floor(max.perSecond / 2)) });
-      latency[name] = { max: max.perSecond, p50: half.p50, p99: half.p99, queries };
+      const half = await steadyLatency(max.perSecond / 2, options.seconds, () => timed(call.url, { method: call.method, headers: call.headers, body: call.body }));
+      latency[name] = { max: max.perSecond, ...half, queries };
     }
     latency['refresh'] = await refreshLatency(full, config, citizens, { seconds: options.seconds, connections: options.connections });
     const sorted = [...signIns.latencies].sort((a, b) => a - b);
