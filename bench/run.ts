@@ -60,6 +60,8 @@ if (wanted.has('import') || wanted.has('lookup')) {
   }
 }
 
+const ms = (value: number | undefined) => (value === undefined ? 'unknown' : `${value.toFixed(1)} ms`);
+
 if (wanted.has('throughput')) {
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (!adminUrl) {
@@ -75,6 +77,7 @@ if (wanted.has('throughput')) {
         `     ratio (medians) ${r.clientCredentials.ratio.toFixed(2)}   target >= 0.80`,
         `  b. complete sign-ins/s with ${parameters.signInConcurrency} at once: ${r.signIns.full.map((n) => f(n, 1)).join(' / ')}; argon2id verifies/s alone ${r.signIns.argon2.map((n) => f(n, 1)).join(' / ')}`,
         `     ratio (medians) ${r.signIns.ratio.toFixed(2)}   target >= 0.85; a sign-in takes p50 ${r.signIns.p50.toFixed(0)} ms, p99 ${r.signIns.p99.toFixed(0)} ms, ${r.signIns.queries.toFixed(1)} database queries`,
+        `     CPU per sign-in: provider ${ms(r.signIns.cpuMs.provider)}, load generator ${ms(r.signIns.cpuMs.loadGenerator)}, PostgreSQL ${ms(r.signIns.cpuMs.postgres)} (if on this machine); one argon2id verify alone ${ms(r.signIns.argon2CpuMs)}`,
         ...Object.entries(r.latency).map(([name, l]) => `  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms; ${l.queries.toFixed(1)} queries each`),
       ];
       for (const line of lines) console.log(line);

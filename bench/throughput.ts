@@ -20,6 +20,7 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
+import { cpuNow, cpuSince, type CpuShares } from './cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
@@ -178,22 +179,32 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
   return { max, ...steady, queries };
 }
 
-/** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight. */
-async function argon2Rate(seconds: number, concurrency: number): Promise<number> {
+/** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight, and the CPU each takes. */
+async function argon2Rate(seconds: number, concurrency: number): Promise<{ perSecond: number; cpuMsPerVerify: number }> {
   const script = `
     import argon2 from 'argon2';
     import { loadConfig } from './src/config.ts';
     const { argon2: p } = loadConfig({});
     const hash = await argon2.hash('ThuNghiem@2026', { type: argon2.argon2id, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism });
     const end = Date.now() + ${seconds * 1000};
+    const cpu = process.cpuUsage();
     let done = 0;
     await Promise.all(Array.from({ length: ${concurrency} }, async () => { while (Date.now() < end) { await argon2.verify(hash, 'ThuNghiem@2026'); done++; } }));
-    console.log(done / ${seconds});`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const used = process.cpuUsage(cpu);
+    console.log(done / ${seconds}, (used.user + used.system) / 1000 / done);`;
+  // With the provider's own memory settings, so that both sides hash alike.
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...servingEnv() }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
   await once(child, 'exit');
-  return Number(out.trim());
+  const [perSecond, cpuMsPerVerify] = out.trim().split(' ').map(Number);
+  return { perSecond: perSecond!, cpuMsPerVerify: cpuMsPerVerify! };
+}
+
+/** Milliseconds of CPU per sign-in by where it was spent, over all rounds. */
+function cpuPerSignIn(rounds: CpuShares[], signIns: number) {
+  const total = (pick: (c: CpuShares) => number | undefined) => rounds.every((c) => pick(c) !== undefined) ? (rounds.reduce((a, c) => a + pick(c)!, 0) * 1000) / signIns : undefined;
+  return { provider: total((c) => c.provider), loadGenerator: total((c) => c.loadGenerator), postgres: total((c) => c.postgres) };
 }
 
 export async function throughputBench(options: ThroughputOptions) {
@@ -230,9 +241,11 @@ export async function throughputBench(options: ThroughputOptions) {
     const config = await oidc.discovery(new URL(full), 'sandbox', undefined, oidc.ClientSecretBasic(SANDBOX_SECRET), { execute: [oidc.allowInsecureRequests] });
     const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
     for (const citizen of citizens) await signIn(full, config, citizen);
-    const signIns = { full: [] as number[], argon2: [] as number[], latencies: [] as number[] };
+    const signIns = { full: [] as number[], argon2: [] as number[], argon2CpuMs: [] as number[], latencies: [] as number[] };
     const queriesBefore = await queriesSoFar(full);
+    const cpu: CpuShares[] = [];
     for (let round = 0; round < options.rounds; round++) {
+      const cpuBefore = cpuNow(provider.pid!);
       const end = Date.now() + options.seconds * 1000;
       let done = 0;
       await Promise.all(Array.from({ length: options.signInConcurrency }, async (_, i) => {
@@ -244,7 +257,10 @@ export async function throughputBench(options: ThroughputOptions) {
         }
       }));
       signIns.full.push(done / options.seconds);
-      signIns.argon2.push(await argon2Rate(options.seconds, options.signInConcurrency));
+      cpu.push(cpuSince(cpuBefore, cpuNow(provider.pid!)));
+      const argon2 = await argon2Rate(options.seconds, options.signInConcurrency);
+      signIns.argon2.push(argon2.perSecond);
+      signIns.argon2CpuMs.push(argon2.cpuMsPerVerify);
     }
     const queriesPerSignIn = (await queriesSoFar(full) - queriesBefore) / signIns.latencies.length;
 
@@ -269,7 +285,7 @@ export async function throughputBench(options: ThroughputOptions) {
     return {
       cores: availableParallelism(),
       clientCredentials: { ...clientCredentials, ratio: median(clientCredentials.full) / median(clientCredentials.bare) },
-      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn },
+      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn, cpuMs: cpuPerSignIn(cpu, signIns.latencies.length), argon2CpuMs: median(signIns.argon2CpuMs) },
       latency,
     };
   } finally {
