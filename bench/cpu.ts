@@ -42,7 +42,7 @@ export interface CpuShares {
   postgres?: number;
 }
 
-/** CPU so far of the provider, this process and PostgreSQL; `since` turns two readings into the seconds between. */
+/** CPU so far of the provider, this process and PostgreSQL; cpuSince turns two readings into the seconds between. */
 export function cpuNow(providerPid: number): CpuShares {
   const own = process.cpuUsage();
   return { provider: processCpuSeconds(providerPid), loadGenerator: (own.user + own.system) / 1e6, postgres: postgresCpuSeconds() };

@@ -158,9 +158,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // First, so that its request counting sees every route registered after it.
   await app.register(metricsPlugin, { metrics: measure.metrics, token: config.metrics.token, production });
 
-  securityHeaders(app as unknown as FastifyInstance, { secureCookies });
-  await app.register(fastifyCookie, { secret: keys.cookie });
   const root = app as unknown as FastifyInstance;
+  securityHeaders(root, { secureCookies });
+  await app.register(fastifyCookie, { secret: keys.cookie });
   if (config.trustProxy !== false) showProviderTheTrustedView(root);
   const plainHttp = guardPlainHttp(root, { issuer: config.issuer, pages, logger });
   // Per-address limits only where a route asks for them (sign-in forms, officer sign-in): lockout stops
