@@ -1,11 +1,11 @@
 // oidc-provider persistence: every model on one table keyed (model, id); see migrations/0001_provider.sql.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { replayDetectionFind } from './replay-detection.ts';
-import { memoized, writing } from './request-memo.ts';
+import { memoized, readTogether, writing } from './request-memo.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -19,6 +19,18 @@ const GRANTABLE = new Set([
 
 const GRANTABLE_MODELS = [...GRANTABLE];
 
+// Models read by an id whose next reads in the same request are known: the token's grant and session (userinfo,
+// the token endpoint, introspection), the interaction's session (every sign-in page). One query brings them all.
+// Introspection looks a token up under three models at once: one query answers the three.
+const READS_AHEAD: Record<string, readonly string[]> = {
+  AccessToken: ['AccessToken', 'ClientCredentials', 'RefreshToken'],
+  ClientCredentials: ['AccessToken', 'ClientCredentials', 'RefreshToken'],
+  RefreshToken: ['AccessToken', 'ClientCredentials', 'RefreshToken'],
+  AuthorizationCode: ['AuthorizationCode'],
+  BackchannelAuthenticationRequest: ['BackchannelAuthenticationRequest'],
+  Interaction: ['Interaction'],
+};
+
 const epoch = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : undefined);
 
 export function createAdapterFactory(db: Kysely<Schema>, relyingParties: RelyingParties) {
@@ -28,7 +40,10 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
     const find = async (column: 'id' | 'uid' | 'user_code', value: string) => {
       // No row can hold text PostgreSQL refuses to store (NUL, a lone surrogate): such an id is simply not found.
       if (typeof value !== 'string' || !isAcceptableText(value)) return undefined;
-      return memoized(`${model}:${column}:${value}`, () => read(column, value));
+      const together = READS_AHEAD[model];
+      const key = `${model}:${column}:${value}`;
+      if (column === 'id' && together) readTogether(key, together.map((m) => `${m}:id:${value}`), () => readAhead(db, together, value));
+      return memoized(key, () => read(column, value));
     };
     const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> => {
       const row = await db
@@ -38,9 +53,7 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
         .where(column, '=', value)
         .executeTakeFirst();
       // Expired rows are still returned until the purge: the provider checks `exp` itself and says "expired".
-      if (!row) return undefined;
-      const consumed = epoch(row.consumed_at);
-      return { ...(row.payload as AdapterPayload), ...(consumed ? { consumed } : {}) };
+      return row ? answerOf(row.payload, row.consumed_at) : undefined;
     };
 
     const revokeByGrantId = (grantId: string) =>
@@ -101,6 +114,37 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       revokeByGrantId,
     };
   };
+}
+
+const answerOf = (payload: unknown, consumedAt: Date | null): AdapterPayload => {
+  const consumed = epoch(consumedAt);
+  return { ...(payload as AdapterPayload), ...(consumed ? { consumed } : {}) };
+};
+
+/**
+ * The row stored under `id` for any of `models`, with the grant and the session it names (a token's `grantId` and
+ * `sessionUid`, an interaction's `session.uid` and the grant its consent gave), as memo keys: each model's answer for `id` (absent: not there), and the grant's
+ * and the session's when the row names them.
+ */
+async function readAhead(db: Kysely<Schema>, models: readonly string[], id: string): Promise<Map<string, AdapterPayload | undefined>> {
+  const rows = await db
+    .selectFrom('oidc_payloads as t')
+    .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', sql<string>`coalesce(t.payload->>'grantId', t.payload#>>'{result,consent,grantId}')`))
+    .leftJoin('oidc_payloads as s', (join) => join.on('s.model', '=', 'Session').on('s.uid', '=', sql<string>`coalesce(t.payload->>'sessionUid', t.payload->'session'->>'uid')`))
+    .select(['t.model', 't.payload', 't.consumed_at', 'g.payload as grant', 'g.consumed_at as grant_consumed_at', 's.payload as session', 's.consumed_at as session_consumed_at'])
+    .where('t.model', 'in', [...models])
+    .where('t.id', '=', id)
+    .execute();
+  const answers = new Map<string, AdapterPayload | undefined>();
+  for (const row of rows) {
+    answers.set(`${row.model}:id:${id}`, answerOf(row.payload, row.consumed_at));
+    const payload = row.payload as { grantId?: unknown; sessionUid?: unknown; session?: { uid?: unknown }; result?: { consent?: { grantId?: unknown } } };
+    const grantId = payload.grantId ?? payload.result?.consent?.grantId;
+    if (typeof grantId === 'string') answers.set(`Grant:id:${grantId}`, row.grant ? answerOf(row.grant, row.grant_consumed_at) : undefined);
+    const sessionUid = payload.sessionUid ?? payload.session?.uid;
+    if (typeof sessionUid === 'string') answers.set(`Session:uid:${sessionUid}`, row.session ? answerOf(row.session, row.session_consumed_at) : undefined);
+  }
+  return answers;
 }
 
 /** Deletes rows past their expiry; returns how many went. */

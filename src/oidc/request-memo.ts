@@ -1,36 +1,65 @@
 // Within one HTTP request the provider reads the same interaction and session several times (our page reads them,
 // then interactionResult reads them again). Each read is a database round trip; the first answer serves the rest
-// of the request, and any write of that model in the request forgets what was read.
+// of the request, and any write of that model in the request forgets what was read. A read may also bring what
+// the request will ask for next (a token's grant and session): those answers are kept the same way.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 
-type Reads = Map<string, Promise<AdapterPayload | undefined>>;
-const requestReads = new AsyncLocalStorage<Reads>();
+type Answer = AdapterPayload | undefined;
+interface Memo {
+  reads: Map<string, Promise<Answer>>;
+  /** Bumped by every write: an answer fetched before a write is not kept after it. */
+  writes: number;
+}
+const requestMemo = new AsyncLocalStorage<Memo>();
 
 /** Runs `next` (the rest of the request's hooks and handler) with a memo of its own. */
 export function withRequestMemo(next: () => void): void {
-  requestReads.run(new Map(), next);
+  requestMemo.run({ reads: new Map(), writes: 0 }, next);
 }
 
 /** A read through the request's memo; outside a request (jobs, CLIs) it reads every time. */
-export async function memoized(key: string, read: () => Promise<AdapterPayload | undefined>): Promise<AdapterPayload | undefined> {
-  const reads = requestReads.getStore();
-  if (!reads) return read();
-  let pending = reads.get(key);
+export async function memoized(key: string, read: () => Promise<Answer>): Promise<Answer> {
+  const memo = requestMemo.getStore();
+  if (!memo) return read();
+  let pending = memo.reads.get(key);
   if (!pending) {
     pending = read();
-    reads.set(key, pending);
-    pending.catch(() => reads.delete(key));
+    memo.reads.set(key, pending);
+    pending.catch(() => memo.reads.delete(key));
   }
   // The provider builds mutable models from a payload: each reader gets its own copy.
   const payload = await pending;
   return payload && structuredClone(payload);
 }
 
+/**
+ * Unless `key` was read already in this request: one query answering it and several more keys (`read` resolves each
+ * key to its answer, an absent key to "not there"). Every key not yet read is answered by it, including keys the
+ * caller only learns from the answer (`read` may add them), unless the request wrote in between.
+ */
+export function readTogether(key: string, keys: readonly string[], read: () => Promise<Map<string, Answer>>): void {
+  const memo = requestMemo.getStore();
+  if (!memo || memo.reads.has(key)) return;
+  const writesBefore = memo.writes;
+  const answers = read();
+  for (const key of keys) {
+    if (memo.reads.has(key)) continue;
+    const pending = answers.then((found) => found.get(key));
+    memo.reads.set(key, pending);
+    pending.catch(() => memo.reads.delete(key));
+  }
+  answers.then((found) => {
+    if (memo.writes !== writesBefore) return;
+    for (const [key, answer] of found) if (!memo.reads.has(key)) memo.reads.set(key, Promise.resolve(answer));
+  }, () => undefined);
+}
+
 function forgetReads(models: readonly string[]): void {
-  const reads = requestReads.getStore();
-  if (!reads) return;
-  for (const key of reads.keys()) if (models.some((model) => key.startsWith(`${model}:`))) reads.delete(key);
+  const memo = requestMemo.getStore();
+  if (!memo) return;
+  memo.writes++;
+  for (const key of memo.reads.keys()) if (models.some((model) => key.startsWith(`${model}:`))) memo.reads.delete(key);
 }
 
 /** A write of these models: what the request read of them before, or while it ran, is read again afterwards. */

@@ -81,7 +81,8 @@ if (process.env.TEST_DATABASE_URL) {
       const client = new pg.Client({ connectionString: direct });
       await client.connect();
       try {
-        const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+        // This database's locks only: other test files' providers on the same server hold their leader locks.
+        const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
         expect(rows[0].n).toBe(0);
       } finally {
         await client.end();

@@ -1,0 +1,88 @@
+// Database round trips per protocol request, as an operator sizing PostgreSQL counts them on /metrics: a token's
+// grant and session come with the token in one query, introspection looks the token up under every kind at once,
+// and what the read brought along is never served to a later request.
+import * as oidc from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
+import { SANDBOX_SECRET } from '../helpers/provider.ts';
+import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
+import { signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+
+const binh = SANDBOX_CITIZENS.find((c) => c.level === 1)!;
+const suite = sandboxProviderForSuite();
+
+/** Queries the provider has run so far, by its own /metrics. */
+async function queriesSoFar(): Promise<number> {
+  const text = await (await fetch(`${suite.provider.url}/metrics`)).text();
+  return [...text.matchAll(/^dinhdanh_db_query_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** Queries `call` made, without those of the scrapes that count them. */
+async function queriesOf(call: () => Promise<unknown>): Promise<number> {
+  const a = await queriesSoFar();
+  const b = await queriesSoFar();
+  await call();
+  await suite.provider.background.idle();
+  const c = await queriesSoFar();
+  return c - b - (b - a);
+}
+
+async function signIn(scope = 'openid profile') {
+  const request = await authorizationRequest(suite.rp, { scope, prompt: 'consent' });
+  const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: binh.personalId, password: SANDBOX_PASSWORD });
+  return redeem(suite.rp, request, callback);
+}
+
+const introspect = (token: string, hint?: string) =>
+  fetch(`${suite.provider.url}/token/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, ...(hint ? { token_type_hint: hint } : {}) }),
+  }).then((r) => r.json() as Promise<{ active: boolean }>);
+
+describe('database round trips', () => {
+  it('userinfo reads the token with its grant and session in one query, then records the disclosure', async () => {
+    const tokens = await signIn();
+    const sub = tokens.claims()!.sub;
+    await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub); // the account is now in the instance's cache
+    expect(await queriesOf(() => oidc.fetchUserInfo(suite.rp, tokens.access_token, sub))).toBe(2);
+  });
+
+  it('introspection finds the token under every kind in one query, with or without a hint', async () => {
+    const tokens = await signIn('openid profile offline_access');
+    for (const [token, hint] of [[tokens.access_token, undefined], [tokens.access_token, 'access_token'], [tokens.refresh_token!, 'refresh_token'], [tokens.refresh_token!, undefined]] as const) {
+      let answer: { active: boolean } | undefined;
+      // The lookup and the disclosure record.
+      expect(await queriesOf(async () => (answer = await introspect(token, hint)))).toBe(2);
+      expect(answer!.active).toBe(true);
+    }
+    expect(await queriesOf(async () => expect(await introspect('no-such-token')).toEqual({ active: false }))).toBe(1);
+  });
+
+  it('a refresh and the code redemption read the grant with the token', async () => {
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const callback = await signInThroughPages(new UserAgent(), request.url.href, { username: binh.personalId, password: SANDBOX_PASSWORD });
+    // The code with its grant and session, its consumption, the access and refresh tokens, the disclosure of the ID token.
+    let tokens: oidc.TokenEndpointResponse | undefined;
+    expect(await queriesOf(async () => (tokens = await redeem(suite.rp, request, callback)))).toBe(5);
+    // The refresh token with its grant, its consumption, the new refresh and access tokens, the ID token's disclosure.
+    expect(await queriesOf(() => oidc.refreshTokenGrant(suite.rp, tokens!.refresh_token!))).toBe(5);
+  });
+
+  it('serve what a read brought along to the same request only: a session ended between two calls ends the token', async () => {
+    const tokens = await signIn();
+    const sub = tokens.claims()!.sub;
+    await oidc.fetchUserInfo(suite.rp, tokens.access_token, sub);
+    // The session row goes, as at sign-out on another instance; the grant stays.
+    const { db } = suite.provider.database;
+    const deleted = await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('uid', '=', await sessionOf(tokens.access_token)).executeTakeFirst();
+    expect(Number(deleted.numDeletedRows)).toBe(1);
+    await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+/** The uid of the session an access token is bound to, as the provider stored it. */
+async function sessionOf(token: string): Promise<string> {
+  const row = await suite.provider.database.db.selectFrom('oidc_payloads').select('payload').where('model', '=', 'AccessToken').where('id', '=', token).executeTakeFirstOrThrow();
+  return (row.payload as { sessionUid: string }).sessionUid;
+}
