@@ -77,7 +77,25 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         err: errorForLog,
       },
+      // A warning or an error goes out at once, not with the next block of the buffered output (standardOutput).
+      hooks: {
+        logMethod(args, method, level) {
+          method.apply(this, args);
+          if (level >= 40) this.flush();
+        },
+      },
     },
     destination,
   );
+}
+
+/**
+ * Standard output in blocks of up to 4 KiB, at most a second apart. Written line by line, every request's log line
+ * cost a trip through the thread pool (pino writes asynchronously). Warnings and errors go out at once (createLogger),
+ * the start-up lines once the server listens (serve.ts), and what is buffered on exit.
+ */
+export function standardOutput(): DestinationStream {
+  const out = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => out.flush(), 1000).unref();
+  return out;
 }

@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import { runPrimary } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, standardOutput } from './logger.ts';
 
 let config: Config;
 try {
@@ -14,7 +14,7 @@ try {
   process.exit(2);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, standardOutput());
 // The primary loads none of the serving code: it only watches its workers.
 if (config.workers > 1 && cluster.isPrimary) runPrimary(config, logger);
 else await (await import('./serve.ts')).serve(config, logger);

@@ -41,6 +41,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     if (seeded) logger.info('sandbox client and test citizens seeded');
   }
   await app.listen({ host: config.host, port: config.port });
+  logger.flush();
   // With workers, the primary prints it once (src/cluster.ts).
   if (config.sandbox.seed && cluster.isPrimary) process.stderr.write(sandboxBanner(config, databaseLabel(config)));
 

@@ -41,6 +41,8 @@ export async function startProviderProcess(env: Record<string, string>, options:
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  // The log reaches stdout in blocks (src/logger.ts): the first line may come just after the server answers.
+  for (let i = 0; i < 50 && !/"pid":\d+/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
   const pid = Number(/"pid":(\d+)/.exec(output)?.[1]);
   return {
     child,

@@ -83,6 +83,7 @@ function logLines(): Array<{ pid: number; msg: string; job?: string; worker?: nu
   return provider
     .output()
     .split('\n')
+    .slice(0, -1) // complete lines only: the output arrives in blocks
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { pid: number; msg: string; job?: string });
 }
