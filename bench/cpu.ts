@@ -5,19 +5,23 @@ import { readdirSync, readFileSync } from 'node:fs';
 // USER_HZ, the unit of utime and stime in /proc/PID/stat: 100 on every Linux this runs on.
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system, all threads) a process has used so far. */
-export function processCpuSeconds(pid: number): number | undefined {
+/** CPU seconds (user + system, all threads) a process has used so far; with `reaped`, its ended children's too. */
+export function processCpuSeconds(pid: number, reaped = false): number | undefined {
   try {
     // The command name may hold spaces and parentheses: fields are counted after its closing parenthesis.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const children = reaped ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (Number(fields[11]) + Number(fields[12]) + children) / TICKS_PER_SECOND;
   } catch {
     return undefined;
   }
 }
 
-/** CPU seconds used so far by every PostgreSQL process of this machine (server and backends). */
+/**
+ * CPU seconds used so far by every PostgreSQL process of this machine (server and backends). A backend that ends
+ * takes its CPU out of the sum, and the server that reaps it adds the same to its children's: both are counted.
+ */
 export function postgresCpuSeconds(): number | undefined {
   let pids: string[];
   try {
@@ -28,7 +32,7 @@ export function postgresCpuSeconds(): number | undefined {
   let total = 0;
   for (const pid of pids) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += processCpuSeconds(Number(pid)) ?? 0;
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += processCpuSeconds(Number(pid), true) ?? 0;
     } catch {
       // The process ended while being read.
     }
