@@ -1,9 +1,10 @@
 // The disclosure log: every time claims about a citizen leave (an ID token, a userinfo answer, an
 // introspection answer), which relying party got which claim names — never values — at which level, when.
 import { decodeJwt } from 'jose';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { groupedWrites } from '../db/grouped-writes.ts';
 import type { DisclosureChannel, Schema } from '../db/schema.ts';
 import { CLAIM_SCOPE } from './claims.ts';
 
@@ -18,6 +19,8 @@ const identityClaims = (payload: Record<string, unknown>) =>
  * and records what left. The answer is already complete when this runs: recording never changes it.
  */
 export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger: Logger, now: () => Date) {
+  // Answers given while a record is being written are recorded together, in one insert, when it is done.
+  const record = groupedWrites<Insertable<Schema['disclosures']>>(async (rows) => void (await db.insertInto('disclosures').values(rows).execute()));
   provider.use(async (ctx, next) => {
     await next();
     const channel = CHANNEL[ctx.oidc?.route ?? ''];
@@ -53,10 +56,7 @@ export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger
       acr = body.acr;
     }
     try {
-      await db
-        .insertInto('disclosures')
-        .values({ account_id: accountId, client_id: clientId, channel, claims, acr: typeof acr === 'string' ? acr : null, at: now() })
-        .execute();
+      await record({ account_id: accountId, client_id: clientId, channel, claims, acr: typeof acr === 'string' ? acr : null, at: now() });
     } catch (error) {
       logger.error({ err: error, client: clientId, channel }, 'disclosure not recorded');
     }
