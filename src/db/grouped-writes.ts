@@ -12,14 +12,13 @@ interface Waiting<Row> {
 
 /** `write(rows)` inserts rows in one statement; the function returned resolves once its row is written. */
 export function groupedWrites<Row>(write: (rows: Row[]) => Promise<void>): (row: Row) => Promise<void> {
-  let waiting: Array<Waiting<Row>> = [];
+  const waiting: Array<Waiting<Row>> = [];
   let writing = false;
 
   async function writeAll() {
     writing = true;
     while (waiting.length > 0) {
-      const batch = waiting.slice(0, MOST_ROWS);
-      waiting = waiting.slice(MOST_ROWS);
+      const batch = waiting.splice(0, MOST_ROWS);
       try {
         await write(batch.map((w) => w.row));
         for (const w of batch) w.written();

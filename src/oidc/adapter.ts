@@ -123,8 +123,8 @@ const answerOf = (payload: unknown, consumedAt: Date | null): AdapterPayload => 
 
 /**
  * The row stored under `id` for any of `models`, with the grant and the session it names (a token's `grantId` and
- * `sessionUid`, an interaction's `session.uid` and the grant its consent gave), as memo keys: each model's answer for `id` (absent: not there), and the grant's
- * and the session's when the row names them.
+ * `sessionUid`, an interaction's `session.uid` and the grant its consent gave), as memo keys: each model's answer
+ * for `id` (absent: not there), and the grant's and the session's when the row names them.
  */
 async function readAhead(db: Kysely<Schema>, models: readonly string[], id: string): Promise<Map<string, AdapterPayload | undefined>> {
   const rows = await db

@@ -43,15 +43,15 @@ export function readTogether(key: string, keys: readonly string[], read: () => P
   if (!memo || memo.reads.has(key)) return;
   const writesBefore = memo.writes;
   const answers = read();
-  for (const key of keys) {
-    if (memo.reads.has(key)) continue;
-    const pending = answers.then((found) => found.get(key));
-    memo.reads.set(key, pending);
-    pending.catch(() => memo.reads.delete(key));
+  for (const other of keys) {
+    if (memo.reads.has(other)) continue;
+    const pending = answers.then((found) => found.get(other));
+    memo.reads.set(other, pending);
+    pending.catch(() => memo.reads.delete(other));
   }
   answers.then((found) => {
     if (memo.writes !== writesBefore) return;
-    for (const [key, answer] of found) if (!memo.reads.has(key)) memo.reads.set(key, Promise.resolve(answer));
+    for (const [learnt, answer] of found) if (!memo.reads.has(learnt)) memo.reads.set(learnt, Promise.resolve(answer));
   }, () => undefined);
 }
 
