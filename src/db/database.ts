@@ -1,4 +1,5 @@
 // One Kysely layer over PostgreSQL (pg pool) or the embedded PGlite (file-backed, or in memory for tests).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
@@ -50,6 +51,38 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 
 const CONNECT_TIMEOUT_MS = 3000;
 
+// Two habits of the pool that would make requests' objects outlive them, each promoted to the old generation by
+// young-generation GCs and freed only by a full GC (tens of milliseconds of stalled answers every few seconds
+// under load; test/integration/old-generation.test.ts):
+// - Timers and sockets capture the async context they are made in: a connection released (or opened) inside a
+//   request would keep that request's whole context alive in its idle timer or socket until its next use. The
+//   pool is worked from the context this module loaded in; an awaiting caller still resumes in its own.
+// - pg's promise form stores a fresh callback on each query after constructing it, and V8 then carries the
+//   query, its rows and what they reach through young collections. Handed the callback up front, it does not.
+const outsideAnyRequest = AsyncLocalStorage.snapshot();
+
+async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await outsideAnyRequest(() => pool.connect());
+  queryWithCallback(client);
+  const release = client.release;
+  client.release = (error?: Error | boolean) => outsideAnyRequest(() => release(error));
+  return client;
+}
+
+type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+const withCallback = new WeakSet<pg.PoolClient>();
+
+/** The client's promise form (text and values, no callback) made through its callback form. */
+function queryWithCallback(client: pg.PoolClient) {
+  if (withCallback.has(client)) return;
+  withCallback.add(client);
+  const query = (client.query as Query).bind(client);
+  (client as { query: Query }).query = (config, values, callback) => {
+    if (callback !== undefined || typeof values === 'function' || typeof (config as { submit?: unknown }).submit === 'function') return query(config, values, callback);
+    return new Promise((resolve, reject) => void query(config, values, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result))));
+  };
+}
+
 async function openPostgres(url: string, poolSize = 10, sessionUrl = url): Promise<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
@@ -66,12 +99,12 @@ async function openPostgres(url: string, poolSize = 10, sessionUrl = url): Promi
   // in flight rejects with the same error, and the pool drops the broken client when it is released.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: { options: pool.options, connect: () => checkOut(pool), end: () => pool.end() } }) });
   return {
     db,
     engine: 'postgres',
     async session(fn) {
-      const client = await pool.connect();
+      const client = await checkOut(pool);
       try {
         return await fn({
           exec: async (text) => void (await client.query(text)),
