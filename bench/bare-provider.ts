@@ -1,6 +1,8 @@
 // The reference for the throughput benchmark: oidc-provider alone, as its README starts it — in-memory adapter,
 // one static client, client_credentials with a resource indicator and ES256 JWT access tokens (the same token
 // format the full stack issues for an API). `node bench/bare-provider.ts PORT` prints "ready" once listening.
+// Asked without a scope, the client gets an opaque token kept in memory, which introspection then looks up: the
+// engine's own latency floor on this machine, beside the full stack's (bench/throughput.ts, item c).
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
@@ -15,9 +17,10 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => BENCH_API,
+      defaultResource: (ctx) => (ctx.oidc.params?.['scope'] ? BENCH_API : undefined),
       useGrantedResource: () => true,
       getResourceServerInfo: () => ({ scope: 'bench:read', audience: BENCH_API, accessTokenFormat: 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'ES256' } } }),
     },

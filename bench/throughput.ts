@@ -7,6 +7,7 @@
 // Only ratios and percentiles mean anything: the load generator shares the cores with what it measures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -116,28 +117,51 @@ export async function signIn(issuer: string, config: oidc.Configuration, citizen
  * Latencies at a steady `rate` per second: each request starts on its own schedule, whether or not earlier ones
  * have answered (an open loop, as independent callers arrive). autocannon's `overallRate` cannot stand in: it lets
  * each connection send its whole second's quota at once and then wait, so every second starts with a burst at
- * full speed and the figures are those of the maximum rate.
+ * full speed and the figures are those of the maximum rate. The caller keeps nothing per request but its time, so
+ * that its own garbage collections stay short: they would show up as the provider's latency.
  */
 async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>): Promise<{ p50: number; p99: number }> {
-  const latencies: number[] = [];
-  const inFlight: Array<Promise<void>> = [];
-  for (let n = 0, t0 = performance.now(); n < rate * seconds; n++) {
+  const total = Math.round(rate * seconds);
+  const latencies = new Float64Array(total);
+  let answered = 0;
+  let failure: unknown;
+  const allAnswered = Promise.withResolvers<void>();
+  for (let n = 0, t0 = performance.now(); n < total; n++) {
     const due = t0 + (n * 1000) / rate;
     if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-    inFlight.push(send().then((ms) => void latencies.push(ms)));
+    send().then((ms) => (latencies[n] = ms), (error: unknown) => (failure ??= error)).finally(() => ++answered === total && allAnswered.resolve());
   }
-  await Promise.all(inFlight);
-  const sorted = latencies.sort((a, b) => a - b);
-  return { p50: Math.round(sorted[Math.floor(sorted.length * 0.5)]!), p99: Math.round(sorted[Math.floor(sorted.length * 0.99)]!) };
+  await allAnswered.promise;
+  if (failure) throw failure;
+  const sorted = latencies.sort();
+  return { p50: Math.round(sorted[Math.floor(total * 0.5)]!), p99: Math.round(sorted[Math.floor(total * 0.99)]!) };
 }
 
-/** One request's time to its whole answer, which must be a success. */
-async function timed(url: string, init: RequestInit): Promise<number> {
+// node:http rather than fetch for the timed calls: fetch's objects outlive young-generation GCs, and the caller's
+// full GCs would be counted as the provider's latency.
+const keepAlive = new Agent({ keepAlive: true });
+
+/** One request's time to its whole answer, which must be a success; the answer's body with it. */
+function timedCall(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<{ ms: number; body: string }> {
   const started = performance.now();
-  const response = await fetch(url, init);
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return performance.now() - started;
+  return new Promise((resolve, reject) => {
+    const sent = request(url, { method: init.method, headers: init.headers, agent: keepAlive }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve({ ms: performance.now() - started, body }) : reject(new Error(`${url} answered ${response.statusCode}: ${body}`))));
+    });
+    sent.on('error', reject);
+    sent.end(init.body);
+  });
+}
+
+const timed = async (url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }) => (await timedCall(url, init)).ms;
+
+/** Full (mark-compact) GCs the provider has run so far, by its own /metrics. */
+async function fullGcsSoFar(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
 /**
@@ -152,11 +176,10 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
     chains.push((await signIn(full, config, citizens[i % citizens.length]!, { scope: 'openid profile offline_access', prompt: 'consent' })).refresh_token!);
   }
   const refresh = async (token: string): Promise<{ next: string; ms: number }> => {
-    const started = performance.now();
-    const response = await fetch(`${full}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }) });
-    const body = (await response.json()) as { refresh_token?: string; error?: string };
-    if (!response.ok || !body.refresh_token) throw new Error(`refresh answered ${response.status} ${body.error}`);
-    return { next: body.refresh_token, ms: performance.now() - started };
+    const { ms, body } = await timedCall(`${full}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString() });
+    const next = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
+    if (!next) throw new Error(`refresh answered without a refresh token: ${body}`);
+    return { next, ms };
   };
   const before = await queriesSoFar(full);
   let done = 0;
@@ -169,6 +192,7 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
   }));
   const max = done / options.seconds;
   const queries = (await queriesSoFar(full) - before) / done;
+  const gcsBefore = await fullGcsSoFar(full);
   const steady = await steadyLatency(max / 2, options.seconds, async () => {
     const token = chains.pop();
     if (!token) throw new Error('every refresh chain is busy: the provider answers slower than half its maximum rate');
@@ -176,7 +200,8 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
     chains.push(next);
     return ms;
   });
-  return { max, ...steady, queries };
+  const fullGcs = await fullGcsSoFar(full) - gcsBefore;
+  return { max, ...steady, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max / 2) * options.seconds) };
 }
 
 /** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight, and the CPU each takes. */
@@ -272,15 +297,23 @@ export async function throughputBench(options: ThroughputOptions) {
       userinfo: { url: `${full}/me`, method: 'GET', headers: { authorization: `Bearer ${tokens.access_token}` } },
       introspection: { url: `${full}/token/introspection`, method: 'POST', headers: form, body: new URLSearchParams({ token: tokens.access_token }).toString() },
     };
-    const latency: Record<string, { max: number; p50: number; p99: number; queries: number }> = {};
+    // The reference: oidc-provider alone introspecting an opaque token it keeps in memory, at the same rate.
+    const bareToken = (await timedCall(`${bare}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).body;
+    const bareIntrospection = { method: 'POST' as const, headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: (JSON.parse(bareToken) as { access_token: string }).access_token }).toString() };
+    const engineAlone = (rate: number) => steadyLatency(rate, options.seconds, () => timed(`${bare}/token/introspection`, bareIntrospection));
+    const latency: Record<string, { max: number; p50: number; p99: number; queries: number; fullGcsPer10k: number; engineAlone: { p50: number; p99: number } }> = {};
     for (const [name, call] of Object.entries(calls)) {
       const before = await queriesSoFar(full);
       const max = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections });
       const queries = (await queriesSoFar(full) - before) / (max.perSecond * options.seconds);
+      // Full GCs while answering at half rate: each stalls the answers around it (test/integration/old-generation).
+      const gcsBefore = await fullGcsSoFar(full);
       const half = await steadyLatency(max.perSecond / 2, options.seconds, () => timed(call.url, { method: call.method, headers: call.headers, body: call.body }));
-      latency[name] = { max: max.perSecond, ...half, queries };
+      const fullGcs = await fullGcsSoFar(full) - gcsBefore;
+      latency[name] = { max: max.perSecond, ...half, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max.perSecond / 2) * options.seconds), engineAlone: await engineAlone(max.perSecond / 2) };
     }
-    latency['refresh'] = await refreshLatency(full, config, citizens, { seconds: options.seconds, connections: options.connections });
+    const refresh = await refreshLatency(full, config, citizens, { seconds: options.seconds, connections: options.connections });
+    latency['refresh'] = { ...refresh, engineAlone: await engineAlone(refresh.max / 2) };
     const sorted = [...signIns.latencies].sort((a, b) => a - b);
     return {
       cores: availableParallelism(),
