@@ -121,7 +121,7 @@ export async function signIn(issuer: string, config: oidc.Configuration, citizen
  * that its own garbage collections stay short: they would show up as the provider's latency.
  */
 async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>): Promise<{ p50: number; p99: number }> {
-  const total = Math.round(rate * seconds);
+  const total = Math.max(1, Math.round(rate * seconds));
   const latencies = new Float64Array(total);
   let answered = 0;
   let failure: unknown;

@@ -63,23 +63,23 @@ const outsideAnyRequest = AsyncLocalStorage.snapshot();
 
 async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
   const client = await outsideAnyRequest(() => pool.connect());
-  queryWithCallback(client);
   const release = client.release;
   client.release = (error?: Error | boolean) => outsideAnyRequest(() => release(error));
   return client;
 }
 
 type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
-const withCallback = new WeakSet<pg.PoolClient>();
 
-/** The client's promise form (text and values, no callback) made through its callback form. */
-function queryWithCallback(client: pg.PoolClient) {
-  if (withCallback.has(client)) return;
-  withCallback.add(client);
+/** The client's promise form (text and values, no callback) made through its callback form, once per connection. */
+function queryWithCallback(client: pg.Client) {
   const query = (client.query as Query).bind(client);
   (client as { query: Query }).query = (config, values, callback) => {
     if (callback !== undefined || typeof values === 'function' || typeof (config as { submit?: unknown }).submit === 'function') return query(config, values, callback);
-    return new Promise((resolve, reject) => void query(config, values, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result))));
+    return new Promise((resolve, reject) => void query(config, values, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result)))).catch((error: unknown) => {
+      // As pg's promise form does: a stack that leads back to the caller, not to the socket read.
+      if (error instanceof Error) Error.captureStackTrace(error);
+      throw error;
+    });
   };
 }
 
@@ -98,7 +98,10 @@ async function openPostgres(url: string, poolSize = 10, sessionUrl = url): Promi
   // process. The pool's 'error' covers idle clients only; a checked-out client needs its own listener. The query
   // in flight rejects with the same error, and the pool drops the broken client when it is released.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    queryWithCallback(client);
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: { options: pool.options, connect: () => checkOut(pool), end: () => pool.end() } }) });
   return {
     db,
