@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { background, type Background } from './background.ts';
 import { CLIENT_CHANGES } from './clients/changes.ts';
-import { subscribe, type Subscription } from './db/notifications.ts';
+import { reachEveryInstance as reachInstances, subscribe, type Subscription } from './db/notifications.ts';
 import { ACCOUNT_CHANGES, cachedAccounts } from './accounts/account-cache.ts';
 import { accountServices, type AccountServices } from './accounts/services.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -103,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     () => (relyingParties.reset(), providerAccounts.reset()),
     logger,
   );
+  const reachEveryInstance = () => reachInstances(database);
   const pages = createPages(production);
   const protocolPages = providerPages(pages);
 
@@ -193,13 +194,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Sign-in with the e-ID app by QR code: the sign-in page's part, the app API's, the simulator's panel.
   const qr = qrSignIn({ db, provider, accounts: services.accounts, issuer: config.issuer, now });
   await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn: qr.pages });
-  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production });
+  await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production, reachEveryInstance });
   // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
   app.addHook('onSend', async (request, _reply, payload) => {
     if (request.method !== 'GET' && request.url.startsWith('/operator/')) relyingParties.reset();
     return payload;
   });
-  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production });
+  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production, reachEveryInstance });
   // Sharing attributes at a counter by QR (src/sharing/): issued to the app, verified at /verify.
   const sharing = sharingService({ db, issuer: config.issuer, accounts: services.accounts, now });
   await app.register(verifyRoutes, { sharing });

@@ -11,6 +11,8 @@ import { schemas } from './route-schemas.ts';
 import { OFFICER_FAILURES, officerSessionRoutes } from './session-routes.ts';
 import { totpSealer } from './totp.ts';
 import { accountView, applicationView, citizenView } from './views.ts';
+import type { Reach } from '../db/notifications.ts';
+import { answerOnceInEffect } from '../http/changes-in-effect.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,9 +35,11 @@ export interface AdminRouteOptions {
   issuer: string;
   /** Check every answer against its response schema (outside production). */
   checkResponses: boolean;
+  /** Waits until every instance has heard of the changes committed so far (src/db/notifications.ts). */
+  reachEveryInstance(): Promise<Reach>;
 }
 
-export async function adminRoutes(app: FastifyInstance, { services, sessionSeconds, lockout, issuer, checkResponses }: AdminRouteOptions) {
+export async function adminRoutes(app: FastifyInstance, { services, sessionSeconds, lockout, issuer, checkResponses, reachEveryInstance }: AdminRouteOptions) {
   const db = services.registration.db;
   const now = services.now;
   await apiDocument(app, {
@@ -69,6 +73,8 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
     });
     const officerOf = (request: FastifyRequest) => request.officer!;
     // Every officer action is a security event: who, which route (its pattern: never the ID number in the path), outcome.
+    // An account locked or revoked is so on every instance once the officer has the answer.
+    answerOnceInEffect(secured, reachEveryInstance);
     secured.addHook('onResponse', async (request, reply) => {
       if (!request.officer) return;
       request.log.info(

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { Kysely } from 'kysely';
 import { loadConfig, type Config } from '../config.ts';
+import { reachEveryInstance } from '../db/notifications.ts';
 import type { ClientState, Schema } from '../db/schema.ts';
 import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from './lifecycle.ts';
 import type { ClientRecord } from './registry.ts';
@@ -65,13 +66,20 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
   return withMigratedDatabase(databaseLocation(config), async (database) => {
     const db = database.db;
     const clientId = positionals[0] ?? '';
-    const print = (outcome: Outcome<unknown>, describe: (value: never) => string[]) => {
+    const print = async (outcome: Outcome<unknown>, describe: (value: never) => string[]) => {
       if (!outcome.ok) {
         io.err(`clients ${sub}: ${outcome.refusal.error}: ${outcome.refusal.description}`);
         return 1;
       }
+      // A change is reported once the running instances have dropped what they cached of the client.
+      const reach = sub === 'show' ? undefined : await reachEveryInstance(database);
       if (values.json) io.out(JSON.stringify(outcome.value, null, 2));
       else describe(outcome.value as never).forEach((line) => io.out(line));
+      if (reach && reach.heard < reach.listening) {
+        io.err(`warning: ${reach.heard} of ${reach.listening} running instances confirmed the change within 5 s; the others apply it as soon as its notice reaches them`);
+      } else if (reach && !values.json) {
+        io.out(reach.listening === 0 ? 'in effect (no instance is running)' : `in effect on every running instance (${reach.listening})`);
+      }
       return 0;
     };
     switch (sub) {

@@ -5,6 +5,8 @@ import type { Kysely } from 'kysely';
 import type { ClientState, Schema } from '../db/schema.ts';
 import { officerForToken, type OfficerIdentity } from '../admin/officers.ts';
 import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from '../clients/lifecycle.ts';
+import type { Reach } from '../db/notifications.ts';
+import { answerOnceInEffect } from '../http/changes-in-effect.ts';
 import { apiDocument } from '../http/openapi.ts';
 import { assignSector } from '../oidc/sectors.ts';
 import { resourceRoutes } from './resource-routes.ts';
@@ -18,11 +20,13 @@ export interface OperatorRouteOptions {
   issuer: string;
   /** Check every answer against its response schema (outside production). */
   checkResponses: boolean;
+  /** Waits until every instance has heard of the changes committed so far (src/db/notifications.ts). */
+  reachEveryInstance(): Promise<Reach>;
 }
 
 const bearer = (request: FastifyRequest) => /^Bearer ([A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '')?.[1];
 
-export async function operatorRoutes(app: FastifyInstance, { db, now, validateMetadata, issuer, checkResponses }: OperatorRouteOptions) {
+export async function operatorRoutes(app: FastifyInstance, { db, now, validateMetadata, issuer, checkResponses, reachEveryInstance }: OperatorRouteOptions) {
   await apiDocument(app, {
     title: 'dinhdanh operator API',
     description: 'The client registry: relying parties (profiles, approval, suspension, secrets) and the APIs services get tokens for.',
@@ -47,6 +51,8 @@ export async function operatorRoutes(app: FastifyInstance, { db, now, validateMe
     }
     operators.set(request, staff);
   });
+  // A client suspended (or its secret rotated) is refused on every instance once the operator has the answer.
+  answerOnceInEffect(app, reachEveryInstance);
   app.addHook('onResponse', async (request, reply) => {
     const staff = operators.get(request);
     if (staff) request.log.info({ event: 'operator.action', operator: staff.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode }, 'operator action');

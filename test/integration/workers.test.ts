@@ -165,7 +165,8 @@ describe('WORKERS=2 on PostgreSQL', () => {
     // Several requests, so both workers have the approved client cached.
     for (let i = 0; i < 6; i++) expect((await tokenRequest(secret)).status).toBe(200);
 
-    clientCli('suspend', 'thong-ke', '--reason', 'hợp đồng hết hạn');
+    // The CLI reports the suspension once both workers have dropped the client: the very next request is refused.
+    expect(clientCli('suspend', 'thong-ke', '--reason', 'hợp đồng hết hạn')).toContain('in effect on every running instance (2)');
     for (let i = 0; i < 6; i++) {
       const refused = await tokenRequest(secret);
       expect(refused.status).toBe(401);
