@@ -55,7 +55,10 @@ export async function providerRoutes(app: FastifyInstance, { provider, errorPage
     const problem = unacceptablePart(request, body);
     if (problem) return refuse(request, reply, problem);
     reply.hijack();
-    handle(body ? replaying(request.raw, body) : request.raw, reply.raw);
+    // Fastify has read the stream to its end (req.readable is false), so the provider takes the body Fastify read
+    // from req.body (lib/shared/selective_body.js), as it does under an upstream body parser.
+    if (body) (request.raw as IncomingMessage & { body?: Buffer }).body = body;
+    handle(request.raw, reply.raw);
     return undefined;
   };
   for (const path of PROTOCOL_PATHS) {
@@ -98,26 +101,4 @@ function safeDecode(path: string): string {
   } catch {
     return path;
   }
-}
-
-/**
- * The request with its body replayed from the buffer Fastify read. oidc-provider reads a body through
- * req.readable, req.readableEncoding and req.iterator() (lib/shared/selective_body.js, readBody); everything
- * else is the real request.
- */
-function replaying(request: IncomingMessage, body: Buffer): IncomingMessage {
-  let consumed = false;
-  async function* chunks() {
-    consumed = true;
-    yield body;
-  }
-  return new Proxy(request, {
-    get(target, property) {
-      if (property === 'readable') return !consumed;
-      if (property === 'readableEncoding') return null;
-      if (property === 'iterator') return () => chunks();
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
