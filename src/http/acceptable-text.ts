@@ -9,6 +9,36 @@ export function isAcceptableText(text: string): boolean {
 }
 
 /**
+ * True when URL-encoded text (a path, a query string, a form body) decodes to printable ASCII only, which is always
+ * acceptable: the common case, told without decoding or parsing anything. False only means: decode and look closer.
+ */
+export function decodesToPrintableAscii(encoded: string | Uint8Array): boolean {
+  const text = typeof encoded === 'string';
+  const length = encoded.length;
+  for (let i = 0; i < length; i++) {
+    const code = text ? encoded.charCodeAt(i) : encoded[i]!;
+    if (code < 0x20 || code > 0x7e) return false;
+    // %XX: what it decodes to counts. A % without two hex digits after it stays a literal %.
+    if (code === 0x25 && i + 2 < length) {
+      const high = hexValue(text ? encoded.charCodeAt(i + 1) : encoded[i + 1]!);
+      const low = hexValue(text ? encoded.charCodeAt(i + 2) : encoded[i + 2]!);
+      if (high >= 0 && low >= 0) {
+        const decoded = high * 16 + low;
+        if (decoded < 0x20 || decoded > 0x7e) return false;
+        i += 2;
+      }
+    }
+  }
+  return true;
+}
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/**
  * The name of the first parameter whose name or value (at any depth of a parsed JSON or form body) is not
  * acceptable text, or undefined when all are. Names are reported printable: `client_id`, `claims.userinfo`.
  */

@@ -6,7 +6,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { isAcceptableText, unacceptableDescription, unacceptableParameter } from '../http/acceptable-text.ts';
+import { decodesToPrintableAscii, isAcceptableText, unacceptableDescription, unacceptableParameter } from '../http/acceptable-text.ts';
 import type { ProviderPages } from './provider.ts';
 
 // The provider's default routes (node_modules/oidc-provider/lib/helpers/defaults.js, `routes`), plus discovery.
@@ -70,6 +70,8 @@ export async function providerRoutes(app: FastifyInstance, { provider, errorPage
 /** What in the request is not acceptable text, described for the caller; parsed as the provider parses it. */
 function unacceptablePart(request: FastifyRequest, body: Buffer | undefined): string | undefined {
   const url = request.raw.url ?? '';
+  // Most requests are printable ASCII however they are decoded: told from the raw bytes, nothing parsed twice.
+  if (decodesToPrintableAscii(url) && (!body || (isForm(request.headers['content-type']) && decodesToPrintableAscii(body)))) return undefined;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   if (!isAcceptableText(safeDecode(path))) return 'the request path contains a character that is not allowed (a control character or an unpaired surrogate)';
@@ -85,7 +87,7 @@ function unacceptablePart(request: FastifyRequest, body: Buffer | undefined): st
  * content type names (it reads ctx.charset, which Koa's context does not define). What it cannot parse, it refuses itself.
  */
 function parsedBody(contentType: string, body: Buffer): unknown {
-  const mime = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  const mime = mimeOf(contentType);
   try {
     if (mime === 'application/x-www-form-urlencoded') return parseQuery(body.toString('utf8'));
     if (mime === 'application/json') return JSON.parse(body.toString('utf8'));
@@ -94,6 +96,10 @@ function parsedBody(contentType: string, body: Buffer): unknown {
   }
   return undefined;
 }
+
+const mimeOf = (contentType: string) => (contentType.split(';')[0] ?? '').trim().toLowerCase();
+const FORM = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i;
+const isForm = (contentType: string | undefined) => contentType !== undefined && FORM.test(contentType);
 
 function safeDecode(path: string): string {
   try {
