@@ -21,7 +21,7 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
-import { cpuNow, cpuSince, type CpuShares } from './cpu.ts';
+import { cpuNow, cpuSince, processCpuSeconds, type CpuShares } from './cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
@@ -256,10 +256,21 @@ export async function throughputBench(options: ThroughputOptions) {
     // Warm both (JIT, pools, caches) before anything counts.
     await tokenLoad(full);
     await tokenLoad(bare);
-    const clientCredentials = { full: [] as number[], bare: [] as number[] };
+    const clientCredentials = { full: [] as number[], bare: [] as number[], fullCpuUs: [] as number[], bareCpuUs: [] as number[] };
+    // Beside the rates, each process's CPU per answer: on cores it shares with the load generator, the steadier figure.
+    const cpuPerAnswer = async (base: string, pid: number) => {
+      const before = processCpuSeconds(pid);
+      const { perSecond } = await tokenLoad(base);
+      const after = processCpuSeconds(pid);
+      return { perSecond, cpuUs: before === undefined || after === undefined ? NaN : ((after - before) * 1e6) / (perSecond * options.seconds) };
+    };
     for (let round = 0; round < options.rounds; round++) {
-      clientCredentials.full.push((await tokenLoad(full)).perSecond);
-      clientCredentials.bare.push((await tokenLoad(bare)).perSecond);
+      const ofFull = await cpuPerAnswer(full, provider.pid!);
+      const ofBare = await cpuPerAnswer(bare, reference.pid!);
+      clientCredentials.full.push(ofFull.perSecond);
+      clientCredentials.bare.push(ofBare.perSecond);
+      clientCredentials.fullCpuUs.push(ofFull.cpuUs);
+      clientCredentials.bareCpuUs.push(ofBare.cpuUs);
     }
 
     // b. Complete sign-ins by several "browsers" at once, against argon2 alone at the same concurrency.
@@ -317,7 +328,7 @@ export async function throughputBench(options: ThroughputOptions) {
     const sorted = [...signIns.latencies].sort((a, b) => a - b);
     return {
       cores: availableParallelism(),
-      clientCredentials: { ...clientCredentials, ratio: median(clientCredentials.full) / median(clientCredentials.bare) },
+      clientCredentials: { ...clientCredentials, ratio: median(clientCredentials.full) / median(clientCredentials.bare), cpuRatio: median(clientCredentials.bareCpuUs) / median(clientCredentials.fullCpuUs) },
       signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn, cpuMs: cpuPerSignIn(cpu, signIns.latencies.length), argon2CpuMs: median(signIns.argon2CpuMs) },
       latency,
     };
