@@ -20,7 +20,7 @@ export interface Database {
   session<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   /** PostgreSQL: a new connection outside the pool, for what lives on one session (LISTEN, a leader's lock). */
-  connect?: (options?: { applicationName?: string }) => Promise<pg.Client>;
+  connect?: () => Promise<pg.Client>;
   /** PGlite: the one in-process connection, whose LISTEN/NOTIFY the process's other parts share. */
   pglite?: PGlite;
   /** The pg pool's connections right now (metrics); absent for PGlite, one connection in this process. */
@@ -119,14 +119,8 @@ async function openPostgres(url: string, poolSize = 10, sessionUrl = url): Promi
     },
     close: () => db.destroy(),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
-    async connect(options = {}) {
-      const client = new pg.Client({
-        connectionString: sessionUrl,
-        types,
-        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-        keepAlive: true,
-        ...(options.applicationName ? { application_name: options.applicationName } : {}),
-      });
+    async connect() {
+      const client = new pg.Client({ connectionString: sessionUrl, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
       await client.connect();
       return client;
     },

@@ -25,7 +25,7 @@ const PROBE = 'probe:';
 // reach each listener in commit order, so its answer means the change before it is in effect there too.
 const BARRIERS = 'dinhdanh_notice_barriers';
 const ANSWERS = 'dinhdanh_notice_answers';
-/** The listening connections' application_name: how a barrier counts the instances it waits for. */
+/** The application_name of a connection that hears notices: how a barrier counts the instances it waits for. */
 export const LISTENER_NAME = 'dinhdanh notices';
 const BARRIER_MS = 5_000;
 // PGlite is one process's: its listeners are this process's subscriptions.
@@ -89,7 +89,7 @@ export async function subscribe(database: Database, handlers: Record<string, (pa
   };
   const open = async () => {
     try {
-      const opened = await connect({ applicationName: LISTENER_NAME });
+      const opened = await connect();
       if (closed) return void (await opened.end());
       client = opened;
       opened.on('error', lost);
@@ -118,6 +118,10 @@ export async function subscribe(database: Database, handlers: Record<string, (pa
         throw new Error('change notices do not arrive');
       }
       probe = undefined;
+      // Named only now that it hears: a barrier (reachEveryInstance) counts the connections so named and waits for
+      // each. Through a pooler in transaction mode the LISTEN went to a pooled server connection that hears for
+      // nobody; named on connect, that connection would have been counted and waited for on every change.
+      await opened.query('SELECT set_config($1, $2, false)', ['application_name', LISTENER_NAME]);
       delay = RETRY_MS.first;
       // Anything cached before this point may have missed a notice.
       onReset();

@@ -77,8 +77,9 @@ describe('an instance that does not answer (PostgreSQL)', () => {
 
   /** A listener that hears the barrier and never answers: an instance whose event loop is stuck. */
   async function stuckInstance() {
-    const stuck = await setup.outside.connect!({ applicationName: LISTENER_NAME });
+    const stuck = await setup.outside.connect!();
     await stuck.query('LISTEN dinhdanh_notice_barriers');
+    await stuck.query('SELECT set_config($1, $2, false)', ['application_name', LISTENER_NAME]);
     return stuck;
   }
 

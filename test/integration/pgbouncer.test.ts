@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { databaseLocation, openDatabase, type Database } from '../../src/db/database.ts';
 import { migrate, MIGRATIONS_DIR } from '../../src/db/migrator.ts';
+import { reachEveryInstance } from '../../src/db/notifications.ts';
 import { generateRecords } from '../../src/registry/generate.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -103,6 +104,11 @@ if (process.env.TEST_DATABASE_URL) {
         expect(await oidc.fetchUserInfo(rp, tokens.access_token, sub)).toMatchObject({ sub });
         const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
         expect(await oidc.tokenIntrospection(rp, refreshed.access_token)).toMatchObject({ active: true, sub });
+        // Its notices do not arrive through the pooler (its caches are off): an operator's change waits for nobody,
+        // though its LISTEN went to one of the pooler's server connections.
+        const started = Date.now();
+        expect(await reachEveryInstance(database)).toEqual({ listening: 0, heard: 0 });
+        expect(Date.now() - started).toBeLessThan(2_000);
       } finally {
         await provider?.close();
       }
