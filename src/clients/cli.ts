@@ -71,8 +71,9 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
         io.err(`clients ${sub}: ${outcome.refusal.error}: ${outcome.refusal.description}`);
         return 1;
       }
-      // A change is reported once the running instances have dropped what they cached of the client.
-      const reach = sub === 'show' ? undefined : await reachEveryInstance(database);
+      // A change is reported once the running instances have dropped what they cached of the client (a new one
+      // is in no cache: an unknown client is never kept).
+      const reach = sub === 'show' || sub === 'create' ? undefined : await reachEveryInstance(database);
       if (values.json) io.out(JSON.stringify(outcome.value, null, 2));
       else describe(outcome.value as never).forEach((line) => io.out(line));
       if (reach && reach.heard < reach.listening) {

@@ -77,7 +77,11 @@ it('registers, approves, suspends, reinstates and rotates a client; the provider
   const unexplained = cli(['suspend', 'so-lieu']);
   expect(unexplained.status).toBe(1);
   expect(unexplained.stderr).toContain('reason: say why');
-  expect(cli(['suspend', 'so-lieu', '--reason', 'hợp đồng hết hạn']).stdout).toContain('state: suspended (hợp đồng hết hạn)');
+  const suspended = cli(['suspend', 'so-lieu', '--reason', 'hợp đồng hết hạn']).stdout;
+  expect(suspended).toContain('state: suspended (hợp đồng hết hạn)');
+  // No provider runs between these commands: nothing holds the client in memory (workers.test.ts has two that do).
+  expect(suspended).toContain('in effect (no instance is running)');
+  expect(created.stdout).not.toContain('in effect');
   expect(await withProvider((provider) => tokenFor(provider, secret!))).toEqual({ ok: false, error: 'invalid_client' });
   expect(cli(['reinstate', 'so-lieu']).stdout).toContain('state: approved');
 
