@@ -195,11 +195,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const qr = qrSignIn({ db, provider, accounts: services.accounts, issuer: config.issuer, now });
   await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn: qr.pages });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production, reachEveryInstance });
-  // An operator's change on this instance holds from its answer on, not from when its own notice comes back.
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (request.method !== 'GET' && request.url.startsWith('/operator/')) relyingParties.reset();
-    return payload;
-  });
   await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production, reachEveryInstance });
   // Sharing attributes at a counter by QR (src/sharing/): issued to the app, verified at /verify.
   const sharing = sharingService({ db, issuer: config.issuer, accounts: services.accounts, now });

@@ -73,10 +73,14 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
       }
       // A change is reported once the running instances have dropped what they cached of the client (a new one
       // is in no cache: an unknown client is never kept).
-      const reach = sub === 'show' || sub === 'create' ? undefined : await reachEveryInstance(database);
+      let unconfirmed: unknown;
+      const reach = sub === 'show' || sub === 'create' ? undefined : await reachEveryInstance(database).catch((error: unknown) => void (unconfirmed = error));
       if (values.json) io.out(JSON.stringify(outcome.value, null, 2));
       else describe(outcome.value as never).forEach((line) => io.out(line));
-      if (reach && reach.heard < reach.listening) {
+      // The change is made whatever comes next: it is printed above, and a failed confirmation is only a warning.
+      if (unconfirmed !== undefined) {
+        io.err(`warning: the change is made, but whether the running instances have applied it could not be confirmed (${(unconfirmed as Error).message ?? String(unconfirmed)}); they apply it as soon as its notice reaches them`);
+      } else if (reach && reach.heard < reach.listening) {
         io.err(`warning: ${reach.heard} of ${reach.listening} running instances confirmed the change within 5 s; the others apply it as soon as its notice reaches them`);
       } else if (reach && !values.json) {
         io.out(reach.listening === 0 ? 'in effect (no instance is running)' : `in effect on every running instance (${reach.listening})`);

@@ -1,5 +1,5 @@
-// A change someone makes by hand (an operator suspends a client, an officer locks an account, a citizen locks their
-// own) is answered only once every instance has dropped what it cached of it: the next request anywhere sees it.
+// A change staff make by hand (an operator suspends a client, an officer locks an account) is answered only once
+// every instance, this one included, has dropped what it cached of it: the next request anywhere sees it.
 import type { FastifyInstance } from 'fastify';
 import type { Reach } from '../db/notifications.ts';
 
