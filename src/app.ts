@@ -20,6 +20,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
+import { requestChildLogger } from './logger.ts';
 import { startBackgroundJobs } from './jobs.ts';
 import { wantsHtml } from './http/audience.ts';
 import { guardPlainHttp } from './http/plain-http-guard.ts';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     // One line per request (below) instead of Fastify's two: half the logging work on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (parent, bindings, options) => requestChildLogger(parent as Logger, bindings, options),
   });
   app.addHook('onClose', () => notices.close());
   // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).

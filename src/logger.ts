@@ -99,3 +99,20 @@ export function standardOutput(): DestinationStream {
   setInterval(() => out.flush(), 1000).unref();
   return out;
 }
+
+const NO_BINDINGS = {};
+
+/**
+ * Fastify's per-request child logger, made without the redaction pass over its bindings: the only binding is the
+ * request id (ours, or a proxy's header), which no redaction path matches, and that pass cost more per request
+ * (about 8 KiB of garbage) than the rest of the child. What the child logs is still redacted as the parent's lines
+ * are. A route that sets its own level or serializers gets pino's ordinary child.
+ */
+export function requestChildLogger(logger: Logger, bindings: { reqId?: unknown }, options: pino.ChildLoggerOptions): Logger {
+  if (options.level !== undefined || options.serializers !== undefined || Object.keys(bindings).some((key) => key !== 'reqId')) return logger.child(bindings, options);
+  const child = logger.child(NO_BINDINGS);
+  // pino.symbols is pino's documented hook for integrations; the bound fields are kept as this JSON fragment.
+  const fields = child as unknown as Record<symbol, string>;
+  fields[pino.symbols.chindingsSym] += `,"reqId":${JSON.stringify(String(bindings.reqId))}`;
+  return child;
+}

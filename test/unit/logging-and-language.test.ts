@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { pickLanguage } from '../../src/interactions/i18n.ts';
 import { chooseLanguage, switchUrl } from '../../src/interactions/language.ts';
-import { createLogger, loggableUrl } from '../../src/logger.ts';
+import { createLogger, loggableUrl, requestChildLogger } from '../../src/logger.ts';
 
 function capturedLogger() {
   const lines: string[] = [];
@@ -46,6 +46,27 @@ describe('error logging', () => {
     expect(rejected).toMatchObject({ code: 'FST_CSRF_INVALID_TOKEN', status: 403 });
     expect(conflict!.err).toMatchObject({ code: '23505', message: expect.stringContaining('accounts_pkey') });
     expect(JSON.stringify(conflict)).not.toContain('001090012345');
+  });
+});
+
+describe('a request\'s logger', () => {
+  it('writes what pino\'s own child writes, request id included, and still redacts what it logs', () => {
+    const { logger, parsed } = capturedLogger();
+    // A proxy's request id header may carry quotes or backslashes: the line must stay valid JSON.
+    for (const reqId of ['req-1a', 'from-proxy "quoted" \\ id']) {
+      const fields = { password: 'ThuNghiem@2026', body: { token: 'opaque-token', phone: '0912345678' }, outcome: 'denied' };
+      requestChildLogger(logger, { reqId }, {}).warn(fields, 'sign-in refused');
+      logger.child({ reqId }, {}).warn(fields, 'sign-in refused');
+      const [ours, pinos] = parsed().slice(-2).map(({ time: _time, ...line }) => line);
+      expect(ours).toEqual(pinos);
+      expect(ours).toMatchObject({ reqId, password: '[Redacted]', body: { token: '[Redacted]', phone: '[Redacted]' }, outcome: 'denied' });
+    }
+  });
+
+  it('is pino\'s ordinary child when a route sets its own level', () => {
+    const { logger, lines } = capturedLogger();
+    requestChildLogger(logger, { reqId: 'req-2' }, { level: 'warn' }).info('not written');
+    expect(lines).toHaveLength(0);
   });
 });
 
