@@ -1,6 +1,7 @@
 // oidc-provider persistence: every model on one table keyed (model, id); see migrations/0001_provider.sql.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { sql, type Kysely } from 'kysely';
+import { prepare } from '../db/prepared.ts';
 import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
@@ -37,24 +38,46 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
   return function adapterFor(model: string): Adapter {
     if (model === 'Client') return relyingParties.adapter();
 
+    // Built once per model and column (src/db/prepared.ts): the adapter's reads and writes are the hot path.
+    const reads = new Map<string, (values: { value: string }) => Promise<Array<{ payload: string; consumed_at: Date | null }>>>();
+    const readQuery = (column: 'id' | 'uid' | 'user_code') => {
+      let query = reads.get(column);
+      if (!query) {
+        query = prepare(db, ['value'], (slot) => db
+          .selectFrom('oidc_payloads')
+          .select([sql<string>`payload::text`.as('payload'), 'consumed_at'])
+          .where('model', '=', model)
+          .where(column, '=', slot.value));
+        reads.set(column, query);
+      }
+      return query;
+    };
+    const together = READS_AHEAD[model];
+    const readAheadOf = together && readAheadQuery(db, together);
     const find = async (column: 'id' | 'uid' | 'user_code', value: string) => {
       // No row can hold text PostgreSQL refuses to store (NUL, a lone surrogate): such an id is simply not found.
       if (typeof value !== 'string' || !isAcceptableText(value)) return undefined;
-      const together = READS_AHEAD[model];
       const key = `${model}:${column}:${value}`;
-      if (column === 'id' && together) readTogether(key, together.map((m) => `${m}:id:${value}`), () => readAhead(db, together, value));
+      if (column === 'id' && together && readAheadOf) readTogether(key, together.map((m) => `${m}:id:${value}`), () => readAhead(readAheadOf, value));
       return memoized(key, () => read(column, value));
     };
-    const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> => {
-      const row = await db
-        .selectFrom('oidc_payloads')
-        .select(['payload', 'consumed_at'])
-        .where('model', '=', model)
-        .where(column, '=', value)
-        .executeTakeFirst();
+    const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<string | undefined> => {
+      const [row] = await readQuery(column)({ value });
       // Expired rows are still returned until the purge: the provider checks `exp` itself and says "expired".
       return row ? answerOf(row.payload, row.consumed_at) : undefined;
     };
+    const store = prepare(db, ['id', 'payload', 'grantId', 'uid', 'userCode', 'expiresAt'], (slot) => db
+      .insertInto('oidc_payloads')
+      .values({ model, id: slot.id, payload: slot.payload, grant_id: slot.grantId, uid: slot.uid, user_code: slot.userCode, expires_at: sql<Date | null>`${slot.expiresAt}` })
+      .onConflict((oc) =>
+        oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+          payload: eb.ref('excluded.payload'),
+          grant_id: eb.ref('excluded.grant_id'),
+          uid: eb.ref('excluded.uid'),
+          user_code: eb.ref('excluded.user_code'),
+          expires_at: eb.ref('excluded.expires_at'),
+        })),
+      ));
 
     const revokeByGrantId = (grantId: string) =>
       writing(GRANTABLE_MODELS, async () => void (await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute()));
@@ -62,28 +85,14 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
 
     return {
       upsert: (id, payload, expiresIn) => writing(thisModel, async () => {
-        const row = {
-          model,
+        await store({
           id,
           payload: JSON.stringify(payload),
-          grant_id: GRANTABLE.has(model) ? (payload.grantId ?? (model === 'Grant' ? id : null)) : null,
+          grantId: GRANTABLE.has(model) ? (payload.grantId ?? (model === 'Grant' ? id : null)) : null,
           uid: payload.uid ?? null,
-          user_code: payload.userCode ?? null,
-          expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-        };
-        await db
-          .insertInto('oidc_payloads')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['model', 'id']).doUpdateSet({
-              payload: row.payload,
-              grant_id: row.grant_id,
-              uid: row.uid,
-              user_code: row.user_code,
-              expires_at: row.expires_at,
-            }),
-          )
-          .execute();
+          userCode: payload.userCode ?? null,
+          expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+        });
       }),
       // Seen DPoP proofs and client assertions: found and recorded in one statement (replay-detection.ts).
       find: model === 'ReplayDetection' ? replayDetectionFind(db) : (id) => find('id', id),
@@ -116,29 +125,33 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
   };
 }
 
-const answerOf = (payload: unknown, consumedAt: Date | null): AdapterPayload => {
+/** A row's answer as JSON text (request-memo.ts parses a copy for each reader): its payload, and when it was consumed. */
+const answerOf = (payload: string, consumedAt: Date | null): string => {
   const consumed = epoch(consumedAt);
-  return { ...(payload as AdapterPayload), ...(consumed ? { consumed } : {}) };
+  return consumed ? JSON.stringify({ ...(JSON.parse(payload) as AdapterPayload), consumed }) : payload;
 };
+
+function readAheadQuery(db: Kysely<Schema>, models: readonly string[]) {
+  return prepare(db, ['id'], (slot) => db
+    .selectFrom('oidc_payloads as t')
+    .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', sql<string>`coalesce(t.payload->>'grantId', t.payload#>>'{result,consent,grantId}')`))
+    .leftJoin('oidc_payloads as s', (join) => join.on('s.model', '=', 'Session').on('s.uid', '=', sql<string>`coalesce(t.payload->>'sessionUid', t.payload->'session'->>'uid')`))
+    .select(['t.model', sql<string>`t.payload::text`.as('payload'), 't.consumed_at', sql<string | null>`g.payload::text`.as('grant'), 'g.consumed_at as grant_consumed_at', sql<string | null>`s.payload::text`.as('session'), 's.consumed_at as session_consumed_at'])
+    .where('t.model', 'in', [...models])
+    .where('t.id', '=', slot.id));
+}
 
 /**
  * The row stored under `id` for any of `models`, with the grant and the session it names (a token's `grantId` and
  * `sessionUid`, an interaction's `session.uid` and the grant its consent gave), as memo keys: each model's answer
  * for `id` (absent: not there), and the grant's and the session's when the row names them.
  */
-async function readAhead(db: Kysely<Schema>, models: readonly string[], id: string): Promise<Map<string, AdapterPayload | undefined>> {
-  const rows = await db
-    .selectFrom('oidc_payloads as t')
-    .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', sql<string>`coalesce(t.payload->>'grantId', t.payload#>>'{result,consent,grantId}')`))
-    .leftJoin('oidc_payloads as s', (join) => join.on('s.model', '=', 'Session').on('s.uid', '=', sql<string>`coalesce(t.payload->>'sessionUid', t.payload->'session'->>'uid')`))
-    .select(['t.model', 't.payload', 't.consumed_at', 'g.payload as grant', 'g.consumed_at as grant_consumed_at', 's.payload as session', 's.consumed_at as session_consumed_at'])
-    .where('t.model', 'in', [...models])
-    .where('t.id', '=', id)
-    .execute();
-  const answers = new Map<string, AdapterPayload | undefined>();
+async function readAhead(query: ReturnType<typeof readAheadQuery>, id: string): Promise<Map<string, string | undefined>> {
+  const rows = await query({ id });
+  const answers = new Map<string, string | undefined>();
   for (const row of rows) {
     answers.set(`${row.model}:id:${id}`, answerOf(row.payload, row.consumed_at));
-    const payload = row.payload as { grantId?: unknown; sessionUid?: unknown; session?: { uid?: unknown }; result?: { consent?: { grantId?: unknown } } };
+    const payload = JSON.parse(row.payload) as { grantId?: unknown; sessionUid?: unknown; session?: { uid?: unknown }; result?: { consent?: { grantId?: unknown } } };
     const grantId = payload.grantId ?? payload.result?.consent?.grantId;
     if (typeof grantId === 'string') answers.set(`Grant:id:${grantId}`, row.grant ? answerOf(row.grant, row.grant_consumed_at) : undefined);
     const sessionUid = payload.sessionUid ?? payload.session?.uid;
