@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { cookieSigner } from './cookie-keys.ts';
 import { recordIdentity } from '../accounts/identity.ts';
 import { ACR_VALUES, CATALOGUE, CLAIM_SCOPE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
@@ -118,7 +119,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     clients: [],
     jwks: { keys: deps.keys.signing as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
-      keys: deps.keys.cookie,
+      keys: cookieSigner(deps.keys.cookie),
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
     },
