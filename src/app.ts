@@ -105,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger,
   );
   const reachEveryInstance = () => reachInstances(database);
-  const pages = createPages(production);
+  const pages = createPages();
   const protocolPages = providerPages(pages);
 
   const provider = createProvider({
@@ -177,7 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     cookieKey: '_csrf',
     cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: secureCookies, signed: true },
   });
-  await app.register(fastifyView, { engine: { eta: pages.eta }, root: VIEWS_DIR, production });
+  await app.register(fastifyView, { engine: { eta: pages.eta }, root: VIEWS_DIR, production: true });
 
   app.setErrorHandler(errorHandler(pages));
   app.setNotFoundHandler(async (request, reply) => {

@@ -22,8 +22,10 @@ export interface Pages {
   ): Promise<string>;
 }
 
-export function createPages(production: boolean): Pages {
-  const eta = new Eta({ views: VIEWS_DIR, cache: production, autoEscape: true, autoTrim: false });
+// Templates ship with the code: each is read and compiled once, in development as in production. Recompiled on
+// every page, they put a synchronous file read and a compile on each sign-in page of the sandbox and the benchmark.
+export function createPages(): Pages {
+  const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: false });
   const render: Pages['render'] = (template, data) => eta.renderAsync(template, { ...data, t: translator(data.lang) });
   return {
     eta,
