@@ -6,7 +6,11 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
+import { tuneHeap } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
+
+// The heap's growth npm start gives the provider (src/runtime-tuning.ts): both sides collect alike.
+tuneHeap();
 
 const port = Number(process.argv[2] ?? 3900);
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { HEAP_GROWING_PERCENT } from './runtime-tuning.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -22,6 +23,7 @@ const schema = z.object({
   ARGON2_TIME_COST: int(1, 20).default(2),
   ARGON2_PARALLELISM: int(1, 16).default(1),
   WORKERS: int(1, 256).optional(),
+  HEAP_GROWING_PERCENT: int(0, 400).default(HEAP_GROWING_PERCENT),
   PURGE_INTERVAL_SECONDS: int(10, 86_400).default(300),
   LOCKOUT_MAX_FAILURES: int(1, 100).default(5),
   LOCKOUT_WINDOW_SECONDS: int(10, 86_400).default(900),
@@ -74,6 +76,8 @@ export interface Config {
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
   /** Processes serving the port (src/cluster.ts); 1: this process serves alone. */
   workers: number;
+  /** The old generation's growth between full GCs, in percent (src/runtime-tuning.ts); 0: V8 decides. */
+  heapGrowingPercent: number;
   purgeIntervalSeconds: number;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number };
   passwordReset: { codeSeconds: number; resendSeconds: number; maxAttempts: number; maxCodesPerDay: number };
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: Math.max(1, Math.floor(availableParallelism() / workers)),
     },
     workers,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     purgeIntervalSeconds: e.PURGE_INTERVAL_SECONDS,
     lockout: { maxFailures: e.LOCKOUT_MAX_FAILURES, windowSeconds: e.LOCKOUT_WINDOW_SECONDS, lockSeconds: e.LOCKOUT_SECONDS },
     passwordReset: { codeSeconds: e.RESET_CODE_SECONDS, resendSeconds: e.RESET_RESEND_SECONDS, maxAttempts: e.RESET_MAX_ATTEMPTS, maxCodesPerDay: e.RESET_MAX_CODES_PER_DAY },

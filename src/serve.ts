@@ -8,10 +8,12 @@ import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import { databaseLabel, databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
+import { tuneHeap } from './runtime-tuning.ts';
 import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
 import { seedSandbox } from './sandbox/seed.ts';
 
 export async function serve(config: Config, logger: Logger): Promise<void> {
+  tuneHeap(config.heapGrowingPercent);
   const location = databaseLocation(config);
   const database = await openDatabase(location).catch((error: unknown) => {
     if (!(error instanceof DatabaseInUseError)) throw error;
