@@ -3,11 +3,11 @@
 //      token format (ES256 JWT for an API), one process each, the same load, rounds alternating;
 //   b. complete sign-ins per second (authorize → password → consent → code → token → userinfo, no browser)
 //      vs argon2id verifies per second alone, same parameters, same concurrency;
-//   c. userinfo and introspection p50/p99 at half the rate the provider reached for them.
+//   c. userinfo, introspection and token refresh p50/p99 at half the rate the provider reached for each, sent by a
+//      load generator of its own (bench/steady-load.ts).
 // Only ratios and percentiles mean anything: the load generator shares the cores with what it measures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
+import { refresh, steadyLoad, timedCall, type Call } from './steady-load.ts';
 import { cpuNow, cpuSince, processCpuSeconds, type CpuShares } from './cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -113,50 +114,6 @@ export async function signIn(issuer: string, config: oidc.Configuration, citizen
   return tokens;
 }
 
-/**
- * Latencies at a steady `rate` per second: each request starts on its own schedule, whether or not earlier ones
- * have answered (an open loop, as independent callers arrive). autocannon's `overallRate` cannot stand in: it lets
- * each connection send its whole second's quota at once and then wait, so every second starts with a burst at
- * full speed and the figures are those of the maximum rate. The caller keeps nothing per request but its time, so
- * that its own garbage collections stay short: they would show up as the provider's latency.
- */
-async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>): Promise<{ p50: number; p99: number }> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  const latencies = new Float64Array(total);
-  let answered = 0;
-  let failure: unknown;
-  const allAnswered = Promise.withResolvers<void>();
-  for (let n = 0, t0 = performance.now(); n < total; n++) {
-    const due = t0 + (n * 1000) / rate;
-    if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-    send().then((ms) => (latencies[n] = ms), (error: unknown) => (failure ??= error)).finally(() => ++answered === total && allAnswered.resolve());
-  }
-  await allAnswered.promise;
-  if (failure) throw failure;
-  const sorted = latencies.sort();
-  return { p50: Math.round(sorted[Math.floor(total * 0.5)]!), p99: Math.round(sorted[Math.floor(total * 0.99)]!) };
-}
-
-// node:http rather than fetch for the timed calls: fetch's objects outlive young-generation GCs, and the caller's
-// full GCs would be counted as the provider's latency.
-const keepAlive = new Agent({ keepAlive: true });
-
-/** One request's time to its whole answer, which must be a success; the answer's body with it. */
-function timedCall(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<{ ms: number; body: string }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const sent = request(url, { method: init.method, headers: init.headers, agent: keepAlive }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => (response.statusCode === 200 ? resolve({ ms: performance.now() - started, body }) : reject(new Error(`${url} answered ${response.statusCode}: ${body}`))));
-    });
-    sent.on('error', reject);
-    sent.end(init.body);
-  });
-}
-
-const timed = async (url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }) => (await timedCall(url, init)).ms;
 
 /** Full (mark-compact) GCs the provider has run so far, by its own /metrics. */
 async function fullGcsSoFar(base: string): Promise<number> {
@@ -175,31 +132,20 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
   for (let i = 0; i < options.connections * 2; i++) {
     chains.push((await signIn(full, config, citizens[i % citizens.length]!, { scope: 'openid profile offline_access', prompt: 'consent' })).refresh_token!);
   }
-  const refresh = async (token: string): Promise<{ next: string; ms: number }> => {
-    const { ms, body } = await timedCall(`${full}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString() });
-    const next = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
-    if (!next) throw new Error(`refresh answered without a refresh token: ${body}`);
-    return { next, ms };
-  };
   const before = await queriesSoFar(full);
   let done = 0;
   const end = Date.now() + options.seconds * 1000;
   await Promise.all(chains.slice(0, options.connections).map(async (_, i) => {
     while (Date.now() < end) {
-      chains[i] = (await refresh(chains[i]!)).next;
+      chains[i] = (await refresh(`${full}/token`, basic, chains[i]!)).next;
       done++;
     }
   }));
   const max = done / options.seconds;
   const queries = (await queriesSoFar(full) - before) / done;
   const gcsBefore = await fullGcsSoFar(full);
-  const steady = await steadyLatency(max / 2, options.seconds, async () => {
-    const token = chains.pop();
-    if (!token) throw new Error('every refresh chain is busy: the provider answers slower than half its maximum rate');
-    const { next, ms } = await refresh(token);
-    chains.push(next);
-    return ms;
-  });
+  // The chains at rest, each with its latest token, carried on by the generator's own process.
+  const steady = await steadyLoad({ kind: 'refresh', rate: max / 2, seconds: options.seconds, url: `${full}/token`, authorization: basic, tokens: chains });
   const fullGcs = await fullGcsSoFar(full) - gcsBefore;
   return { max, ...steady, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max / 2) * options.seconds) };
 }
@@ -304,14 +250,14 @@ export async function throughputBench(options: ThroughputOptions) {
     const tokens = await signIn(full, config, citizens[0]!);
     const sandboxBasic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
     const form = { authorization: sandboxBasic, 'content-type': 'application/x-www-form-urlencoded' };
-    const calls: Record<string, { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }> = {
+    const calls: Record<string, Call> = {
       userinfo: { url: `${full}/me`, method: 'GET', headers: { authorization: `Bearer ${tokens.access_token}` } },
       introspection: { url: `${full}/token/introspection`, method: 'POST', headers: form, body: new URLSearchParams({ token: tokens.access_token }).toString() },
     };
     // The reference: oidc-provider alone introspecting an opaque token it keeps in memory, at the same rate.
     const bareToken = (await timedCall(`${bare}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).body;
     const bareIntrospection = { method: 'POST' as const, headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: (JSON.parse(bareToken) as { access_token: string }).access_token }).toString() };
-    const engineAlone = (rate: number) => steadyLatency(rate, options.seconds, () => timed(`${bare}/token/introspection`, bareIntrospection));
+    const engineAlone = (rate: number) => steadyLoad({ kind: 'fixed', rate, seconds: options.seconds, call: { url: `${bare}/token/introspection`, ...bareIntrospection } });
     const latency: Record<string, { max: number; p50: number; p99: number; queries: number; fullGcsPer10k: number; engineAlone: { p50: number; p99: number } }> = {};
     for (const [name, call] of Object.entries(calls)) {
       const before = await queriesSoFar(full);
@@ -319,7 +265,7 @@ export async function throughputBench(options: ThroughputOptions) {
       const queries = (await queriesSoFar(full) - before) / (max.perSecond * options.seconds);
       // Full GCs while answering at half rate: each stalls the answers around it (test/integration/old-generation).
       const gcsBefore = await fullGcsSoFar(full);
-      const half = await steadyLatency(max.perSecond / 2, options.seconds, () => timed(call.url, { method: call.method, headers: call.headers, body: call.body }));
+      const half = await steadyLoad({ kind: 'fixed', rate: max.perSecond / 2, seconds: options.seconds, call });
       const fullGcs = await fullGcsSoFar(full) - gcsBefore;
       latency[name] = { max: max.perSecond, ...half, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max.perSecond / 2) * options.seconds), engineAlone: await engineAlone(max.perSecond / 2) };
     }
