@@ -114,7 +114,6 @@ export async function signIn(issuer: string, config: oidc.Configuration, citizen
   return tokens;
 }
 
-
 /** Full (mark-compact) GCs the provider has run so far, by its own /metrics. */
 async function fullGcsSoFar(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();

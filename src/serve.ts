@@ -7,8 +7,8 @@ import type { Config } from './config.ts';
 import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import { databaseLabel, databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
-import { sandboxBanner } from './sandbox/banner.ts';
 import { tuneHeap } from './runtime-tuning.ts';
+import { sandboxBanner } from './sandbox/banner.ts';
 import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
 import { seedSandbox } from './sandbox/seed.ts';
 

@@ -9,6 +9,8 @@ describe('configuration from the environment', () => {
     expect(config.sandbox.seed).toBe(true);
     expect(config.argon2).toMatchObject({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
     expect(config.workers).toBe(1); // the embedded database is one process's
+    expect(config.heapGrowingPercent).toBe(40);
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0); // V8 decides
   });
 
   it('runs one worker per core on PostgreSQL, refuses several on the embedded database, and shares the cores among hashes', () => {
@@ -27,6 +29,7 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ ARGON2_MEMORY_KIB: '12' })).toThrow(/ARGON2_MEMORY_KIB/);
     expect(() => loadConfig({ SANDBOX_REDIRECT_URIS: 'not a url' })).toThrow(/SANDBOX_REDIRECT_URIS/);
     expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ HEAP_GROWING_PERCENT: '-5' })).toThrow(/HEAP_GROWING_PERCENT/);
   });
 
   it('publishes a rotated signing key on every instance before it signs: the activation delay covers a reload', () => {
