@@ -8,6 +8,8 @@ const identity = (key: string) => key;
 
 export interface NoticedCache<T> {
   find(key: string): Promise<T>;
+  /** What `find` would answer from memory, without reading: undefined when nothing is kept (or notices are down). */
+  kept(key: string): T | undefined;
   /** A change notice for one owner (a client, an account): every entry of it ('' or unknown: all). */
   forget(owner: string): void;
   clear(): void;
@@ -40,6 +42,9 @@ export function noticedCache<T>(read: (key: string) => Promise<T>, live: () => b
         return kept;
       }
       return found;
+    },
+    kept(key) {
+      return live() ? entries.get(key) : undefined;
     },
     forget(owner) {
       generation++;

@@ -12,7 +12,7 @@ import type { ProviderKeys } from './keys.ts';
 import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
-import { compareHashedClientSecrets } from './client-internals.ts';
+import { compareHashedClientSecrets, reuseBuiltClients } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
 import { assertBankClientMetadata, bankProfile } from './bank-profile.ts';
 import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
@@ -278,6 +278,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
   compareHashedClientSecrets(provider);
+  reuseBuiltClients(provider, (clientId) => deps.relyingParties.kept(clientId));
   trimScopesForTrimmingClients(provider, deps.relyingParties);
   if (registration) hideStoredSecrets(provider);
   cibaProtocol(provider, { db: deps.db, now: cibaDeps.now, pollIntervalSeconds: cibaDeps.pollIntervalSeconds });

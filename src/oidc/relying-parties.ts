@@ -13,6 +13,8 @@ import { noticedCache } from '../db/noticed-cache.ts';
 export interface RelyingParties {
   /** The client's metadata while it is approved; undefined for an unknown, pending or suspended client. */
   find(clientId: string): Promise<ClientMetadata | undefined>;
+  /** The metadata `find` would answer from memory, the same object each time; undefined when none is kept. */
+  kept(clientId: string): ClientMetadata | undefined;
   /** Registers or replaces a relying party (approved). Metadata is validated by the provider when first used. */
   save(metadata: ClientMetadata): Promise<void>;
   /** Registers it only if no relying party has this client_id; returns whether it did. */
@@ -53,6 +55,7 @@ export function relyingPartiesQueries(db: Kysely<Schema>, notices: { live(): boo
 
   const self: CachedRelyingParties = {
     find,
+    kept: (clientId) => cache.kept(clientId),
     resourceAccess: (clientId, resource) => resources.find(`${clientId}\n${resource}`),
     changed: (clientId) => {
       cache.forget(clientId);

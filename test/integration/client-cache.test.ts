@@ -21,6 +21,8 @@ afterAll(async () => {
 });
 
 const nameOf = async () => (await provider.relyingParties.find('nho'))?.client_name;
+// What the protocol engine serves: it reuses the Client it built while the registry keeps the same metadata.
+const servedName = async () => (await provider.provider.Client.find('nho'))?.metadata().client_name;
 
 /** Notices arrive on their own connection: asked until they have (a guard against a hang, not a measure). */
 async function eventually(read: () => Promise<unknown>, expected: unknown) {
@@ -48,8 +50,10 @@ it('serves a client from memory until a change to it is announced', async () => 
     served = await nameOf();
   } while (served !== previous && round < 50);
   expect(served).toBe(previous);
+  for (let i = 0; i < 3; i++) expect(await servedName()).toBe(previous);
   await announceClientChange(provider.database.db, 'nho');
   await eventually(nameOf, `Tên ${round}`);
+  expect(await servedName()).toBe(`Tên ${round}`);
 });
 
 it('refuses a client suspended through the registry on its next lookup', async () => {
@@ -57,4 +61,5 @@ it('refuses a client suspended through the registry on its next lookup', async (
   const suspended = await changeClientState(provider.database.db, 'nho', 'suspend', { type: 'system' }, 'thử');
   expect(suspended.ok).toBe(true);
   await eventually(nameOf, undefined);
+  expect(await servedName()).toBeUndefined();
 });

@@ -37,6 +37,24 @@ describe('client cache', () => {
     expect(db.reads()).toBe(2);
   });
 
+  it('tells what it keeps without reading: the same object until a notice, nothing while notices are down', async () => {
+    const db = registry();
+    let live = true;
+    const cache = noticedCache(db.read, () => live, { keep: (client) => client !== undefined });
+    expect(cache.kept('a')).toBeUndefined();
+    const first = await cache.find('a');
+    expect(cache.kept('a')).toBe(first);
+    expect(await cache.find('a')).toBe(first);
+    cache.forget('a');
+    expect(cache.kept('a')).toBeUndefined();
+    const second = await cache.find('a');
+    live = false;
+    expect(cache.kept('a')).toBeUndefined();
+    live = true;
+    expect(cache.kept('a')).toBe(second);
+    expect(db.reads()).toBe(2);
+  });
+
   it('does not keep unknown clients, nor anything while notices are not live', async () => {
     const db = registry();
     let live = false;
