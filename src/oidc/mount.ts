@@ -10,20 +10,9 @@ import { decodesToPrintableAscii, isAcceptableText, unacceptableDescription, una
 import type { ProviderPages } from './provider.ts';
 
 // The provider's default routes (node_modules/oidc-provider/lib/helpers/defaults.js, `routes`), plus discovery.
-const PROTOCOL_PATHS = [
-  '/.well-known',
-  '/auth',
-  '/token',
-  '/me',
-  '/jwks',
-  '/session/end',
-  '/request',
-  '/device',
-  '/backchannel',
-  '/reg',
-  '/challenge',
-  '/credential',
-];
+// Those whose callers are programs answer JSON (or a JWT); the others are pages a browser shows.
+const PROGRAM_PATHS = ['/.well-known', '/token', '/me', '/jwks', '/request', '/backchannel', '/reg', '/challenge', '/credential'];
+const DOCUMENT_PATHS = ['/auth', '/session/end', '/device'];
 
 export interface ProviderMountOptions {
   provider: Provider;
@@ -61,9 +50,11 @@ export async function providerRoutes(app: FastifyInstance, { provider, errorPage
     handle(request.raw, reply.raw);
     return undefined;
   };
-  for (const path of PROTOCOL_PATHS) {
-    app.all(path, { config: { checksOwnParameters: true } }, forward);
-    app.all(`${path}/*`, { config: { checksOwnParameters: true } }, forward);
+  for (const [paths, config] of [[PROGRAM_PATHS, { checksOwnParameters: true, answersPrograms: true }], [DOCUMENT_PATHS, { checksOwnParameters: true }]] as const) {
+    for (const path of paths) {
+      app.all(path, { config }, forward);
+      app.all(`${path}/*`, { config }, forward);
+    }
   }
 }
 

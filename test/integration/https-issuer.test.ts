@@ -38,6 +38,9 @@ const browser = { accept: 'text/html' };
 it('works through a proxy that says https; a plain-http request is answered 503, never 500, and makes /readyz not ready', async () => {
   const response = await fetch(tlsProxy.url + authPath, { headers: browser, redirect: 'manual' });
   expect(response.status).toBe(303);
+  // Browsers keep to https for a year, on pages and API answers alike.
+  const jwks = await fetch(`${tlsProxy.url}/jwks`);
+  for (const answer of [response, jwks]) expect(answer.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
   const cookies = response.headers.getSetCookie();
   expect(cookies.join('\n')).toMatch(/; secure/i);
   const form = await fetch(new URL(response.headers.get('location')!, tlsProxy.url), {

@@ -45,6 +45,25 @@ describe('sign-in page', () => {
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
   });
 
+  it('gives API answers the headers an API needs, and a browser shown a page there the pages\' set', async () => {
+    const basic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
+    const token = await fetch(`${suite.provider.url}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    expect(token.status).toBe(200);
+    expect(token.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(token.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(token.headers.get('x-frame-options')).toBe('DENY');
+    expect(token.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(token.headers.get('cache-control')).toBe('no-store');
+    expect(token.headers.get('cross-origin-opener-policy')).toBeNull();
+    // The provider answers a browser at its userinfo endpoint with its error page, which needs the pages' styles.
+    const page = await fetch(`${suite.provider.url}/me`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("style-src 'unsafe-inline'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+
   it('says a malformed ID number has 12 digits, and accepts one typed with spaces', async () => {
     const { agent, page, action, request } = await loginPage();
     const bad = await agent.request(action, { form: { _csrf: csrfToken(page.html), username: '12345', password: 'x' } });
