@@ -72,7 +72,7 @@ if (wanted.has('throughput')) {
       const parameters = { seconds: Number(process.env.SECONDS ?? 10), rounds: Number(process.env.ROUNDS ?? 3), connections: Number(process.env.CONNECTIONS ?? 20), signInConcurrency: Number(process.env.SIGN_IN_CONCURRENCY ?? 4) };
       const r = await throughputBench({ databaseUrl: bench.url, ...parameters });
       const lines = [
-        `throughput, ${r.cores} cores, ${parameters.rounds} alternating rounds of ${parameters.seconds} s, ${parameters.connections} connections (load generator on the same cores)`,
+        `throughput, ${r.cores} cores, b and c in ${parameters.rounds} alternating rounds of ${parameters.seconds} s, ${parameters.connections} connections (load generator on the same cores)`,
         `  a. client_credentials (ES256 JWT for an API), req/s: full stack ${r.clientCredentials.full.map((n) => f(n)).join(' / ')}; oidc-provider alone ${r.clientCredentials.bare.map((n) => f(n)).join(' / ')}`,
         `     ratio (median of ${r.clientCredentials.full.length} pairs of 5 s rounds) ${r.clientCredentials.ratio.toFixed(2)}   target >= 0.80 (ratio of the medians ${r.clientCredentials.ratioOfMedians.toFixed(2)})`,
         ...(Number.isFinite(r.clientCredentials.cpuRatio)
