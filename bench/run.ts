@@ -74,14 +74,14 @@ if (wanted.has('throughput')) {
       const lines = [
         `throughput, ${r.cores} cores, b and c in ${parameters.rounds} alternating rounds of ${parameters.seconds} s, ${parameters.connections} connections (load generator on the same cores)`,
         `  a. client_credentials (ES256 JWT for an API), req/s: full stack ${r.clientCredentials.full.map((n) => f(n)).join(' / ')}; oidc-provider alone ${r.clientCredentials.bare.map((n) => f(n)).join(' / ')}`,
-        `     ratio (median of ${r.clientCredentials.full.length} pairs of 5 s rounds) ${r.clientCredentials.ratio.toFixed(2)}   target >= 0.80 (ratio of the medians ${r.clientCredentials.ratioOfMedians.toFixed(2)})`,
+        `     ratio (median of ${r.clientCredentials.full.length} pairs of ${r.clientCredentials.roundSeconds} s rounds) ${r.clientCredentials.ratio.toFixed(2)}   target >= 0.80 (ratio of the medians ${r.clientCredentials.ratioOfMedians.toFixed(2)})`,
         ...(Number.isFinite(r.clientCredentials.cpuRatio)
           ? [`     CPU per answer: full stack ${r.clientCredentials.fullCpuUs.map((n) => f(n)).join(' / ')} us; oidc-provider alone ${r.clientCredentials.bareCpuUs.map((n) => f(n)).join(' / ')} us; ratio (median of pairs) ${r.clientCredentials.cpuRatio.toFixed(2)}`]
           : []),
         `  b. complete sign-ins/s with ${parameters.signInConcurrency} at once: ${r.signIns.full.map((n) => f(n, 1)).join(' / ')}; argon2id verifies/s alone ${r.signIns.argon2.map((n) => f(n, 1)).join(' / ')}`,
         `     ratio (medians) ${r.signIns.ratio.toFixed(2)}   target >= 0.85; a sign-in takes p50 ${r.signIns.p50.toFixed(0)} ms, p99 ${r.signIns.p99.toFixed(0)} ms, ${r.signIns.queries.toFixed(1)} database queries`,
         `     CPU per sign-in: provider ${ms(r.signIns.cpuMs.provider)}, load generator ${ms(r.signIns.cpuMs.loadGenerator)}, PostgreSQL ${ms(r.signIns.cpuMs.postgres)} (if on this machine); one argon2id verify alone ${ms(r.signIns.argon2CpuMs)}`,
-        ...Object.entries(r.latency).map(([name, l]) => [`  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate for 30 s p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms; ${l.queries.toFixed(1)} queries each; ${l.fullGcsPer10k.toFixed(1)} full GCs per 10,000 answers`,
+        ...Object.entries(r.latency).map(([name, l]) => [`  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate for ${r.halfRateSeconds} s p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms; ${l.queries.toFixed(1)} queries each; ${l.fullGcsPer10k.toFixed(1)} full GCs per 10,000 answers`,
           `     oidc-provider alone, introspection in memory at the same rate: p50 ${l.engineAlone.p50} ms, p99 ${l.engineAlone.p99} ms`,
         ]).flat(),
       ];

@@ -283,12 +283,14 @@ export async function throughputBench(options: ThroughputOptions) {
       cores: availableParallelism(),
       clientCredentials: {
         ...clientCredentials,
+        roundSeconds: A_ROUND_SECONDS,
         ratio: median(clientCredentials.full.map((rate, i) => rate / clientCredentials.bare[i]!)),
         ratioOfMedians: median(clientCredentials.full) / median(clientCredentials.bare),
         cpuRatio: median(clientCredentials.bareCpuUs.map((us, i) => us / clientCredentials.fullCpuUs[i]!)),
       },
       signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn, cpuMs: cpuPerSignIn(cpu, signIns.latencies.length), argon2CpuMs: median(signIns.argon2CpuMs) },
       latency,
+      halfRateSeconds: HALF_RATE_SECONDS,
     };
   } finally {
     await stop(reference);
