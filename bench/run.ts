@@ -62,6 +62,17 @@ if (wanted.has('import') || wanted.has('lookup')) {
 
 const ms = (value: number | undefined) => (value === undefined ? 'unknown' : `${value.toFixed(1)} ms`);
 
+/**
+ * What item b's CPU figures allow: the hash's share of the provider's own CPU (the ratio on cores the provider has
+ * to itself), and the most a provider costing nothing but the hash could reach where the load generator and
+ * PostgreSQL share its cores.
+ */
+function signInBounds(cpu: { provider?: number; loadGenerator?: number; postgres?: number }, hash: number): string[] {
+  if (cpu.provider === undefined || cpu.loadGenerator === undefined) return [];
+  const beside = cpu.loadGenerator + (cpu.postgres ?? 0);
+  return [`     one verify / the provider's CPU per sign-in ${(hash / cpu.provider).toFixed(2)}; with the load generator${cpu.postgres === undefined ? '' : ' and PostgreSQL'} on these cores, even a provider costing only the hash would reach at most ${(hash / (hash + beside)).toFixed(2)}`];
+}
+
 if (wanted.has('throughput')) {
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (!adminUrl) {
@@ -81,6 +92,7 @@ if (wanted.has('throughput')) {
         `  b. complete sign-ins/s with ${parameters.signInConcurrency} at once: ${r.signIns.full.map((n) => f(n, 1)).join(' / ')}; argon2id verifies/s alone ${r.signIns.argon2.map((n) => f(n, 1)).join(' / ')}`,
         `     ratio (medians) ${r.signIns.ratio.toFixed(2)}   target >= 0.85; a sign-in takes p50 ${r.signIns.p50.toFixed(0)} ms, p99 ${r.signIns.p99.toFixed(0)} ms, ${r.signIns.queries.toFixed(1)} database queries`,
         `     CPU per sign-in: provider ${ms(r.signIns.cpuMs.provider)}, load generator ${ms(r.signIns.cpuMs.loadGenerator)}, PostgreSQL ${ms(r.signIns.cpuMs.postgres)} (if on this machine); one argon2id verify alone ${ms(r.signIns.argon2CpuMs)}`,
+        ...signInBounds(r.signIns.cpuMs, r.signIns.argon2CpuMs),
         ...Object.entries(r.latency).map(([name, l]) => [`  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate for ${r.halfRateSeconds} s p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms; ${l.queries.toFixed(1)} queries each; ${l.fullGcsPer10k.toFixed(1)} full GCs per 10,000 answers`,
           `     oidc-provider alone, introspection in memory at the same rate: p50 ${l.engineAlone.p50} ms, p99 ${l.engineAlone.p99} ms`,
         ]).flat(),
