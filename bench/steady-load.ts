@@ -78,12 +78,16 @@ async function generate(spec: Spec): Promise<Latency> {
     return steadyLatency(spec.rate, spec.seconds, async () => (await timedCall(url, init)).ms);
   }
   const chains = [...spec.tokens];
+  const waiting: Array<(token: string) => void> = [];
+  // A request due while every chain is busy (a stall in the provider) waits for the next free one, and the wait
+  // counts in its latency, as it would for a caller that arrived then.
+  const free = (token: string) => (waiting.length > 0 ? waiting.shift()!(token) : chains.push(token));
   return steadyLatency(spec.rate, spec.seconds, async () => {
-    const token = chains.pop();
-    if (!token) throw new Error('every refresh chain is busy: the provider answers slower than half its maximum rate');
-    const { next, ms } = await refresh(spec.url, spec.authorization, token);
-    chains.push(next);
-    return ms;
+    const due = performance.now();
+    const token = chains.pop() ?? (await new Promise<string>((resolve) => waiting.push(resolve)));
+    const { next } = await refresh(spec.url, spec.authorization, token);
+    free(next);
+    return performance.now() - due;
   });
 }
 

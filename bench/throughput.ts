@@ -2,7 +2,8 @@
 //   a. client_credentials through the whole provider vs oidc-provider alone (bench/bare-provider.ts), the same
 //      token format (ES256 JWT for an API), one process each, the same load, rounds alternating;
 //   b. complete sign-ins per second (authorize → password → consent → code → token → userinfo, no browser)
-//      vs argon2id verifies per second alone, same parameters, same concurrency;
+//      vs argon2id verifies per second alone, same parameters, same concurrency; beside it, the CPU oidc-provider
+//      alone spends on the same flow (bench/bare-sign-in-provider.ts);
 //   c. userinfo, introspection and token refresh p50/p99 at half the rate the provider reached for each, sent by a
 //      load generator of its own (bench/steady-load.ts).
 // Only ratios and percentiles mean anything: the load generator shares the cores with what it measures.
@@ -21,6 +22,7 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
+import { BARE_SIGN_IN_CLIENT } from './bare-sign-in-provider.ts';
 import { refresh, steadyLoad, timedCall, type Call } from './steady-load.ts';
 import { cpuNow, cpuSince, processCpuSeconds, type CpuShares } from './cpu.ts';
 
@@ -118,6 +120,52 @@ export async function signIn(issuer: string, config: oidc.Configuration, citizen
   const tokens = await oidc.authorizationCodeGrant(config, new URL(step.redirect!), { pkceCodeVerifier: verifier, expectedState: state });
   await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
   return tokens;
+}
+
+/** The same flow against oidc-provider alone (bench/bare-sign-in-provider.ts): its own login and consent forms. */
+async function engineSignIn(issuer: string, config: oidc.Configuration, login: string) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const agent = new UserAgent();
+  let step = await agent.follow(url.href, issuer);
+  for (let pages = 0; pages < 4 && step.page; pages++) {
+    const { html, url: at } = step.page;
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    if (!action) throw new Error(`oidc-provider alone showed no form: ${html.slice(0, 500)}`);
+    const form: Record<string, string> = html.includes('name="prompt" value="login"') ? { prompt: 'login', login, password: 'any' } : { prompt: 'consent' };
+    step = await agent.follow(new URL(action.replace(/&amp;/g, '&'), at).toString(), issuer, { form });
+  }
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(step.redirect!), { pkceCodeVerifier: verifier, expectedState: state });
+  await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+}
+
+/** Milliseconds of CPU oidc-provider alone spends on one complete sign-in flow, at `concurrency` flows at once. */
+async function engineSignInCpu(seconds: number, concurrency: number): Promise<number> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const engine = await start(['bench/bare-sign-in-provider.ts', String(port)], servingEnv(), async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok);
+  try {
+    const config = await oidc.discovery(new URL(issuer), BARE_SIGN_IN_CLIENT.client_id, undefined, oidc.ClientSecretBasic(BARE_SIGN_IN_CLIENT.client_secret), { execute: [oidc.allowInsecureRequests] });
+    const flows = async (secondsOfFlows: number) => {
+      const end = Date.now() + secondsOfFlows * 1000;
+      let done = 0;
+      await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
+        while (Date.now() < end) {
+          await engineSignIn(issuer, config, `citizen-${i}`);
+          done++;
+        }
+      }));
+      return done;
+    };
+    await flows(Math.min(seconds, 5));
+    const before = processCpuSeconds(engine.pid!);
+    const done = await flows(seconds);
+    const after = processCpuSeconds(engine.pid!);
+    return before === undefined || after === undefined ? NaN : ((after - before) * 1000) / done;
+  } finally {
+    await stop(engine);
+  }
 }
 
 /** Full (mark-compact) GCs the provider has run so far, by its own /metrics. */
@@ -252,6 +300,8 @@ export async function throughputBench(options: ThroughputOptions) {
       signIns.argon2CpuMs.push(argon2.cpuMsPerVerify);
     }
     const queriesPerSignIn = (await queriesSoFar(full) - queriesBefore) / signIns.latencies.length;
+    // What the protocol engine alone spends on the same flow: the part of a sign-in beyond the hash no code of ours adds.
+    const engineCpuMs = await engineSignInCpu(options.seconds, options.signInConcurrency);
 
     // c. Userinfo, token refresh and introspection at half the rate the provider reaches for each.
     const tokens = await signIn(full, config, citizens[0]!);
@@ -288,7 +338,7 @@ export async function throughputBench(options: ThroughputOptions) {
         ratioOfMedians: median(clientCredentials.full) / median(clientCredentials.bare),
         cpuRatio: median(clientCredentials.bareCpuUs.map((us, i) => us / clientCredentials.fullCpuUs[i]!)),
       },
-      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn, cpuMs: cpuPerSignIn(cpu, signIns.latencies.length), argon2CpuMs: median(signIns.argon2CpuMs) },
+      signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn, cpuMs: cpuPerSignIn(cpu, signIns.latencies.length), argon2CpuMs: median(signIns.argon2CpuMs), engineCpuMs },
       latency,
       halfRateSeconds: HALF_RATE_SECONDS,
     };
