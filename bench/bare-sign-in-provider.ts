@@ -7,22 +7,19 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
 import { tuneHeap } from '../src/runtime-tuning.ts';
+import { BARE_SIGN_IN_CLIENT, SIGN_IN_REDIRECT } from './bench-service.ts';
 
-export const BARE_SIGN_IN_CLIENT = { client_id: 'bench-sign-in', client_secret: 'bench-sign-in-secret-0123456789abcdef' };
-
-if (import.meta.main) {
-  tuneHeap();
-  const port = Number(process.argv[2] ?? 3901);
-  const rs = await generateKeyPair('RS256', { extractable: true });
-  const es = await generateKeyPair('ES256', { extractable: true });
-  const provider = new Provider(`http://127.0.0.1:${port}`, {
-    clients: [{ ...BARE_SIGN_IN_CLIENT, redirect_uris: ['http://localhost:8080/callback'], grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'RS256' }],
-    jwks: { keys: [{ ...(await exportJWK(rs.privateKey)), alg: 'RS256', use: 'sig', kid: 'rs' }, { ...(await exportJWK(es.privateKey)), alg: 'ES256', use: 'sig', kid: 'es' }] },
-    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, name: 'Nguyễn Văn An', family_name: 'Nguyễn', given_name: 'An', birthdate: '1985-01-01' }) }),
-    claims: { openid: ['sub'], profile: ['name', 'family_name', 'given_name', 'birthdate'] },
-    cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
-    features: { devInteractions: { enabled: true } },
-  });
-  provider.listen(port, '127.0.0.1');
-  console.log('ready');
-}
+tuneHeap();
+const port = Number(process.argv[2] ?? 3901);
+const rs = await generateKeyPair('RS256', { extractable: true });
+const es = await generateKeyPair('ES256', { extractable: true });
+const provider = new Provider(`http://127.0.0.1:${port}`, {
+  clients: [{ ...BARE_SIGN_IN_CLIENT, redirect_uris: [SIGN_IN_REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'RS256' }],
+  jwks: { keys: [{ ...(await exportJWK(rs.privateKey)), alg: 'RS256', use: 'sig', kid: 'rs' }, { ...(await exportJWK(es.privateKey)), alg: 'ES256', use: 'sig', kid: 'es' }] },
+  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, name: 'Nguyễn Văn An', family_name: 'Nguyễn', given_name: 'An', birthdate: '1985-01-01' }) }),
+  claims: { openid: ['sub'], profile: ['name', 'family_name', 'given_name', 'birthdate'] },
+  cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
+  features: { devInteractions: { enabled: true } },
+});
+provider.listen(port, '127.0.0.1');
+console.log('ready');

@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import { SANDBOX_CITIZENS } from '../src/sandbox/seed.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
-import { freePort, load, registerService, signIn, start, stop } from './throughput.ts';
+import { freePort, load, registerService, repeatFor, signIn, start, stop } from './throughput.ts';
 
 const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
 const citizens = SANDBOX_CITIZENS.filter((c) => !('locked' in c && c.locked));
@@ -25,14 +25,7 @@ const ready = (base: string) => async () => (await fetch(`${base}/.well-known/op
 
 async function signInsFor(base: string, seconds: number, concurrency: number): Promise<number> {
   const config = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic(SANDBOX_SECRET), { execute: [oidc.allowInsecureRequests] });
-  const end = Date.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
-    while (Date.now() < end) {
-      await signIn(base, config, citizens[i % citizens.length]!);
-      done++;
-    }
-  }));
+  const done = await repeatFor(seconds, concurrency, (slot) => signIn(base, config, citizens[slot % citizens.length]!));
   return done / seconds;
 }
 

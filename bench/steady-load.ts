@@ -78,15 +78,29 @@ async function generate(spec: Spec): Promise<Latency> {
     return steadyLatency(spec.rate, spec.seconds, async () => (await timedCall(url, init)).ms);
   }
   const chains = [...spec.tokens];
-  const waiting: Array<(token: string) => void> = [];
+  let alive = chains.length;
   // A request due while every chain is busy (a stall in the provider) waits for the next free one, and the wait
-  // counts in its latency, as it would for a caller that arrived then.
-  const free = (token: string) => (waiting.length > 0 ? waiting.shift()!(token) : chains.push(token));
+  // counts in its latency, as it would for a caller that arrived then. A chain whose refresh fails is gone; once
+  // all are, the waiting requests fail too instead of waiting for ever.
+  const waiting: Array<PromiseWithResolvers<string>> = [];
   return steadyLatency(spec.rate, spec.seconds, async () => {
     const due = performance.now();
-    const token = chains.pop() ?? (await new Promise<string>((resolve) => waiting.push(resolve)));
-    const { next } = await refresh(spec.url, spec.authorization, token);
-    free(next);
+    let token = chains.pop();
+    if (token === undefined) {
+      if (alive === 0) throw new Error('every refresh chain ended on an error');
+      const turn = Promise.withResolvers<string>();
+      waiting.push(turn);
+      token = await turn.promise;
+    }
+    try {
+      const { next } = await refresh(spec.url, spec.authorization, token);
+      const waiter = waiting.shift();
+      if (waiter) waiter.resolve(next);
+      else chains.push(next);
+    } catch (error) {
+      if (--alive === 0) for (const waiter of waiting.splice(0)) waiter.reject(error);
+      throw error;
+    }
     return performance.now() - due;
   });
 }

@@ -21,14 +21,12 @@ import { loadConfig } from '../src/config.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
-import { BARE_CLIENT, BENCH_API } from './bench-service.ts';
-import { BARE_SIGN_IN_CLIENT } from './bare-sign-in-provider.ts';
+import { BARE_CLIENT, BARE_SIGN_IN_CLIENT, BENCH_API, SIGN_IN_REDIRECT } from './bench-service.ts';
 import { refresh, steadyLoad, timedCall, type Call } from './steady-load.ts';
 import { cpuNow, cpuSince, processCpuSeconds, type CpuShares } from './cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOX_SECRET = 'sandbox-secret-not-for-production';
-const REDIRECT = 'http://localhost:8080/callback';
 // Item a: pairs of rounds (one each side) and each round's length.
 const A_PAIRS = 7;
 const A_ROUND_SECONDS = 5;
@@ -103,41 +101,55 @@ export async function registerService(databaseUrl: string) {
   }
 }
 
-/** One complete sign-in over HTTP as a relying party and a browser would do it; returns the tokens. */
-export async function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }, extra: Record<string, string> = {}) {
+/** A page's form to send: where, and with which fields. */
+type FormAnswer = (html: string) => { action: string; fields: Record<string, string> };
+
+/** One complete sign-in over HTTP as a relying party and a browser would do it, each page answered by `answer`. */
+async function signInFlow(issuer: string, config: oidc.Configuration, answer: FormAnswer, extra: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', ...extra, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: SIGN_IN_REDIRECT, scope: 'openid profile', ...extra, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
   const agent = new UserAgent();
   let step = await agent.follow(url.href, issuer);
   for (let pages = 0; pages < 4 && step.page; pages++) {
-    const { html, url: at } = step.page;
-    const form: { id: string; fields: Record<string, string> } = html.includes('id="login"')
-      ? { id: 'login', fields: { username: citizen.personalId, password: SANDBOX_PASSWORD } }
-      : { id: 'consent', fields: { decision: 'approve' } };
-    step = await agent.follow(new URL(formAction(html, form.id), at).toString(), issuer, { form: { _csrf: csrfToken(html), ...form.fields } });
+    const { action, fields } = answer(step.page.html);
+    step = await agent.follow(new URL(action, step.page.url).toString(), issuer, { form: fields });
   }
   const tokens = await oidc.authorizationCodeGrant(config, new URL(step.redirect!), { pkceCodeVerifier: verifier, expectedState: state });
   await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
   return tokens;
 }
 
-/** The same flow against oidc-provider alone (bench/bare-sign-in-provider.ts): its own login and consent forms. */
-async function engineSignIn(issuer: string, config: oidc.Configuration, login: string) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
-  const agent = new UserAgent();
-  let step = await agent.follow(url.href, issuer);
-  for (let pages = 0; pages < 4 && step.page; pages++) {
-    const { html, url: at } = step.page;
+/** One complete sign-in through our pages (password, then consent); returns the tokens. */
+export function signIn(issuer: string, config: oidc.Configuration, citizen: { personalId: string }, extra: Record<string, string> = {}) {
+  return signInFlow(issuer, config, (html) => {
+    const id = html.includes('id="login"') ? 'login' : 'consent';
+    const fields: Record<string, string> = id === 'login' ? { username: citizen.personalId, password: SANDBOX_PASSWORD } : { decision: 'approve' };
+    return { action: formAction(html, id), fields: { _csrf: csrfToken(html), ...fields } };
+  }, extra);
+}
+
+/** The same flow through oidc-provider alone's own login and consent forms (bench/bare-sign-in-provider.ts). */
+function engineSignIn(issuer: string, config: oidc.Configuration, login: string) {
+  return signInFlow(issuer, config, (html) => {
     const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
     if (!action) throw new Error(`oidc-provider alone showed no form: ${html.slice(0, 500)}`);
-    const form: Record<string, string> = html.includes('name="prompt" value="login"') ? { prompt: 'login', login, password: 'any' } : { prompt: 'consent' };
-    step = await agent.follow(new URL(action.replace(/&amp;/g, '&'), at).toString(), issuer, { form });
-  }
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(step.redirect!), { pkceCodeVerifier: verifier, expectedState: state });
-  await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    const fields: Record<string, string> = html.includes('name="prompt" value="login"') ? { prompt: 'login', login, password: 'any' } : { prompt: 'consent' };
+    return { action: action.replace(/&amp;/g, '&'), fields };
+  });
+}
+
+/** Runs `one` again and again, `concurrency` at once, for `seconds`; returns how many finished. */
+export async function repeatFor(seconds: number, concurrency: number, one: (slot: number) => Promise<unknown>): Promise<number> {
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(Array.from({ length: concurrency }, async (_, slot) => {
+    while (Date.now() < end) {
+      await one(slot);
+      done++;
+    }
+  }));
+  return done;
 }
 
 /** Milliseconds of CPU oidc-provider alone spends on one complete sign-in flow, at `concurrency` flows at once. */
@@ -147,20 +159,10 @@ async function engineSignInCpu(seconds: number, concurrency: number): Promise<nu
   const engine = await start(['bench/bare-sign-in-provider.ts', String(port)], servingEnv(), async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok);
   try {
     const config = await oidc.discovery(new URL(issuer), BARE_SIGN_IN_CLIENT.client_id, undefined, oidc.ClientSecretBasic(BARE_SIGN_IN_CLIENT.client_secret), { execute: [oidc.allowInsecureRequests] });
-    const flows = async (secondsOfFlows: number) => {
-      const end = Date.now() + secondsOfFlows * 1000;
-      let done = 0;
-      await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
-        while (Date.now() < end) {
-          await engineSignIn(issuer, config, `citizen-${i}`);
-          done++;
-        }
-      }));
-      return done;
-    };
-    await flows(Math.min(seconds, 5));
+    const flow = (slot: number) => engineSignIn(issuer, config, `citizen-${slot}`);
+    await repeatFor(Math.min(seconds, 5), concurrency, flow);
     const before = processCpuSeconds(engine.pid!);
-    const done = await flows(seconds);
+    const done = await repeatFor(seconds, concurrency, flow);
     const after = processCpuSeconds(engine.pid!);
     return before === undefined || after === undefined ? NaN : ((after - before) * 1000) / done;
   } finally {
@@ -186,14 +188,9 @@ async function refreshLatency(full: string, config: oidc.Configuration, citizens
     chains.push((await signIn(full, config, citizens[i % citizens.length]!, { scope: 'openid profile offline_access', prompt: 'consent' })).refresh_token!);
   }
   const before = await queriesSoFar(full);
-  let done = 0;
-  const end = Date.now() + options.seconds * 1000;
-  await Promise.all(chains.slice(0, options.connections).map(async (_, i) => {
-    while (Date.now() < end) {
-      chains[i] = (await refresh(`${full}/token`, basic, chains[i]!)).next;
-      done++;
-    }
-  }));
+  const done = await repeatFor(options.seconds, options.connections, async (slot) => {
+    chains[slot] = (await refresh(`${full}/token`, basic, chains[slot]!)).next;
+  });
   const max = done / options.seconds;
   const queries = (await queriesSoFar(full) - before) / done;
   const gcsBefore = await fullGcsSoFar(full);
@@ -283,16 +280,11 @@ export async function throughputBench(options: ThroughputOptions) {
     const cpu: CpuShares[] = [];
     for (let round = 0; round < options.rounds; round++) {
       const cpuBefore = cpuNow(provider.pid!);
-      const end = Date.now() + options.seconds * 1000;
-      let done = 0;
-      await Promise.all(Array.from({ length: options.signInConcurrency }, async (_, i) => {
-        while (Date.now() < end) {
-          const started = performance.now();
-          await signIn(full, config, citizens[i % citizens.length]!);
-          signIns.latencies.push(performance.now() - started);
-          done++;
-        }
-      }));
+      const done = await repeatFor(options.seconds, options.signInConcurrency, async (slot) => {
+        const started = performance.now();
+        await signIn(full, config, citizens[slot % citizens.length]!);
+        signIns.latencies.push(performance.now() - started);
+      });
       signIns.full.push(done / options.seconds);
       cpu.push(cpuSince(cpuBefore, cpuNow(provider.pid!)));
       const argon2 = await argon2Rate(options.seconds, options.signInConcurrency);
