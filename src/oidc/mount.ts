@@ -23,7 +23,11 @@ export interface ProviderMountOptions {
 export async function providerRoutes(app: FastifyInstance, { provider, errorPage }: ProviderMountOptions) {
   // Fastify reads the body (its body limit applies) so it can be checked; the provider gets it replayed.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const asRead = (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) => done(null, body);
+  // The types the provider reads by name: Fastify remembers which parser a content type found, except the
+  // catch-all's, which it looked for afresh on every request (about 5 µs per token request in a CPU profile).
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'application/json'], { parseAs: 'buffer' }, asRead);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, asRead);
 
   const handle = provider.callback();
 
