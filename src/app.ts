@@ -150,7 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.addHook('onClose', () => notices.close());
   // Each request reads an interaction or session once, however often the provider asks (src/oidc/request-memo.ts).
-  app.addHook('onRequest', (_request, _reply, done) => withRequestMemo(done));
+  app.addHook('onRequest', (request, _reply, done) => withRequestMemo(done, request.url));
   // Written when the request ends: what was asked (URL masked by the logger), how it ended, how long it took.
   // Without the redaction pass, which cost more than the rest of the line: every field here is one of the
   // logger's own serializers' (src/logger.ts), which keep only safe parts.

@@ -6,7 +6,7 @@ import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { replayDetectionFind } from './replay-detection.ts';
-import { memoized, readTogether, writing } from './request-memo.ts';
+import { memoized, readTogether, resumedInteraction, writing } from './request-memo.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -34,6 +34,10 @@ const READS_AHEAD: Record<string, readonly string[]> = {
 
 const epoch = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : undefined);
 
+// A resume (/auth/:uid) with a session reads the session by its cookie, then the interaction named in the URL with
+// the grant its consent gave: one query brings both.
+const SESSION_WITH_INTERACTION = ['Session', 'Interaction'] as const;
+
 export function createAdapterFactory(db: Kysely<Schema>, relyingParties: RelyingParties) {
   return function adapterFor(model: string): Adapter {
     if (model === 'Client') return relyingParties.adapter();
@@ -54,11 +58,16 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
     };
     const together = READS_AHEAD[model];
     const readAheadOf = together && readAheadQuery(db, together);
+    const sessionWithInteraction = model === 'Session' ? sessionWithInteractionQuery(db) : undefined;
     const find = async (column: 'id' | 'uid' | 'user_code', value: string) => {
       // No row can hold text PostgreSQL refuses to store (NUL, a lone surrogate): such an id is simply not found.
       if (typeof value !== 'string' || !isAcceptableText(value)) return undefined;
       const key = `${model}:${column}:${value}`;
-      if (column === 'id' && together && readAheadOf) readTogether(key, together.map((m) => `${m}:id:${value}`), () => readAhead(readAheadOf, value));
+      if (column === 'id' && together && readAheadOf) readTogether(key, together.map((m) => `${m}:id:${value}`), () => readAhead(readAheadOf, { id: value }));
+      const interaction = column === 'id' && sessionWithInteraction ? resumedInteraction() : undefined;
+      if (interaction && sessionWithInteraction) {
+        readTogether(key, [key, `Interaction:id:${interaction}`], () => readAhead(sessionWithInteraction, { session: value, interaction }));
+      }
       return memoized(key, () => read(column, value));
     };
     const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<string | undefined> => {
@@ -131,26 +140,38 @@ const answerOf = (payload: string, consumedAt: Date | null): string => {
   return consumed ? JSON.stringify({ ...(JSON.parse(payload) as AdapterPayload), consumed }) : payload;
 };
 
-function readAheadQuery(db: Kysely<Schema>, models: readonly string[]) {
-  return prepare(db, ['id'], (slot) => db
+/** Rows with the grant and the session each names (a token's `grantId` and `sessionUid`, an interaction's `session.uid` and its consent's grant). */
+function withWhatTheyName(db: Kysely<Schema>) {
+  return db
     .selectFrom('oidc_payloads as t')
     .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').on('g.id', '=', sql<string>`coalesce(t.payload->>'grantId', t.payload#>>'{result,consent,grantId}')`))
     .leftJoin('oidc_payloads as s', (join) => join.on('s.model', '=', 'Session').on('s.uid', '=', sql<string>`coalesce(t.payload->>'sessionUid', t.payload->'session'->>'uid')`))
-    .select(['t.model', sql<string>`t.payload::text`.as('payload'), 't.consumed_at', sql<string | null>`g.payload::text`.as('grant'), 'g.consumed_at as grant_consumed_at', sql<string | null>`s.payload::text`.as('session'), 's.consumed_at as session_consumed_at'])
-    .where('t.model', 'in', [...models])
-    .where('t.id', '=', slot.id));
+    .select(['t.model', 't.id', sql<string>`t.payload::text`.as('payload'), 't.consumed_at', sql<string | null>`g.payload::text`.as('grant'), 'g.consumed_at as grant_consumed_at', sql<string | null>`s.payload::text`.as('session'), 's.consumed_at as session_consumed_at']);
 }
 
+function readAheadQuery(db: Kysely<Schema>, models: readonly string[]) {
+  return prepare(db, ['id'], (slot) => withWhatTheyName(db).where('t.model', 'in', [...models]).where('t.id', '=', slot.id));
+}
+
+function sessionWithInteractionQuery(db: Kysely<Schema>) {
+  const [session, interaction] = SESSION_WITH_INTERACTION;
+  return prepare(db, ['session', 'interaction'], (slot) => withWhatTheyName(db).where((w) => w.or([
+    w.and([w('t.model', '=', session), w('t.id', '=', slot.session)]),
+    w.and([w('t.model', '=', interaction), w('t.id', '=', slot.interaction)]),
+  ])));
+}
+
+type ReadAheadRow = { model: string; id: string; payload: string; consumed_at: Date | null; grant: string | null; grant_consumed_at: Date | null; session: string | null; session_consumed_at: Date | null };
+
 /**
- * The row stored under `id` for any of `models`, with the grant and the session it names (a token's `grantId` and
- * `sessionUid`, an interaction's `session.uid` and the grant its consent gave), as memo keys: each model's answer
- * for `id` (absent: not there), and the grant's and the session's when the row names them.
+ * What one read-ahead query found, as memo keys: each row's answer under its model and id (a key the query was
+ * asked for and did not find is absent: not there), and the grant's and the session's when a row names them.
  */
-async function readAhead(query: ReturnType<typeof readAheadQuery>, id: string): Promise<Map<string, string | undefined>> {
-  const rows = await query({ id });
+async function readAhead<Slot extends string>(query: (values: Record<Slot, unknown>) => Promise<ReadAheadRow[]>, values: Record<Slot, string>): Promise<Map<string, string | undefined>> {
+  const rows = await query(values);
   const answers = new Map<string, string | undefined>();
   for (const row of rows) {
-    answers.set(`${row.model}:id:${id}`, answerOf(row.payload, row.consumed_at));
+    answers.set(`${row.model}:id:${row.id}`, answerOf(row.payload, row.consumed_at));
     const payload = JSON.parse(row.payload) as { grantId?: unknown; sessionUid?: unknown; session?: { uid?: unknown }; result?: { consent?: { grantId?: unknown } } };
     const grantId = payload.grantId ?? payload.result?.consent?.grantId;
     if (typeof grantId === 'string') answers.set(`Grant:id:${grantId}`, row.grant ? answerOf(row.grant, row.grant_consumed_at) : undefined);

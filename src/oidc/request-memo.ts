@@ -11,12 +11,23 @@ interface Memo {
   reads: Map<string, Promise<Answer>>;
   /** Bumped by every write: an answer fetched before a write is not kept after it. */
   writes: number;
+  /** The interaction a resume request (/auth/:uid) names: the provider reads it right after the session. */
+  resuming: string | undefined;
 }
 const requestMemo = new AsyncLocalStorage<Memo>();
 
-/** Runs `next` (the rest of the request's hooks and handler) with a memo of its own. */
-export function withRequestMemo(next: () => void): void {
-  requestMemo.run({ reads: new Map(), writes: 0 }, next);
+// oidc-provider's resume route (lib/helpers/defaults.js: authorization `/auth`, resumed at `/auth/:uid`), whose
+// uids are its nanoids.
+const RESUME_PATH = /^\/auth\/([A-Za-z0-9_-]{1,64})(?:\?|$)/;
+
+/** Runs `next` (the rest of the request's hooks and handler) with a memo of its own; `url` is the request's. */
+export function withRequestMemo(next: () => void, url = ''): void {
+  requestMemo.run({ reads: new Map(), writes: 0, resuming: RESUME_PATH.exec(url)?.[1] }, next);
+}
+
+/** The interaction this request resumes, if it is a resume: its read can go with the session's. */
+export function resumedInteraction(): string | undefined {
+  return requestMemo.getStore()?.resuming;
 }
 
 /** A read through the request's memo; outside a request (jobs, CLIs) it reads every time. */

@@ -7,7 +7,7 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { ENGINE } from '../helpers/database.ts';
 import { SANDBOX_SECRET } from '../helpers/provider.ts';
 import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
-import { signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
+import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
 
 const binh = SANDBOX_CITIZENS.find((c) => c.level === 1)!;
 const suite = sandboxProviderForSuite();
@@ -119,6 +119,25 @@ describe('database round trips', () => {
     expect(await recorded()).toBe(before.recorded + 40);
     // The embedded database runs each statement to its end before the next answer is ready: nothing to group there.
     if (ENGINE === 'postgres') expect(await insertsSoFar() - before.inserts).toBeLessThan(40);
+  });
+
+  it('the consent and the resume after it read with two selects: the resume reads its session and the interaction it names at once', async () => {
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile', prompt: 'consent' });
+    const agent = new UserAgent();
+    const origin = suite.provider.url;
+    const login = (await agent.follow(request.url.href, origin)).page!;
+    const consent = (await agent.follow(new URL(formAction(login.html, 'login'), login.url).toString(), origin, {
+      form: { _csrf: csrfToken(login.html), username: binh.personalId, password: SANDBOX_PASSWORD },
+    })).page!;
+    expect(consent.html).toContain('id="consent"');
+    const before = await selectsSoFar();
+    const step = await agent.follow(new URL(formAction(consent.html, 'consent'), consent.url).toString(), origin, { form: { _csrf: csrfToken(consent.html), decision: 'approve' } });
+    await suite.provider.background.idle();
+    // The consent post reads its interaction (with its session); the resume its session with that interaction.
+    expect(await selectsSoFar() - before).toBe(2);
+    // And the sign-in goes on with what was read: the code is redeemed for the citizen who signed in.
+    const tokens = await redeem(suite.rp, request, step.redirect!);
+    expect(tokens.claims()!.sub).toBe((await signIn()).claims()!.sub);
   });
 
   it('serve what a read brought along to the same request only: a session ended between two calls ends the token', async () => {
