@@ -18,6 +18,7 @@ export function cachedAccounts(accounts: Accounts, live: () => boolean): CachedA
   return {
     findById: (id) => cache.find(id),
     findByPersonalId: (personalId) => accounts.findByPersonalId(personalId),
+    byPersonalId: (personalId) => accounts.byPersonalId(personalId),
     changed: (accountId) => cache.forget(accountId),
     reset: () => cache.clear(),
   };

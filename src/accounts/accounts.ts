@@ -1,5 +1,5 @@
 // e-ID accounts joined to the citizen's population record: the queries sign-in and claims need.
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { AccountLevel, AccountStatus, DocumentKind, LockReason, Schema } from '../db/schema.ts';
 
 /** What the rest of the system knows about a signed-in citizen. */
@@ -29,7 +29,12 @@ export interface CitizenAccount {
 export interface Accounts {
   findById(id: string): Promise<CitizenAccount | undefined>;
   findByPersonalId(personalId: string): Promise<CitizenAccount | undefined>;
+  /** The same read as findByPersonalId, as a query to run within another statement (the lockout's attempt). */
+  byPersonalId(personalId: string): AccountQuery;
 }
+
+/** A read of one account, not yet run. */
+export type AccountQuery = SelectQueryBuilder<Schema, 'accounts' | 'citizens', CitizenAccount>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,10 +69,12 @@ export function accountQueries(db: Kysely<Schema>): Accounts {
             .$castTo<boolean>()
             .as('sandbox'),
       ]);
+  const byPersonalId = (personalId: string) => base().where('a.personal_id', '=', personalId) as unknown as AccountQuery;
   return {
     // The provider hands back whatever `sub` a token carries: anything but a UUID is simply unknown.
     findById: async (id) => (UUID.test(id) ? base().where('a.id', '=', id).executeTakeFirst() : undefined),
-    findByPersonalId: (personalId) => base().where('a.personal_id', '=', personalId).executeTakeFirst(),
+    findByPersonalId: (personalId) => byPersonalId(personalId).executeTakeFirst(),
+    byPersonalId,
   };
 }
 

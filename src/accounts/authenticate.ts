@@ -35,10 +35,10 @@ export async function authenticate(
 
   // The attempt is counted before the password is checked: a burst of parallel guesses gets no more checks
   // than the lockout allows.
-  const attempt = await deps.lockout.beginAttempt(personalId);
+  // The account is read in the same statement (one round trip); it is not looked at before the count allows.
+  const { attempt, found: account } = await deps.lockout.beginAttemptReading(personalId, deps.accounts.byPersonalId(personalId));
   if ('locked' in attempt) return { ok: false, reason: 'throttled', until: attempt.locked };
 
-  const account = await deps.accounts.findByPersonalId(personalId);
   const matches = account
     ? await deps.passwords.verify(account.passwordHash, input.password)
     : (await deps.passwords.verifyNothing(input.password), false);

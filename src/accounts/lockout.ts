@@ -1,7 +1,7 @@
 // Lockout against guessing: N failed sign-ins for one login name within a window lock it for a period.
 // Counted per name typed, account or not, so the "locked" answer never reveals who has an account.
 // Citizens are counted by personal ID number (sign_in_failures), officers by username (officer_sign_in_failures).
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type SelectQueryBuilder } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 
 /** Where one kind of login is counted: a table shaped like sign_in_failures, and the name of its key column. */
@@ -31,6 +31,11 @@ export interface Lockout {
    * maxFailures are checked per window; the rest are answered as locked. A success clears the count.
    */
   beginAttempt(login: string): Promise<Attempt>;
+  /**
+   * beginAttempt, and in the same statement (one round trip) a read of what the login names, such as its account.
+   * The read runs whatever the count says; what it found is `undefined` when it found nothing.
+   */
+  beginAttemptReading<Found extends object>(login: string, read: SelectQueryBuilder<any, any, Found>): Promise<{ attempt: Attempt; found: Found | undefined }>;
   /** The attempt failed; returns the lock's end if this failure locked the login. */
   recordFailure(login: string, attempt: number): Promise<Date | null>;
   clear(login: string): Promise<void>;
@@ -57,31 +62,54 @@ export function lockoutQueries(schemaDb: Kysely<Schema>, policy: LockoutPolicy, 
     return row?.locked_until ?? null;
   }
 
+  /** Counts an attempt in one statement, only while not locked: a lock in force leaves the row untouched (no row returned). */
+  function count(creator: QueryCreator<Record<string, CounterRow>>, login: string, at: Date) {
+    const windowStart = new Date(at.getTime() - policy.windowSeconds * 1000);
+    return creator
+      .insertInto(table)
+      .values({ [key]: login, failures: 1, window_started_at: at, locked_until: null })
+      .onConflict((oc) =>
+        oc
+          .column(key)
+          .doUpdateSet({
+            failures: sql`CASE WHEN ${sql.ref(`${table}.window_started_at`)} <= ${windowStart} THEN 1 ELSE ${sql.ref(`${table}.failures`)} + 1 END`,
+            window_started_at: sql`CASE WHEN ${sql.ref(`${table}.window_started_at`)} <= ${windowStart} THEN ${at}::timestamptz ELSE ${sql.ref(`${table}.window_started_at`)} END`,
+          })
+          .where((w) => w.or([w(`${table}.locked_until`, 'is', null), w(`${table}.locked_until`, '<=', at)])),
+      )
+      .returning('failures');
+  }
+
+  /** What the count said: locked, or this attempt's number in its window. */
+  async function settle(login: string, at: Date, counted: { failures: number } | undefined): Promise<Attempt> {
+    if (!counted) return { locked: (await lockedUntilAt(login, at)) ?? at };
+    // More attempts in flight than the policy allows: the extra ones are refused unchecked, and lock.
+    if (counted.failures > policy.maxFailures) return { locked: await lock(login, at) };
+    return { attempt: counted.failures };
+  }
+
   return {
     lockedUntil: (login) => lockedUntilAt(login, now()),
 
     async beginAttempt(login) {
       const at = now();
-      const windowStart = new Date(at.getTime() - policy.windowSeconds * 1000);
-      // One statement: counted only while not locked; a lock in force leaves the row untouched (no row returned).
-      const row = await db
-        .insertInto(table)
-        .values({ [key]: login, failures: 1, window_started_at: at, locked_until: null })
-        .onConflict((oc) =>
-          oc
-            .column(key)
-            .doUpdateSet({
-              failures: sql`CASE WHEN ${sql.ref(`${table}.window_started_at`)} <= ${windowStart} THEN 1 ELSE ${sql.ref(`${table}.failures`)} + 1 END`,
-              window_started_at: sql`CASE WHEN ${sql.ref(`${table}.window_started_at`)} <= ${windowStart} THEN ${at}::timestamptz ELSE ${sql.ref(`${table}.window_started_at`)} END`,
-            })
-            .where((w) => w.or([w(`${table}.locked_until`, 'is', null), w(`${table}.locked_until`, '<=', at)])),
-        )
-        .returning('failures')
-        .executeTakeFirst();
-      if (!row) return { locked: (await lockedUntilAt(login, at)) ?? at };
-      // More attempts in flight than the policy allows: the extra ones are refused unchecked, and lock.
-      if (row.failures > policy.maxFailures) return { locked: await lock(login, at) };
-      return { attempt: row.failures };
+      return settle(login, at, await count(db, login, at).executeTakeFirst());
+    },
+
+    async beginAttemptReading<Found extends object>(login: string, read: SelectQueryBuilder<any, any, Found>) {
+      const at = now();
+      // The read is joined to the count's row: none when a lock in force left the row untouched.
+      const row = (await db
+        .with('attempt', (creator) => count(creator, login, at))
+        .selectFrom('attempt')
+        .leftJoinLateral(read.select(sql<boolean>`true`.as('found_by_read')).as('found'), (join) => join.onTrue())
+        .selectAll('found')
+        .select('attempt.failures as attempt_failures')
+        .executeTakeFirst()) as (Record<string, unknown> & { attempt_failures: number; found_by_read: boolean | null }) | undefined;
+      const attempt = await settle(login, at, row && { failures: row.attempt_failures });
+      if (!row?.found_by_read) return { attempt, found: undefined };
+      const { attempt_failures: _count, found_by_read: _found, ...found } = row;
+      return { attempt, found: found as Found };
     },
 
     async recordFailure(login, attempt) {

@@ -121,6 +121,26 @@ describe('database round trips', () => {
     if (ENGINE === 'postgres') expect(await insertsSoFar() - before.inserts).toBeLessThan(40);
   });
 
+  it('a password sign-in counts the attempt and reads the account in one statement', async () => {
+    const post = async (password: string) => {
+      const request = await authorizationRequest(suite.rp, { scope: 'openid profile', prompt: 'consent' });
+      const agent = new UserAgent();
+      const login = (await agent.follow(request.url.href, suite.provider.url)).page!;
+      const action = new URL(formAction(login.html, 'login'), login.url).toString();
+      let status = 0;
+      const queries = await queriesOf(async () => {
+        status = (await agent.request(action, { form: { _csrf: csrfToken(login.html), username: binh.personalId, password } })).status;
+      });
+      return { status, queries };
+    };
+    // The address's rate-limit counter, the interaction, the attempt with the account, the count cleared on
+    // success, the interaction's result.
+    expect(await post(SANDBOX_PASSWORD)).toEqual({ status: 303, queries: 5 });
+    // A wrong password: the counter, the interaction, the attempt with the account, the page again with a new QR
+    // code, and (once the answer is out) the account's audit trail.
+    expect(await post('Sai@MatKhau2026')).toEqual({ status: 401, queries: 5 });
+  });
+
   it('the consent and the resume after it read with two selects: the resume reads its session and the interaction it names at once', async () => {
     const request = await authorizationRequest(suite.rp, { scope: 'openid profile', prompt: 'consent' });
     const agent = new UserAgent();
