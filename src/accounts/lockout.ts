@@ -33,7 +33,8 @@ export interface Lockout {
   beginAttempt(login: string): Promise<Attempt>;
   /**
    * beginAttempt, and in the same statement (one round trip) a read of what the login names, such as its account.
-   * The read runs whatever the count says; what it found is `undefined` when it found nothing.
+   * The read is joined to the count's row, so a lock in force (no row) leaves it unrun; `found` is `undefined`
+   * then, and when it found nothing.
    */
   beginAttemptReading<Found extends object>(login: string, read: SelectQueryBuilder<any, any, Found>): Promise<{ attempt: Attempt; found: Found | undefined }>;
   /** The attempt failed; returns the lock's end if this failure locked the login. */

@@ -34,10 +34,6 @@ const READS_AHEAD: Record<string, readonly string[]> = {
 
 const epoch = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : undefined);
 
-// A resume (/auth/:uid) with a session reads the session by its cookie, then the interaction named in the URL with
-// the grant its consent gave: one query brings both.
-const SESSION_WITH_INTERACTION = ['Session', 'Interaction'] as const;
-
 export function createAdapterFactory(db: Kysely<Schema>, relyingParties: RelyingParties) {
   return function adapterFor(model: string): Adapter {
     if (model === 'Client') return relyingParties.adapter();
@@ -64,10 +60,9 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       if (typeof value !== 'string' || !isAcceptableText(value)) return undefined;
       const key = `${model}:${column}:${value}`;
       if (column === 'id' && together && readAheadOf) readTogether(key, together.map((m) => `${m}:id:${value}`), () => readAhead(readAheadOf, { id: value }));
-      const interaction = column === 'id' && sessionWithInteraction ? resumedInteraction() : undefined;
-      if (interaction && sessionWithInteraction) {
-        readTogether(key, [key, `Interaction:id:${interaction}`], () => readAhead(sessionWithInteraction, { session: value, interaction }));
-      }
+      // A resume (/auth/:uid) reads the session by its cookie, then the interaction its URL names: one query.
+      const interaction = column === 'id' ? resumedInteraction() : undefined;
+      if (interaction && sessionWithInteraction) readTogether(key, [key, `Interaction:id:${interaction}`], () => readAhead(sessionWithInteraction, { session: value, interaction }));
       return memoized(key, () => read(column, value));
     };
     const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<string | undefined> => {
@@ -153,11 +148,11 @@ function readAheadQuery(db: Kysely<Schema>, models: readonly string[]) {
   return prepare(db, ['id'], (slot) => withWhatTheyName(db).where('t.model', 'in', [...models]).where('t.id', '=', slot.id));
 }
 
+/** A session by its id and an interaction by its uid, each with the grant and the session it names. */
 function sessionWithInteractionQuery(db: Kysely<Schema>) {
-  const [session, interaction] = SESSION_WITH_INTERACTION;
   return prepare(db, ['session', 'interaction'], (slot) => withWhatTheyName(db).where((w) => w.or([
-    w.and([w('t.model', '=', session), w('t.id', '=', slot.session)]),
-    w.and([w('t.model', '=', interaction), w('t.id', '=', slot.interaction)]),
+    w.and([w('t.model', '=', 'Session'), w('t.id', '=', slot.session)]),
+    w.and([w('t.model', '=', 'Interaction'), w('t.id', '=', slot.interaction)]),
   ])));
 }
 
