@@ -47,6 +47,7 @@ import { providerRoutes } from './oidc/mount.ts';
 import { createProvider, type ProviderDeps, type ProviderPages } from './oidc/provider.ts';
 import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parties.ts';
 import { withRequestMemo } from './oidc/request-memo.ts';
+import { writeOncePerRequest } from './oidc/request-writes.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { qrSignIn } from './devices/qr-sign-in/assemble.ts';
@@ -136,6 +137,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   provider.on('server_error', (_ctx, error) => {
     if (!isDatabaseUnavailable(error)) logger.error({ err: error }, 'provider server error');
   });
+  // Each protocol request writes what it changed in one statement, before it answers (src/oidc/request-writes.ts).
+  writeOncePerRequest(provider, protocolPages.error);
   // A database outage on the provider's own routes is a 503 with Retry-After, not its 500 (src/outage.ts).
   answerProviderOutages(provider, pages, logger);
 

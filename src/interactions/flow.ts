@@ -12,6 +12,7 @@ import { translator, type Language, type MessageKey } from './i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './language.ts';
 import type { SignInObserver, SignInOutcome } from './sign-in-outcome.ts';
 
+import { writeHeldAndStop } from '../oidc/request-memo.ts';
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type UidRequest = FastifyRequest<{ Params: { uid: string }; Querystring: { lang?: string; notice?: string } }>;
 export interface Loaded {
@@ -89,6 +90,8 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     // Merged with the step before: a consent given after a forced login (prompt=login consent, max_age) carries
     // that login along, or the resumed request would ask for the password again, and again.
     const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
+    // What the route held to write with the result (the consent's grant) is written before the browser goes on.
+    await writeHeldAndStop();
     return reply.redirect(redirectTo, 303);
   }
 

@@ -14,6 +14,7 @@ import { passwordRoutes } from './password-routes.ts';
 import { qrSignInPages, type QrSignInDeps } from './qr-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 import type { SignInObserver } from './sign-in-outcome.ts';
+import { holdWrites } from '../oidc/request-memo.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -183,6 +184,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         return flow.finish(request, reply, { error: 'access_denied', error_description: 'the citizen declined to share the requested information' });
       }
       const { prompt, params, session, grantId } = details;
+      // The grant and the interaction's result are written together, when the flow finishes (flow.finish).
+      holdWrites();
       const grant = grantId
         ? await provider.Grant.find(grantId)
         : new provider.Grant({ accountId: String(session?.accountId), clientId: String(params.client_id) });

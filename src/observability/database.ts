@@ -14,7 +14,8 @@ const NODE_OPERATIONS: Record<string, string> = {
   DeleteQueryNode: 'delete',
   MergeQueryNode: 'merge',
 };
-const RAW_OPERATIONS = new Set(['select', 'insert', 'update', 'delete', 'merge', 'with']);
+// `call`: a procedure that writes (write_provider_state: what one protocol request changed).
+const RAW_OPERATIONS = new Set(['select', 'insert', 'update', 'delete', 'merge', 'with', 'call']);
 
 /** The kind of statement: a fixed set of words, so the label's cardinality is bounded whatever the SQL. */
 export function operationOf(node: RootOperationNode): string {

@@ -1,12 +1,12 @@
 // oidc-provider persistence: every model on one table keyed (model, id); see migrations/0001_provider.sql.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import { prepare } from '../db/prepared.ts';
 import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { replayDetectionFind } from './replay-detection.ts';
-import { memoized, readTogether, resumedInteraction, writing } from './request-memo.ts';
+import { memoized, readTogether, resumedInteraction, writeHeld, writeLater, writing } from './request-memo.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -34,7 +34,17 @@ const READS_AHEAD: Record<string, readonly string[]> = {
 
 const epoch = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : undefined);
 
+/** A row to store, or (without one) a row to delete; `now` writes this one alone. */
+interface PayloadWrite {
+  model: string;
+  id: string;
+  row?: Insertable<Schema['oidc_payloads']>;
+  now: () => Promise<void>;
+}
+
 export function createAdapterFactory(db: Kysely<Schema>, relyingParties: RelyingParties) {
+  // The provider's requests hold their writes to the end (src/oidc/request-memo.ts): these write them together.
+  const writeAll = writePayloads(db);
   return function adapterFor(model: string): Adapter {
     if (model === 'Client') return relyingParties.adapter();
 
@@ -84,28 +94,41 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       ));
 
     const revokeByGrantId = (grantId: string) =>
-      writing(GRANTABLE_MODELS, async () => void (await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute()));
+      writing(GRANTABLE_MODELS, async () => {
+        await writeHeld();
+        await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+      });
     const thisModel = [model];
 
+    const remove = prepare(db, ['id'], (slot) => db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', slot.id));
+
     return {
-      upsert: (id, payload, expiresIn) => writing(thisModel, async () => {
-        await store({
+      upsert: (id, payload, expiresIn) => {
+        const row = {
+          model,
           id,
           payload: JSON.stringify(payload),
-          grantId: GRANTABLE.has(model) ? (payload.grantId ?? (model === 'Grant' ? id : null)) : null,
+          grant_id: GRANTABLE.has(model) ? (payload.grantId ?? (model === 'Grant' ? id : null)) : null,
           uid: payload.uid ?? null,
-          userCode: payload.userCode ?? null,
-          expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-        });
-      }),
+          user_code: payload.userCode ?? null,
+          expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+        };
+        const now = async () => void (await store({ id, payload: row.payload, grantId: row.grant_id, uid: row.uid, userCode: row.user_code, expiresAt: row.expires_at }));
+        return writeLater(thisModel, `${model}:${id}`, { model, id, row, now }, writeAll, now);
+      },
       // Seen DPoP proofs and client assertions: found and recorded in one statement (replay-detection.ts).
       find: model === 'ReplayDetection' ? replayDetectionFind(db) : (id) => find('id', id),
       findByUid: (uid) => find('uid', uid),
       findByUserCode: (userCode) => find('user_code', userCode),
-      destroy: (id) => writing(thisModel, async () => void (await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute())),
+      destroy: (id) => {
+        const now = async () => void (await remove({ id }));
+        return writeLater(thisModel, `${model}:${id}`, { model, id, now }, writeAll, now);
+      },
       // One atomic UPDATE: of two concurrent redemptions exactly one wins; the loser is treated as a replay,
       // which (RFC 6749 §4.1.2) revokes everything the grant already produced.
       consume: (id) => writing(thisModel, async () => {
+        // Its answer decides the request: what the request holds goes first, as it would have without holding.
+        await writeHeld();
         const won = await db
           .updateTable('oidc_payloads')
           .set({ consumed_at: new Date() })
@@ -126,6 +149,24 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       }),
       revokeByGrantId,
     };
+  };
+}
+
+/**
+ * Writes held by one request, in one round trip: the rows it ended, then the rows it stored, in that order
+ * (migrations/0020_provider_state_writes.sql). Each key appears once: a later write of a key replaced the earlier.
+ */
+function writePayloads(db: Kysely<Schema>) {
+  const writeState = prepare(db, ['gone', 'stored'], (slot) => {
+    const call = sql<never>`call write_provider_state(${slot.gone}::jsonb, ${slot.stored}::jsonb)`;
+    return { compile: () => call.compile(db) };
+  });
+  return async (writes: PayloadWrite[]): Promise<void> => {
+    if (writes.length === 1) return writes[0]!.now();
+    const gone = writes.filter((w) => !w.row).map((w) => ({ model: w.model, id: w.id }));
+    // The payload is JSON text already: spliced in as it is, not parsed and written again.
+    const stored = writes.flatMap((w) => (w.row ? [`{"model":${JSON.stringify(w.model)},"id":${JSON.stringify(w.id)},"payload":${w.row.payload},"grant_id":${JSON.stringify(w.row.grant_id ?? null)},"uid":${JSON.stringify(w.row.uid ?? null)},"user_code":${JSON.stringify(w.row.user_code ?? null)},"expires_at":${JSON.stringify(w.row.expires_at ?? null)}}`] : []));
+    await writeState({ gone: JSON.stringify(gone), stored: `[${stored.join(',')}]` });
   };
 }
 

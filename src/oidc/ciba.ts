@@ -11,6 +11,7 @@ import type { Schema } from '../db/schema.ts';
 import { recordCibaRequest, waitingFor } from '../devices/ciba-requests.ts';
 import { CATALOGUE, CLAIM_SCOPE } from './claims.ts';
 import { approvedLevel, requiredLevel } from './levels.ts';
+import { writeHeld } from './request-memo.ts';
 
 /**
  * A client is approved for CIBA when its registration lists the CIBA grant type, which an operator approves with
@@ -71,6 +72,8 @@ export function cibaConfiguration(deps: CibaDeps): { features: Pick<Features, 'c
           const scopes = String(request.scope ?? '').split(' ').filter(Boolean);
           const metadata = client.metadata();
           const level = approvedLevel(client);
+          // The provider's request is written first: once listed, the app may answer it at once.
+          await writeHeld();
           await recordCibaRequest(deps.db, {
             authReqId: request.jti,
             accountId: isStandIn(account.accountId) ? null : account.accountId,

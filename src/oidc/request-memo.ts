@@ -2,6 +2,8 @@
 // then interactionResult reads them again). Each read is a database round trip; the first answer serves the rest
 // of the request, and any write of that model in the request forgets what was read. A read may also bring what
 // the request will ask for next (a token's grant and session): those answers are kept the same way.
+// In the provider's own requests, writes may also wait for the end of the request and go in one statement with
+// the others (`later`): a resume that ends an interaction, starts the next and saves the session writes once.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 
@@ -13,6 +15,16 @@ interface Memo {
   writes: number;
   /** The interaction a resume request (/auth/:uid) names: the provider reads it right after the session. */
   resuming: string | undefined;
+  /** Writes held for the end of the request, by what they write (a later write of the same thing replaces one held). */
+  later: Map<string, LaterWrite> | undefined;
+  /** The held writes being written, if any: reads and further writes wait for them. */
+  writingLater: Promise<void> | undefined;
+}
+
+/** A write held for later, and how its kind is written: several held writes of one kind go in one call. */
+interface LaterWrite {
+  write: unknown;
+  writeAll: (writes: unknown[]) => Promise<void>;
 }
 const requestMemo = new AsyncLocalStorage<Memo>();
 
@@ -22,7 +34,7 @@ const RESUME_PATH = /^\/auth\/([A-Za-z0-9_-]{1,64})(?:\?|$)/;
 
 /** Runs `next` (the rest of the request's hooks and handler) with a memo of its own; `url` is the request's. */
 export function withRequestMemo(next: () => void, url = ''): void {
-  requestMemo.run({ reads: new Map(), writes: 0, resuming: RESUME_PATH.exec(url)?.[1] }, next);
+  requestMemo.run({ reads: new Map(), writes: 0, resuming: RESUME_PATH.exec(url)?.[1], later: undefined, writingLater: undefined }, next);
 }
 
 /** The interaction this request resumes, if it is a resume: its read can go with the session's. */
@@ -36,7 +48,8 @@ export async function memoized(key: string, read: () => Promise<Answer>): Promis
   if (!memo) return parsed(await read());
   let pending = memo.reads.get(key);
   if (!pending) {
-    pending = read();
+    // What the request holds to write is written first: the database answers as if nothing waited.
+    pending = memo.later?.size || memo.writingLater ? writeHeld().then(read) : read();
     memo.reads.set(key, pending);
     pending.catch(() => memo.reads.delete(key));
   }
@@ -55,7 +68,7 @@ export function readTogether(key: string, keys: readonly string[], read: () => P
   const memo = requestMemo.getStore();
   if (!memo || memo.reads.has(key)) return;
   const writesBefore = memo.writes;
-  const answers = read();
+  const answers = memo.later?.size || memo.writingLater ? writeHeld().then(read) : read();
   for (const other of keys) {
     if (memo.reads.has(other)) continue;
     const pending = answers.then((found) => found.get(other));
@@ -83,4 +96,54 @@ export async function writing<T>(models: readonly string[], write: () => Promise
   } finally {
     forgetReads(models);
   }
+}
+
+/** From here to the end of the request, writes made through `writeLater` wait for `writeHeld` (the provider's requests). */
+export function holdWrites(): void {
+  const memo = requestMemo.getStore();
+  if (memo && !memo.later) memo.later = new Map();
+}
+
+/**
+ * A write of `key` (of these models) that may wait for the end of the request, when the request holds its writes;
+ * otherwise `now` writes it at once. Held, it replaces any write of the same key held before it, and `writeAll`
+ * later writes it with the others of its kind in one call.
+ */
+export function writeLater<W>(models: readonly string[], key: string, write: W, writeAll: (writes: W[]) => Promise<void>, now: () => Promise<void>): Promise<void> {
+  const memo = requestMemo.getStore();
+  if (!memo?.later) return writing(models, now);
+  forgetReads(models);
+  memo.later.delete(key);
+  memo.later.set(key, { write, writeAll: writeAll as LaterWrite['writeAll'] });
+  return Promise.resolve();
+}
+
+/** Writes what the request holds, in one call per kind, after any such writing already under way. */
+export function writeHeld(): Promise<void> {
+  const memo = requestMemo.getStore();
+  if (!memo) return Promise.resolve();
+  if (memo.later && memo.later.size > 0) {
+    const held = [...memo.later.values()];
+    memo.later.clear();
+    const before = memo.writingLater ?? Promise.resolve();
+    const now = before.then(() => writeEachKind(held));
+    memo.writingLater = now;
+    // Once written, reads need not wait; a failure stays, and fails every later read and the request's end.
+    now.then(() => { if (memo.writingLater === now) memo.writingLater = undefined; }, () => undefined);
+  }
+  return memo.writingLater ?? Promise.resolve();
+}
+
+/** Writes what the request holds, and holds nothing more: what it writes after this (events, work it left running) goes at once. */
+export function writeHeldAndStop(): Promise<void> {
+  const written = writeHeld();
+  const memo = requestMemo.getStore();
+  if (memo) memo.later = undefined;
+  return written;
+}
+
+async function writeEachKind(held: LaterWrite[]): Promise<void> {
+  const kinds = new Map<LaterWrite['writeAll'], unknown[]>();
+  for (const { write, writeAll } of held) kinds.set(writeAll, [...(kinds.get(writeAll) ?? []), write]);
+  for (const [writeAll, writes] of kinds) await writeAll(writes);
 }

@@ -59,6 +59,15 @@ export function csrfToken(html: string): string {
   return match[1]!;
 }
 
+/** Signs in with the password through the real pages and stops at the consent page it leads to. */
+export async function untilConsent(agent: UserAgent, authorizationUrl: string, credentials: { username: string; password: string }): Promise<FormPage> {
+  const origin = new URL(authorizationUrl).origin;
+  const login = (await agent.follow(authorizationUrl, origin)).page!;
+  const consent = (await agent.follow(new URL(formAction(login.html, 'login'), login.url).toString(), origin, { form: { _csrf: csrfToken(login.html), ...credentials } })).page;
+  if (!consent?.html.includes('id="consent"')) throw new Error(`no consent page after the password: ${consent?.html.slice(0, 1500)}`);
+  return consent;
+}
+
 /** Signs in through the real pages and answers consent; returns where the provider finally sent the browser. */
 export async function signInThroughPages(
   agent: UserAgent,

@@ -29,6 +29,7 @@ describe('the operation label of a query', () => {
     expect(operationOf(sql`SELECT 1`.toOperationNode())).toBe('select');
     expect(operationOf(sql`  with x as (select 1) select * from x`.toOperationNode())).toBe('with');
     expect(operationOf(sql`select pg_advisory_lock(${42})`.toOperationNode())).toBe('select');
+    expect(operationOf(sql`call write_provider_state(${'[]'}::jsonb, ${'[]'}::jsonb)`.toOperationNode())).toBe('call');
     expect(operationOf(sql`LOCK TABLE accounts`.toOperationNode())).toBe('other');
     expect(operationOf(sql`${'001090012345'}`.toOperationNode())).toBe('other');
   });
