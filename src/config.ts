@@ -14,6 +14,7 @@ const schema = z.object({
   ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DIRECT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_NAMED_STATEMENTS: bool.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().trim().optional(),
@@ -66,6 +67,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** The same database without a transaction-mode pooler (PgBouncer) between: for work that needs a session (the import). */
   directDatabaseUrl: string | undefined;
+  /** Repeated queries prepared by name on each connection; off by default when DIRECT_DATABASE_URL says a pooler is in between. */
+  databaseNamedStatements: boolean;
   dataDir: string;
   logLevel: string;
   /** Which forwarding proxies' X-Forwarded-* headers are believed; false: none (the client connects directly). */
@@ -180,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer: (e.ISSUER ?? `http://${issuerHost}:${e.PORT}`).replace(/\/$/, ''),
     databaseUrl: e.DATABASE_URL,
     directDatabaseUrl: e.DIRECT_DATABASE_URL,
+    // A pooler declared (DIRECT_DATABASE_URL): off unless asked for, as PgBouncer before 1.21 cannot keep them.
+    databaseNamedStatements: e.DATABASE_NAMED_STATEMENTS ?? !e.DIRECT_DATABASE_URL,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     trustProxy,

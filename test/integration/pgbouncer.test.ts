@@ -30,10 +30,13 @@ const DIRECT = 'postgres://app@postgres:5432/dinhdanh';
 describe('DIRECT_DATABASE_URL', () => {
   it('is where the import and the session-bound parts go (LISTEN, the job leader); queries use DATABASE_URL', () => {
     const config = loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: DIRECT });
-    expect(databaseLocation(config)).toEqual({ engine: 'postgres', url: POOLED, sessionUrl: DIRECT });
-    expect(databaseLocation(config, { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, sessionUrl: DIRECT });
+    // Behind the pooler, statements are not kept by name (PgBouncer before 1.21 cannot keep them); past it, they are.
+    expect(databaseLocation(config)).toEqual({ engine: 'postgres', url: POOLED, sessionUrl: DIRECT, namedStatements: false });
+    expect(databaseLocation(config, { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, sessionUrl: DIRECT, namedStatements: true });
     // Unset, the import uses DATABASE_URL too (no pooler in between).
-    expect(databaseLocation(loadConfig({ DATABASE_URL: DIRECT }), { direct: true })).toEqual({ engine: 'postgres', url: DIRECT });
+    expect(databaseLocation(loadConfig({ DATABASE_URL: DIRECT }), { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, namedStatements: true });
+    // A pooler that keeps them (PgBouncer 1.21 and later, max_prepared_statements): asked for.
+    expect(databaseLocation(loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: DIRECT, DATABASE_NAMED_STATEMENTS: 'true' }))).toMatchObject({ namedStatements: true });
   });
 
   it('is refused without DATABASE_URL, naming the variable', () => {
@@ -66,7 +69,8 @@ if (process.env.TEST_DATABASE_URL) {
     });
 
     const open = async (poolSize = 6) => {
-      const database = await openDatabase({ engine: 'postgres', url: pooled, poolSize });
+      // As DIRECT_DATABASE_URL sets it: no named statements through this PgBouncer (1.18).
+      const database = await openDatabase({ engine: 'postgres', url: pooled, poolSize, namedStatements: false });
       opened.push(database);
       return database;
     };
