@@ -86,6 +86,9 @@ type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 // name is the text's hash: one name always means one text, in every instance and every version.
 const MOST_NAMED = 200;
 const MOST_COUNTED = 10_000;
+// A query's own values, not a batch's: multi-row inserts (grouped disclosure records) differ in text with every
+// batch size and would take names the hot queries need.
+const MOST_VALUES = 16;
 
 function statementNames(): Naming['nameOf'] {
   const names = new Map<string, string | undefined>();
@@ -127,7 +130,7 @@ function queryWithCallback(client: pg.Client, naming: Naming) {
     new Promise((resolve, reject) => void query(config, values, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result))));
   (client as { query: Query }).query = (config, values, callback) => {
     if (callback !== undefined || typeof values === 'function' || typeof (config as { submit?: unknown }).submit === 'function') return query(config, values, callback);
-    const name = naming.on && typeof config === 'string' && Array.isArray(values) && values.length > 0 ? naming.nameOf(config) : undefined;
+    const name = naming.on && typeof config === 'string' && Array.isArray(values) && values.length > 0 && values.length <= MOST_VALUES ? naming.nameOf(config) : undefined;
     const answer = name
       ? promised({ name, text: config, values }, undefined).catch((error: unknown) => {
           const { code, message } = error as { code?: string; message?: string };

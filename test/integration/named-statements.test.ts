@@ -77,6 +77,14 @@ if (process.env.TEST_DATABASE_URL) {
       expect(await kept(database)).toEqual([]);
     });
 
+    it('a batch (a multi-row insert, one text per batch size) is not kept: its names are left for the hot queries', async () => {
+      const database = await open();
+      const many = Array.from({ length: 17 }, (_, i) => i);
+      const values = (n: number) => sql.join(many.map((i) => sql`(${i + n})`));
+      for (const n of [1, 2, 3]) await sql`SELECT count(*) FROM (VALUES ${values(n)}) AS v(x)`.execute(database.db);
+      expect(await kept(database)).toEqual([]);
+    });
+
     it('switched off (DATABASE_NAMED_STATEMENTS=false, or DIRECT_DATABASE_URL naming a pooler), nothing is kept', async () => {
       const database = await open(false);
       for (const n of [1, 2, 3]) await sql`SELECT ${n}::int + 3 AS sum`.execute(database.db);
