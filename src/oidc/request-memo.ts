@@ -111,7 +111,11 @@ export function holdWrites(): void {
  */
 export function writeLater<W>(models: readonly string[], key: string, write: W, writeAll: (writes: W[]) => Promise<void>, now: () => Promise<void>): Promise<void> {
   const memo = requestMemo.getStore();
-  if (!memo?.later) return writing(models, now);
+  if (!memo?.later) {
+    // After the request's own writing has begun (events, work it left running): after it, never beside it.
+    const pending = memo?.writingLater;
+    return pending ? pending.catch(() => undefined).then(() => writing(models, now)) : writing(models, now);
+  }
   forgetReads(models);
   memo.later.delete(key);
   memo.later.set(key, { write, writeAll: writeAll as LaterWrite['writeAll'] });

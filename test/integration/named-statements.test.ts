@@ -4,8 +4,23 @@
 import { once } from 'node:events';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.ts';
+import { loadConfig } from '../../src/config.ts';
+import { databaseLocation, openDatabase, type Database } from '../../src/db/database.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+describe('DATABASE_NAMED_STATEMENTS', () => {
+  const URL_ = 'postgres://app@postgres:5432/dinhdanh';
+  const POOLED = 'postgres://app@pgbouncer:6432/dinhdanh';
+  it('is on for a direct connection, off when DIRECT_DATABASE_URL says a pooler is in between, and says what it is asked', () => {
+    expect(databaseLocation(loadConfig({ DATABASE_URL: URL_ }))).toMatchObject({ namedStatements: true });
+    expect(databaseLocation(loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: URL_ }))).toMatchObject({ namedStatements: false });
+    expect(databaseLocation(loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: URL_, DATABASE_NAMED_STATEMENTS: 'true' }))).toMatchObject({ namedStatements: true });
+    expect(databaseLocation(loadConfig({ DATABASE_URL: URL_, DATABASE_NAMED_STATEMENTS: 'false' }))).toMatchObject({ namedStatements: false });
+    expect(() => loadConfig({ DATABASE_URL: URL_, DATABASE_NAMED_STATEMENTS: 'sometimes' })).toThrow(/DATABASE_NAMED_STATEMENTS/);
+    // The embedded database has no connections to keep them on.
+    expect(databaseLocation(loadConfig({}))).toEqual({ engine: 'pglite', dataDir: expect.any(String) });
+  });
+});
 
 // Only PostgreSQL keeps statements by name (the PostgreSQL pass of .ci/run sets TEST_DATABASE_URL); without that
 // server this describe does not exist — not skipped.

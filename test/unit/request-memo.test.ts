@@ -69,6 +69,26 @@ describe('writes held by a request', () => {
     expect(t.calls).toEqual([['store Session:id:a'], ['store Session:id:b']]);
   });
 
+  it('a write that comes while the request is writing what it held goes after it, not beside it', async () => {
+    const t = table();
+    let finish = () => {};
+    const slow = async (writes: Array<{ key: string; value?: string }>) => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      t.calls.push(writes.map((w) => `slow ${w.key}`));
+    };
+    await inRequest(async () => {
+      holdWrites();
+      await writeLater(['Session'], 'Session:id:a', { key: 'Session:id:a', value: '{}' }, slow, async () => undefined);
+      const end = writeHeldAndStop();
+      const late = t.write('Session:id:b', '{}');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(t.calls).toEqual([]);
+      finish();
+      await Promise.all([end, late]);
+    });
+    expect(t.calls).toEqual([['slow Session:id:a'], ['store Session:id:b']]);
+  });
+
   it('a failed write fails the request\'s later reads and its end, rather than answering as if it were saved', async () => {
     const refused = new Error('disk full');
     await inRequest(async () => {
