@@ -137,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   provider.on('server_error', (_ctx, error) => {
     if (!isDatabaseUnavailable(error)) logger.error({ err: error }, 'provider server error');
   });
-  // Each protocol request writes what it changed in one statement, before it answers (src/oidc/request-writes.ts).
+  // Each protocol request writes what it changed in one call, before it answers (src/oidc/request-writes.ts).
   writeOncePerRequest(provider, protocolPages.error);
   // A database outage on the provider's own routes is a 503 with Retry-After, not its 500 (src/outage.ts).
   answerProviderOutages(provider, pages, logger);

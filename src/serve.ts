@@ -15,7 +15,7 @@ import { seedSandbox } from './sandbox/seed.ts';
 export async function serve(config: Config, logger: Logger): Promise<void> {
   tuneHeap(config.heapGrowingPercent);
   const location = databaseLocation(config);
-  const database = await openDatabase(location).catch((error: unknown) => {
+  const database = await openDatabase(location, { warn: (message) => logger.warn(message) }).catch((error: unknown) => {
     if (!(error instanceof DatabaseInUseError)) throw error;
     process.stderr.write(`dinhdanh: ${error.message}\n`);
     process.exit(1);

@@ -1,12 +1,12 @@
 // One Kysely layer over PostgreSQL (pg pool) or the embedded PGlite (file-backed, or in memory for tests).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Schema } from './schema.ts';
-import { createHash } from 'node:crypto';
 
 /** A single connection on which multi-statement SQL (migration files) can run. */
 export interface SqlSession {
@@ -54,8 +54,16 @@ const INT8_OID = 20;
 const keepDate = (value: string) => value;
 const int8 = (value: string) => Number(value);
 
-export async function openDatabase(location: DatabaseLocation): Promise<Database> {
-  return location.engine === 'postgres' ? openPostgres(location.url, location.poolSize, location.sessionUrl, location.namedStatements ?? true) : openPglite(location.dataDir);
+/** `warn` tells the operator what the pool had to change (the provider's log; a process warning by default). */
+export async function openDatabase(location: DatabaseLocation, options: { warn?: (message: string) => void } = {}): Promise<Database> {
+  return location.engine === 'postgres'
+    ? openPostgres(
+        location.url,
+        { on: location.namedStatements ?? true, nameOf: statementNames(), warn: options.warn ?? ((message) => process.emitWarning(message)) },
+        location.poolSize,
+        location.sessionUrl,
+      )
+    : openPglite(location.dataDir);
 }
 
 const CONNECT_TIMEOUT_MS = 3000;
@@ -85,7 +93,8 @@ type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 // that one-off SQL never is; at most MOST_NAMED texts per process, which bounds what each connection keeps. The
 // name is the text's hash: one name always means one text, in every instance and every version.
 const MOST_NAMED = 200;
-const MOST_COUNTED = 10_000;
+// Texts seen once, remembered until a second run names them: at most this many at a time.
+const MOST_COUNTED = 1_000;
 // A query's own values, not a batch's: multi-row inserts (grouped disclosure records) differ in text with every
 // batch size and would take names the hot queries need.
 const MOST_VALUES = 16;
@@ -118,6 +127,7 @@ interface Naming {
   on: boolean;
   /** The name to run `text` under, if any; with `never`, the text runs unnamed from now on. */
   nameOf: (text: string, never?: boolean) => string | undefined;
+  warn: (message: string) => void;
 }
 
 /**
@@ -141,7 +151,7 @@ function queryWithCallback(client: pg.Client, naming: Naming) {
           if (!LOST_STATEMENT.has(code ?? '')) throw error;
           if (naming.on) {
             naming.on = false;
-            process.emitWarning('named prepared statements do not survive this connection pooler: running every query unnamed (set DATABASE_NAMED_STATEMENTS=false behind PgBouncer before 1.21 in transaction mode)');
+            naming.warn('named prepared statements do not survive this connection pooler: running every query unnamed (set DATABASE_NAMED_STATEMENTS=false behind PgBouncer before 1.21 in transaction mode)');
           }
           return promised(config, values);
         })
@@ -154,8 +164,7 @@ function queryWithCallback(client: pg.Client, naming: Naming) {
   };
 }
 
-async function openPostgres(url: string, poolSize = 10, sessionUrl = url, namedStatements = true): Promise<Database> {
-  const naming: Naming = { on: namedStatements, nameOf: statementNames() };
+async function openPostgres(url: string, naming: Naming, poolSize = 10, sessionUrl = url): Promise<Database> {
   const types = {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
       if (oid === DATE_OID) return keepDate;

@@ -8,11 +8,11 @@ import { startSecondFactor, type SecondFactorDeps } from '../accounts/second-fac
 import { acrForLevel } from '../oidc/claims.ts';
 import { requiredLevel, type Level } from '../oidc/levels.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
+import { writeHeldAndStop } from '../oidc/request-memo.ts';
 import { translator, type Language, type MessageKey } from './i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './language.ts';
 import type { SignInObserver, SignInOutcome } from './sign-in-outcome.ts';
 
-import { writeHeldAndStop } from '../oidc/request-memo.ts';
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export type UidRequest = FastifyRequest<{ Params: { uid: string }; Querystring: { lang?: string; notice?: string } }>;
 export interface Loaded {

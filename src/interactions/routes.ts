@@ -7,6 +7,7 @@ import { authenticate } from '../accounts/authenticate.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
+import { holdWrites } from '../oidc/request-memo.ts';
 import { field, interactionFlow, PENDING, type Details, type UidRequest } from './flow.ts';
 import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
 import type { Background } from '../background.ts';
@@ -14,7 +15,6 @@ import { passwordRoutes } from './password-routes.ts';
 import { qrSignInPages, type QrSignInDeps } from './qr-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 import type { SignInObserver } from './sign-in-outcome.ts';
-import { holdWrites } from '../oidc/request-memo.ts';
 
 export interface InteractionDeps {
   provider: Provider;

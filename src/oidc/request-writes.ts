@@ -1,5 +1,5 @@
 // The provider's requests write what they change once, when the provider is done with them: a resume that ends an
-// interaction, starts the next and saves the session is one statement, not four (src/oidc/request-memo.ts holds
+// interaction, starts the next and saves the session is one call, not four round trips (src/oidc/request-memo.ts holds
 // the writes, src/oidc/adapter.ts writes them). Nothing is answered before it is written, and a request's writes
 // land together or not at all.
 import type Provider from 'oidc-provider';
