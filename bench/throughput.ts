@@ -170,6 +170,19 @@ async function engineSignInCpu(seconds: number, concurrency: number): Promise<nu
   }
 }
 
+/**
+ * The provider's CPU from now on, per answer: call the function returned with the number of answers since. Below
+ * its maximum rate each answer costs the provider more (fewer answers share each wake-up and each system call,
+ * and the caches are cold), which is what item c's half rate runs at (docs/capacity.md, sixth look).
+ */
+function providerCpu(pid: number): (answers: number) => number {
+  const before = processCpuSeconds(pid);
+  return (answers) => {
+    const after = processCpuSeconds(pid);
+    return before === undefined || after === undefined ? NaN : ((after - before) * 1e6) / answers;
+  };
+}
+
 /** Full (mark-compact) GCs the provider has run so far, by its own /metrics. */
 async function fullGcsSoFar(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -181,23 +194,27 @@ async function fullGcsSoFar(base: string): Promise<number> {
  * so each request needs the token the previous answer carried. `connections` chains at full speed give the maximum;
  * then requests start at half that rate, each on a free chain.
  */
-async function refreshLatency(full: string, config: oidc.Configuration, citizens: Array<{ personalId: string }>, options: { seconds: number; connections: number }) {
+async function refreshLatency(full: string, pid: number, config: oidc.Configuration, citizens: Array<{ personalId: string }>, options: { seconds: number; connections: number }) {
   const basic = `Basic ${Buffer.from(`sandbox:${SANDBOX_SECRET}`).toString('base64')}`;
   const chains: string[] = [];
   for (let i = 0; i < options.connections * 2; i++) {
     chains.push((await signIn(full, config, citizens[i % citizens.length]!, { scope: 'openid profile offline_access', prompt: 'consent' })).refresh_token!);
   }
   const before = await queriesSoFar(full);
+  const cpuAtMax = providerCpu(pid);
   const done = await repeatFor(options.seconds, options.connections, async (slot) => {
     chains[slot] = (await refresh(`${full}/token`, basic, chains[slot]!)).next;
   });
   const max = done / options.seconds;
+  const cpuUsAtMax = cpuAtMax(done);
   const queries = (await queriesSoFar(full) - before) / done;
   const gcsBefore = await fullGcsSoFar(full);
+  const cpuAtHalf = providerCpu(pid);
   // The chains at rest, each with its latest token, carried on by the generator's own process.
   const steady = await steadyLoad({ kind: 'refresh', rate: max / 2, seconds: HALF_RATE_SECONDS, url: `${full}/token`, authorization: basic, tokens: chains });
+  const cpuUsAtHalf = cpuAtHalf((max / 2) * HALF_RATE_SECONDS);
   const fullGcs = await fullGcsSoFar(full) - gcsBefore;
-  return { max, ...steady, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max / 2) * HALF_RATE_SECONDS) };
+  return { max, ...steady, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max / 2) * HALF_RATE_SECONDS), cpuUsAtMax, cpuUsAtHalf };
 }
 
 /** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight, and the CPU each takes. */
@@ -307,18 +324,22 @@ export async function throughputBench(options: ThroughputOptions) {
     const bareToken = (await timedCall(`${bare}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).body;
     const bareIntrospection = { method: 'POST' as const, headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: (JSON.parse(bareToken) as { access_token: string }).access_token }).toString() };
     const engineAlone = (rate: number) => steadyLoad({ kind: 'fixed', rate, seconds: HALF_RATE_SECONDS, call: { url: `${bare}/token/introspection`, ...bareIntrospection } });
-    const latency: Record<string, { max: number; p50: number; p99: number; queries: number; fullGcsPer10k: number; engineAlone: { p50: number; p99: number } }> = {};
+    const latency: Record<string, { max: number; p50: number; p99: number; queries: number; fullGcsPer10k: number; cpuUsAtMax: number; cpuUsAtHalf: number; engineAlone: { p50: number; p99: number } }> = {};
     for (const [name, call] of Object.entries(calls)) {
       const before = await queriesSoFar(full);
+      const cpuAtMax = providerCpu(provider.pid!);
       const max = await load(call.url, { ...call, seconds: options.seconds, connections: options.connections });
+      const cpuUsAtMax = cpuAtMax(max.perSecond * options.seconds);
       const queries = (await queriesSoFar(full) - before) / (max.perSecond * options.seconds);
       // Full GCs while answering at half rate: each stalls the answers around it (test/integration/old-generation).
       const gcsBefore = await fullGcsSoFar(full);
+      const cpuAtHalf = providerCpu(provider.pid!);
       const half = await steadyLoad({ kind: 'fixed', rate: max.perSecond / 2, seconds: HALF_RATE_SECONDS, call });
+      const cpuUsAtHalf = cpuAtHalf((max.perSecond / 2) * HALF_RATE_SECONDS);
       const fullGcs = await fullGcsSoFar(full) - gcsBefore;
-      latency[name] = { max: max.perSecond, ...half, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max.perSecond / 2) * HALF_RATE_SECONDS), engineAlone: await engineAlone(max.perSecond / 2) };
+      latency[name] = { max: max.perSecond, ...half, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max.perSecond / 2) * HALF_RATE_SECONDS), cpuUsAtMax, cpuUsAtHalf, engineAlone: await engineAlone(max.perSecond / 2) };
     }
-    const refresh = await refreshLatency(full, config, citizens, { seconds: options.seconds, connections: options.connections });
+    const refresh = await refreshLatency(full, provider.pid!, config, citizens, { seconds: options.seconds, connections: options.connections });
     latency['refresh'] = { ...refresh, engineAlone: await engineAlone(refresh.max / 2) };
     const sorted = [...signIns.latencies].sort((a, b) => a - b);
     return {
