@@ -95,8 +95,8 @@ type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 const MOST_NAMED = 200;
 // Texts seen once, remembered until a second run names them: at most this many at a time.
 const MOST_COUNTED = 1_000;
-// A query's own values, not a batch's: multi-row inserts (grouped disclosure records) differ in text with every
-// batch size and would take names the hot queries need.
+// A query's own values, not a batch's: multi-row inserts (the population import's chunks) differ in text with
+// every batch size and would take names the hot queries need.
 const MOST_VALUES = 16;
 
 function statementNames(): Naming['nameOf'] {
