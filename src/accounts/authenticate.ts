@@ -36,7 +36,7 @@ export async function authenticate(
   // The attempt is counted before the password is checked: a burst of parallel guesses gets no more checks
   // than the lockout allows.
   // The account is read in the same statement (one round trip), and not at all while a lock is in force.
-  const { attempt, found: account } = await deps.lockout.beginAttemptReading(personalId, deps.accounts.byPersonalId(personalId));
+  const { attempt, found: account } = await deps.lockout.beginAttemptReading(personalId, deps.accounts.byPersonalId);
   if ('locked' in attempt) return { ok: false, reason: 'throttled', until: attempt.locked };
 
   const matches = account

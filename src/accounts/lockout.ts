@@ -2,6 +2,7 @@
 // Counted per name typed, account or not, so the "locked" answer never reveals who has an account.
 // Citizens are counted by personal ID number (sign_in_failures), officers by username (officer_sign_in_failures).
 import { sql, type Kysely, type QueryCreator, type SelectQueryBuilder } from 'kysely';
+import { prepare } from '../db/prepared.ts';
 import type { Schema } from '../db/schema.ts';
 
 /** Where one kind of login is counted: a table shaped like sign_in_failures, and the name of its key column. */
@@ -34,9 +35,9 @@ export interface Lockout {
   /**
    * beginAttempt, and in the same statement (one round trip) a read of what the login names, such as its account.
    * The read is joined to the count's row, so a lock in force (no row) leaves it unrun; `found` is `undefined`
-   * then, and when it found nothing.
+   * then, and when it found nothing. `read` builds the query for a login; the statement is built once per `read`.
    */
-  beginAttemptReading<Found extends object>(login: string, read: SelectQueryBuilder<any, any, Found>): Promise<{ attempt: Attempt; found: Found | undefined }>;
+  beginAttemptReading<Found extends object>(login: string, read: (login: string) => SelectQueryBuilder<any, any, Found>): Promise<{ attempt: Attempt; found: Found | undefined }>;
   /** The attempt failed; returns the lock's end if this failure locked the login. */
   recordFailure(login: string, attempt: number): Promise<Date | null>;
   clear(login: string): Promise<void>;
@@ -63,9 +64,14 @@ export function lockoutQueries(schemaDb: Kysely<Schema>, policy: LockoutPolicy, 
     return row?.locked_until ?? null;
   }
 
-  /** Counts an attempt in one statement, only while not locked: a lock in force leaves the row untouched (no row returned). */
-  function count(creator: QueryCreator<Record<string, CounterRow>>, login: string, at: Date) {
-    const windowStart = new Date(at.getTime() - policy.windowSeconds * 1000);
+  /**
+   * Counts an attempt in one statement, only while not locked: a lock in force leaves the row untouched (no row
+   * returned). Built once with stand-ins for its values (src/db/prepared.ts): it runs on every sign-in.
+   */
+  function count(creator: QueryCreator<Record<string, CounterRow>>, slot: Record<'login' | 'at' | 'windowStart', string>) {
+    const { login } = slot;
+    const at = slot.at as unknown as Date;
+    const windowStart = slot.windowStart as unknown as Date;
     return creator
       .insertInto(table)
       .values({ [key]: login, failures: 1, window_started_at: at, locked_until: null })
@@ -89,24 +95,33 @@ export function lockoutQueries(schemaDb: Kysely<Schema>, policy: LockoutPolicy, 
     return { attempt: counted.failures };
   }
 
+  const slots = ['login', 'at', 'windowStart'] as const;
+  const values = (login: string, at: Date) => ({ login, at, windowStart: new Date(at.getTime() - policy.windowSeconds * 1000) });
+  const countAlone = prepare(db, slots, (slot) => count(db, slot));
+  // The read is joined to the count's row: none when a lock in force left the row untouched.
+  const countReading = (read: (login: string) => SelectQueryBuilder<any, any, object>) => prepare(db, slots, (slot) => db
+    .with('attempt', (creator) => count(creator, slot))
+    .selectFrom('attempt')
+    .leftJoinLateral(read(slot.login).select(sql<boolean>`true`.as('found_by_read')).as('found'), (join) => join.onTrue())
+    .selectAll('found')
+    .select('attempt.failures as attempt_failures'));
+  const countsReading = new WeakMap<object, ReturnType<typeof countReading>>();
+  const clear = prepare(db, ['login'], (slot) => db.deleteFrom(table).where(key, '=', slot.login));
+
   return {
     lockedUntil: (login) => lockedUntilAt(login, now()),
 
     async beginAttempt(login) {
       const at = now();
-      return settle(login, at, await count(db, login, at).executeTakeFirst());
+      const [counted] = await countAlone(values(login, at));
+      return settle(login, at, counted);
     },
 
-    async beginAttemptReading<Found extends object>(login: string, read: SelectQueryBuilder<any, any, Found>) {
+    async beginAttemptReading<Found extends object>(login: string, read: (login: string) => SelectQueryBuilder<any, any, Found>) {
       const at = now();
-      // The read is joined to the count's row: none when a lock in force left the row untouched.
-      const row = (await db
-        .with('attempt', (creator) => count(creator, login, at))
-        .selectFrom('attempt')
-        .leftJoinLateral(read.select(sql<boolean>`true`.as('found_by_read')).as('found'), (join) => join.onTrue())
-        .selectAll('found')
-        .select('attempt.failures as attempt_failures')
-        .executeTakeFirst()) as (Record<string, unknown> & { attempt_failures: number; found_by_read: boolean | null }) | undefined;
+      let query = countsReading.get(read);
+      if (!query) countsReading.set(read, (query = countReading(read)));
+      const [row] = (await query(values(login, at))) as Array<Record<string, unknown> & { attempt_failures: number; found_by_read: boolean | null }>;
       const attempt = await settle(login, at, row && { failures: row.attempt_failures });
       if (!row?.found_by_read) return { attempt, found: undefined };
       const { attempt_failures: _count, found_by_read: _found, ...found } = row;
@@ -118,7 +133,7 @@ export function lockoutQueries(schemaDb: Kysely<Schema>, policy: LockoutPolicy, 
     },
 
     async clear(login) {
-      await db.deleteFrom(table).where(key, '=', login).execute();
+      await clear({ login });
     },
   };
 }

@@ -101,6 +101,13 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
     const thisModel = [model];
 
     const remove = prepare(db, ['id'], (slot) => db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', slot.id));
+    const consumeOnce = prepare(db, ['id', 'at'], (slot) => db
+      .updateTable('oidc_payloads')
+      .set({ consumed_at: slot.at as unknown as Date })
+      .where('model', '=', model)
+      .where('id', '=', slot.id)
+      .where('consumed_at', 'is', null)
+      .returning('grant_id'));
 
     return {
       upsert: (id, payload, expiresIn) => {
@@ -129,14 +136,7 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       consume: (id) => writing(thisModel, async () => {
         // Its answer decides the request: what the request holds goes first, as it would have without holding.
         await writeHeld();
-        const won = await db
-          .updateTable('oidc_payloads')
-          .set({ consumed_at: new Date() })
-          .where('model', '=', model)
-          .where('id', '=', id)
-          .where('consumed_at', 'is', null)
-          .returning('grant_id')
-          .executeTakeFirst();
+        const [won] = await consumeOnce({ id, at: new Date() });
         if (won) return;
         const row = await db
           .selectFrom('oidc_payloads')

@@ -2,6 +2,7 @@
 // claimed by one e-ID app device, decided by its citizen, used once by the browser that showed the code.
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { prepare } from '../../db/prepared.ts';
 import type { QrSignInRequestTable, Schema } from '../../db/schema.ts';
 
 /** How long a QR code can be scanned and decided on. */
@@ -66,23 +67,33 @@ export function qrSignInRequests(db: Kysely<Schema>, now: () => Date) {
     return row ? toRequest(row) : undefined;
   };
 
+  // Built once (src/db/prepared.ts): every sign-in page shows a code.
+  const insert = prepare(db, ['id', 'interactionUid', 'clientId', 'shown', 'createdAt', 'expiresAt'], (slot) => db
+    .insertInto('qr_sign_in_requests')
+    .values({
+      id: slot.id,
+      interaction_uid: slot.interactionUid,
+      client_id: slot.clientId,
+      shown: slot.shown,
+      created_at: slot.createdAt as unknown as Date,
+      expires_at: slot.expiresAt as unknown as Date,
+    })
+    .returningAll());
+
   return {
     find,
 
     async create(input: { interactionUid: string; clientId: string; shown: QrShown }): Promise<QrRequest> {
       const at = now();
-      const row = await db
-        .insertInto('qr_sign_in_requests')
-        .values({
-          id: randomBytes(16).toString('base64url'),
-          interaction_uid: input.interactionUid,
-          client_id: input.clientId,
-          shown: JSON.stringify(input.shown),
-          created_at: at,
-          expires_at: new Date(at.getTime() + QR_SECONDS * 1000),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const [row] = await insert({
+        id: randomBytes(16).toString('base64url'),
+        interactionUid: input.interactionUid,
+        clientId: input.clientId,
+        shown: JSON.stringify(input.shown),
+        createdAt: at,
+        expiresAt: new Date(at.getTime() + QR_SECONDS * 1000),
+      });
+      if (!row) throw new Error('the QR sign-in request was not stored');
       return toRequest(row);
     },
 
