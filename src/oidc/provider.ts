@@ -1,11 +1,11 @@
 // oidc-provider configuration: the protocol engine is configured here, never re-implemented.
-import { createHmac } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { cookieSigner } from './cookie-keys.ts';
+import { hmacMemo } from './hmac-memo.ts';
 import { recordIdentity } from '../accounts/identity.ts';
 import { ACR_VALUES, CATALOGUE, CLAIM_SCOPE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
@@ -113,6 +113,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     hintKey: deps.keys.pairwiseSalt,
   };
   const ciba = cibaConfiguration(cibaDeps);
+  // Asked again at every introspection, userinfo and refresh of a token: remembered (hmac-memo.ts).
+  const pairwiseSubject = hmacMemo('sha256', deps.keys.pairwiseSalt);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.relyingParties),
@@ -174,7 +176,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     subjectTypes: ['pairwise', 'public'],
     async pairwiseIdentifier(_ctx, accountId, client) {
       const sector = (client['sector_identifier'] as string | undefined) ?? client.sectorIdentifier;
-      return createHmac('sha256', deps.keys.pairwiseSalt).update(`${sector}\n${accountId}`).digest('base64url');
+      return pairwiseSubject(`${sector}\n${accountId}`);
     },
     pkce: { required: () => true },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false, extraCa: deps.outboundExtraCa }),
