@@ -98,7 +98,7 @@ if (wanted.has('throughput')) {
         `     ratio (medians) ${r.signIns.ratio.toFixed(2)}   target >= 0.85; a sign-in takes p50 ${r.signIns.p50.toFixed(0)} ms, p99 ${r.signIns.p99.toFixed(0)} ms, ${r.signIns.queries.toFixed(1)} database queries`,
         `     CPU per sign-in: provider ${ms(r.signIns.cpuMs.provider)}, load generator ${ms(r.signIns.cpuMs.loadGenerator)}, PostgreSQL ${ms(r.signIns.cpuMs.postgres)} (if on this machine); one argon2id verify alone ${ms(r.signIns.argon2CpuMs)}`,
         ...signInBounds(r.signIns.cpuMs, r.signIns.argon2CpuMs, r.signIns.engineCpuMs),
-        ...Object.entries(r.latency).map(([name, l]) => [`  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate for ${r.halfRateSeconds} s p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms; ${l.queries.toFixed(1)} queries each; ${l.fullGcsPer10k.toFixed(1)} full GCs per 10,000 answers`,
+        ...Object.entries(r.latency).map(([name, l]) => [`  c. ${name.padEnd(13)} max ${f(l.max)} req/s; at half that rate for ${r.halfRateSeconds} s (after ${r.warmUpSeconds} s not counted) p50 ${l.p50} ms, p99 ${l.p99} ms   target p99 < 20 ms; ${l.queries.toFixed(1)} queries each; ${l.fullGcsPer10k.toFixed(1)} full GCs per 10,000 answers`,
           `     oidc-provider alone, introspection in memory at the same rate: p50 ${l.engineAlone.p50} ms, p99 ${l.engineAlone.p99} ms`,
           `     the provider's CPU per answer: ${f(l.cpuUsAtMax)} us at the maximum rate, ${f(l.cpuUsAtHalf)} us at half of it (${f((l.cpuUsAtHalf * l.max) / 2 / 1e4)} % of a core)`,
         ]).flat(),

@@ -15,12 +15,23 @@ export interface Call {
 }
 
 /** What the generator sends: one fixed call, or token refreshes, each with a refresh token the last answer gave. */
-export type Spec = { rate: number; seconds: number } & ({ kind: 'fixed'; call: Call } | { kind: 'refresh'; url: string; authorization: string; tokens: string[] });
+export type Spec = { rate: number; seconds: number; warmUpSeconds?: number; connections?: number } & ({ kind: 'fixed'; call: Call } | { kind: 'refresh'; url: string; authorization: string; tokens: string[] });
 
 export interface Latency {
   p50: number;
   p99: number;
+  /** Every answer the provider gave, the warm-up's with them: what its CPU and GCs over the run are shared by. */
+  answers: number;
 }
+
+/**
+ * Seconds sent at the rate before the timed ones, on the same connections, and not counted. The generator is a
+ * fresh process: its first requests run its HTTP client uncompiled, and each that is slow makes it open another
+ * connection (up to some 400 at 1,000/s). In 30 s runs at 1,000/s that start was 100–1,500 of the answers over
+ * 20 ms, where some 300 decide p99 (docs/capacity.md, eighth look). The provider is warm already: it has just
+ * answered at its maximum rate.
+ */
+export const WARM_UP_SECONDS = 3;
 
 /**
  * Latencies at a steady `rate` per second: each request starts on its own schedule, whether or not earlier ones
@@ -28,26 +39,42 @@ export interface Latency {
  * each connection send its whole second's quota at once and then wait, so every second starts with a burst at
  * full speed and the figures are those of the maximum rate.
  */
-export async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>): Promise<Latency> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  const latencies = new Float64Array(total);
+export async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>, warmUpSeconds = WARM_UP_SECONDS): Promise<Latency> {
+  const warmUp = Math.round(rate * warmUpSeconds);
+  const timed = Math.max(1, Math.round(rate * seconds));
+  const total = warmUp + timed;
+  const latencies = new Float64Array(timed);
   let answered = 0;
   let failure: unknown;
   const allAnswered = Promise.withResolvers<void>();
   for (let n = 0, t0 = performance.now(); n < total; n++) {
     const due = t0 + (n * 1000) / rate;
     if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
-    send().then((ms) => (latencies[n] = ms), (error: unknown) => (failure ??= error)).finally(() => ++answered === total && allAnswered.resolve());
+    send().then((ms) => n >= warmUp && (latencies[n - warmUp] = ms), (error: unknown) => (failure ??= error)).finally(() => ++answered === total && allAnswered.resolve());
   }
   await allAnswered.promise;
   if (failure) throw failure;
   const sorted = latencies.sort();
-  return { p50: Math.round(sorted[Math.floor(total * 0.5)]!), p99: Math.round(sorted[Math.floor(total * 0.99)]!) };
+  return { p50: Math.round(sorted[Math.floor(timed * 0.5)]!), p99: Math.round(sorted[Math.floor(timed * 0.99)]!), answers: total };
 }
 
 // node:http rather than fetch: fetch's objects outlive young-generation GCs, and the generator's own full GCs
 // would be counted as the provider's latency.
 const keepAlive = new Agent({ keepAlive: true });
+
+/**
+ * The generator's connections, as a relying party's pool would hold: a request due while all are busy waits for
+ * one, and the wait counts in its latency (as wrk2 does). With no bound, every slow answer made it open another
+ * connection: hundreds at once overflowed the provider's listen queue (the kernel's "SYN flooding" warning), a
+ * dropped connection attempt is tried again only after a second, and resets ended two runs (docs/capacity.md,
+ * eighth look).
+ */
+export const GENERATOR_CONNECTIONS = 20;
+
+/** Bounds the connections timedCall may hold open at once. */
+export function boundConnections(connections: number): void {
+  keepAlive.maxSockets = connections;
+}
 
 /** One request's time to its whole answer, which must be a success; the answer's body with it. */
 export function timedCall(url: string, init: Omit<Call, 'url'>, started = performance.now(), again = false): Promise<{ ms: number; body: string }> {
@@ -78,9 +105,10 @@ export async function refresh(url: string, authorization: string, token: string)
 }
 
 async function generate(spec: Spec): Promise<Latency> {
+  boundConnections(spec.connections ?? GENERATOR_CONNECTIONS);
   if (spec.kind === 'fixed') {
     const { url, ...init } = spec.call;
-    return steadyLatency(spec.rate, spec.seconds, async () => (await timedCall(url, init)).ms);
+    return steadyLatency(spec.rate, spec.seconds, async () => (await timedCall(url, init)).ms, spec.warmUpSeconds);
   }
   const chains = [...spec.tokens];
   let alive = chains.length;
@@ -107,7 +135,7 @@ async function generate(spec: Spec): Promise<Latency> {
       throw error;
     }
     return performance.now() - due;
-  });
+  }, spec.warmUpSeconds);
 }
 
 /** Runs the generator in a fresh process of its own and returns what it measured. */

@@ -22,7 +22,7 @@ import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../src/sandbox/seed.ts';
 import { csrfToken, formAction, UserAgent } from '../test/helpers/user-agent.ts';
 import { servingEnv } from '../src/runtime-tuning.ts';
 import { BARE_CLIENT, BARE_SIGN_IN_CLIENT, BENCH_API, SIGN_IN_REDIRECT } from './bench-service.ts';
-import { refresh, steadyLoad, timedCall, type Call } from './steady-load.ts';
+import { refresh, steadyLoad, timedCall, WARM_UP_SECONDS, type Call } from './steady-load.ts';
 import { cpuNow, cpuSince, processCpuSeconds, type CpuShares } from './cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -211,10 +211,10 @@ async function refreshLatency(full: string, pid: number, config: oidc.Configurat
   const gcsBefore = await fullGcsSoFar(full);
   const cpuAtHalf = providerCpu(pid);
   // The chains at rest, each with its latest token, carried on by the generator's own process.
-  const steady = await steadyLoad({ kind: 'refresh', rate: max / 2, seconds: HALF_RATE_SECONDS, url: `${full}/token`, authorization: basic, tokens: chains });
-  const cpuUsAtHalf = cpuAtHalf((max / 2) * HALF_RATE_SECONDS);
+  const { answers, ...steady } = await steadyLoad({ kind: 'refresh', rate: max / 2, seconds: HALF_RATE_SECONDS, url: `${full}/token`, authorization: basic, tokens: chains });
+  const cpuUsAtHalf = cpuAtHalf(answers);
   const fullGcs = await fullGcsSoFar(full) - gcsBefore;
-  return { max, ...steady, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max / 2) * HALF_RATE_SECONDS), cpuUsAtMax, cpuUsAtHalf };
+  return { max, ...steady, queries, fullGcsPer10k: (fullGcs * 10_000) / answers, cpuUsAtMax, cpuUsAtHalf };
 }
 
 /** argon2id verifies per second alone, in a process of its own, with `concurrency` verifies in flight, and the CPU each takes. */
@@ -334,10 +334,10 @@ export async function throughputBench(options: ThroughputOptions) {
       // Full GCs while answering at half rate: each stalls the answers around it (test/integration/old-generation).
       const gcsBefore = await fullGcsSoFar(full);
       const cpuAtHalf = providerCpu(provider.pid!);
-      const half = await steadyLoad({ kind: 'fixed', rate: max.perSecond / 2, seconds: HALF_RATE_SECONDS, call });
-      const cpuUsAtHalf = cpuAtHalf((max.perSecond / 2) * HALF_RATE_SECONDS);
+      const { answers, ...half } = await steadyLoad({ kind: 'fixed', rate: max.perSecond / 2, seconds: HALF_RATE_SECONDS, call });
+      const cpuUsAtHalf = cpuAtHalf(answers);
       const fullGcs = await fullGcsSoFar(full) - gcsBefore;
-      latency[name] = { max: max.perSecond, ...half, queries, fullGcsPer10k: (fullGcs * 10_000) / ((max.perSecond / 2) * HALF_RATE_SECONDS), cpuUsAtMax, cpuUsAtHalf, engineAlone: await engineAlone(max.perSecond / 2) };
+      latency[name] = { max: max.perSecond, ...half, queries, fullGcsPer10k: (fullGcs * 10_000) / answers, cpuUsAtMax, cpuUsAtHalf, engineAlone: await engineAlone(max.perSecond / 2) };
     }
     const refresh = await refreshLatency(full, provider.pid!, config, citizens, { seconds: options.seconds, connections: options.connections });
     latency['refresh'] = { ...refresh, engineAlone: await engineAlone(refresh.max / 2) };
@@ -354,6 +354,7 @@ export async function throughputBench(options: ThroughputOptions) {
       signIns: { full: signIns.full, argon2: signIns.argon2, ratio: median(signIns.full) / median(signIns.argon2), p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, queries: queriesPerSignIn, cpuMs: cpuPerSignIn(cpu, signIns.latencies.length), argon2CpuMs: median(signIns.argon2CpuMs), engineCpuMs },
       latency,
       halfRateSeconds: HALF_RATE_SECONDS,
+      warmUpSeconds: WARM_UP_SECONDS,
     };
   } finally {
     await stop(reference);
