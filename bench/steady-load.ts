@@ -15,7 +15,7 @@ export interface Call {
 }
 
 /** What the generator sends: one fixed call, or token refreshes, each with a refresh token the last answer gave. */
-export type Spec = { rate: number; seconds: number; warmUpSeconds?: number; connections?: number } & ({ kind: 'fixed'; call: Call } | { kind: 'refresh'; url: string; authorization: string; tokens: string[] });
+export type Spec = { rate: number; seconds: number } & ({ kind: 'fixed'; call: Call } | { kind: 'refresh'; url: string; authorization: string; tokens: string[] });
 
 export interface Latency {
   p50: number;
@@ -26,10 +26,9 @@ export interface Latency {
 
 /**
  * Seconds sent at the rate before the timed ones, on the same connections, and not counted. The generator is a
- * fresh process: its first requests run its HTTP client uncompiled, and each that is slow makes it open another
- * connection (up to some 400 at 1,000/s). In 30 s runs at 1,000/s that start was 100–1,500 of the answers over
- * 20 ms, where some 300 decide p99 (docs/capacity.md, eighth look). The provider is warm already: it has just
- * answered at its maximum rate.
+ * fresh process and its first requests run its HTTP client uncompiled: in 30 s runs at 1,000/s that start was
+ * 100–1,500 of the answers over 20 ms, where some 300 decide p99 (docs/capacity.md, eighth look). The provider is
+ * warm already: it has just answered at its maximum rate.
  */
 export const WARM_UP_SECONDS = 3;
 
@@ -39,8 +38,8 @@ export const WARM_UP_SECONDS = 3;
  * each connection send its whole second's quota at once and then wait, so every second starts with a burst at
  * full speed and the figures are those of the maximum rate.
  */
-export async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>, warmUpSeconds = WARM_UP_SECONDS): Promise<Latency> {
-  const warmUp = Math.round(rate * warmUpSeconds);
+export async function steadyLatency(rate: number, seconds: number, send: () => Promise<number>): Promise<Latency> {
+  const warmUp = Math.round(rate * WARM_UP_SECONDS);
   const timed = Math.max(1, Math.round(rate * seconds));
   const total = warmUp + timed;
   const latencies = new Float64Array(timed);
@@ -69,12 +68,7 @@ const keepAlive = new Agent({ keepAlive: true });
  * dropped connection attempt is tried again only after a second, and resets ended two runs (docs/capacity.md,
  * eighth look).
  */
-export const GENERATOR_CONNECTIONS = 20;
-
-/** Bounds the connections timedCall may hold open at once. */
-export function boundConnections(connections: number): void {
-  keepAlive.maxSockets = connections;
-}
+const GENERATOR_CONNECTIONS = 20;
 
 /** One request's time to its whole answer, which must be a success; the answer's body with it. */
 export function timedCall(url: string, init: Omit<Call, 'url'>, started = performance.now(), again = false): Promise<{ ms: number; body: string }> {
@@ -105,10 +99,11 @@ export async function refresh(url: string, authorization: string, token: string)
 }
 
 async function generate(spec: Spec): Promise<Latency> {
-  boundConnections(spec.connections ?? GENERATOR_CONNECTIONS);
+  // Only in the generator's own process: the bench's process drives its maximum-rate runs through the same agent.
+  keepAlive.maxSockets = GENERATOR_CONNECTIONS;
   if (spec.kind === 'fixed') {
     const { url, ...init } = spec.call;
-    return steadyLatency(spec.rate, spec.seconds, async () => (await timedCall(url, init)).ms, spec.warmUpSeconds);
+    return steadyLatency(spec.rate, spec.seconds, async () => (await timedCall(url, init)).ms);
   }
   const chains = [...spec.tokens];
   let alive = chains.length;
@@ -135,7 +130,7 @@ async function generate(spec: Spec): Promise<Latency> {
       throw error;
     }
     return performance.now() - due;
-  }, spec.warmUpSeconds);
+  });
 }
 
 /** Runs the generator in a fresh process of its own and returns what it measured. */
