@@ -27,8 +27,8 @@ export function recordDisclosures(provider: Provider, db: Kysely<Schema>, logger
   // statement for any number of rows (a JSON array of them), built once and kept by PostgreSQL as a named statement.
   // Built per batch, each answer paid Kysely's build of a multi-row insert, and each batch size was a new text.
   // The insert commits without waiting for the WAL to reach the disk (synchronous_commit off for its transaction
-  // alone): a userinfo or introspection answer waited on the disk's flush, whose stalls were nearly all its slow
-  // answers (docs/capacity.md, ninth look). Only a crash of PostgreSQL itself can lose a record, of its last 0.6 s.
+  // alone): a userinfo or introspection answer waited on the disk's flush, whose stalls were most of its slow
+  // answers (docs/capacity.md, ninth look). Only a crash of PostgreSQL (or a failover) can lose records: its last 0.6 s.
   const insert = prepare(db, ['rows'], (slot) => {
     const statement = sql<never>`with no_flush_wait as (select set_config('synchronous_commit', 'off', true))
       insert into disclosures (account_id, client_id, channel, claims, acr, at)
