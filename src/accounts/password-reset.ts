@@ -36,24 +36,28 @@ export function resetCodeSms(code: string, minutes: number): string {
  * Sends a code if the number has an active (or auto-locked) account with a phone; says nothing either way.
  * Callers run it after answering (the writes it does for a real account would make the answer measurably
  * slower than for an unknown number: 3.6x in bench/login-timing.ts when it was answered inline).
+ * `now` is when the citizen asked: the resend and daily limits count from the request, not from whenever
+ * the work after the answer got to run.
  */
-export async function requestResetCode(deps: PasswordResetDeps, personalId: string): Promise<void> {
+export async function requestResetCode(deps: PasswordResetDeps, personalId: string, now = deps.now()): Promise<void> {
   const account = await deps.accounts.findByPersonalId(personalId);
   if (!account?.phone || account.status === 'revoked' || account.lockReason === 'officer') return;
-  const now = deps.now();
-  const existing = await deps.db.selectFrom('password_reset_codes').select('created_at').where('account_id', '=', account.id).executeTakeFirst();
-  if (existing && now.getTime() - existing.created_at.getTime() < deps.resendSeconds * 1000) return;
-  const { sentToday } = await deps.db
-    .selectFrom('sms_outbox')
-    .select((eb) => eb.fn.countAll<number>().as('sentToday'))
-    .where('recipient', '=', account.phone)
-    .where('purpose', '=', 'password_reset')
-    .where('created_at', '>', new Date(now.getTime() - 24 * 3600 * 1000))
-    .executeTakeFirstOrThrow();
-  if (Number(sentToday) >= deps.maxCodesPerDay) return;
-  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const row = { code_hash: hashCode(deps.secret, account.id, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, created_at: now };
+  // Checked and sent under the account row's lock: requests sent all at once (8 in parallel sent 8 SMS
+  // before) wait for each other, so the resend and daily limits hold.
   await deps.db.transaction().execute(async (trx) => {
+    await trx.selectFrom('accounts').select('id').where('id', '=', account.id).forUpdate().executeTakeFirst();
+    const existing = await trx.selectFrom('password_reset_codes').select('created_at').where('account_id', '=', account.id).executeTakeFirst();
+    if (existing && now.getTime() - existing.created_at.getTime() < deps.resendSeconds * 1000) return;
+    const { sentToday } = await trx
+      .selectFrom('sms_outbox')
+      .select((eb) => eb.fn.countAll<number>().as('sentToday'))
+      .where('recipient', '=', account.phone)
+      .where('purpose', '=', 'password_reset')
+      .where('created_at', '>', new Date(now.getTime() - 24 * 3600 * 1000))
+      .executeTakeFirstOrThrow();
+    if (Number(sentToday) >= deps.maxCodesPerDay) return;
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const row = { code_hash: hashCode(deps.secret, account.id, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, created_at: now };
     await trx.insertInto('password_reset_codes').values({ account_id: account.id, ...row }).onConflict((oc) => oc.column('account_id').doUpdateSet(row)).execute();
     await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
   });

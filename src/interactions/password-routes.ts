@@ -96,9 +96,10 @@ export async function passwordRoutes(
     if (!/^\d{12}$/.test(personalId)) return showResetRequest(request, reply, loaded, { error: 'login.error.malformed_id', username: personalId, status: 400 });
     // Once the answer is out: its timing must not tell whether the number has an account (the embedded
     // database runs on this thread, so work started earlier would still slow the answer down).
+    const requestedAt = services.passwordReset.now();
     background.run('password-reset code', async () => {
       await finished(reply.raw).catch(() => {});
-      await requestResetCode(services.passwordReset, personalId);
+      await requestResetCode(services.passwordReset, personalId, requestedAt);
     });
     request.log.info({ event: 'password_reset.requested' }, 'password-reset code requested');
     flow.setPending(reply, PENDING.passwordReset, loaded.details.uid, personalId, services.passwordReset.codeSeconds);
