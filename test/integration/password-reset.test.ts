@@ -245,6 +245,21 @@ describe('password reset by SMS code', () => {
     expect(await signsIn(citizen.personalId, SANDBOX_PASSWORD)).toBe(citizen.personalId);
   });
 
+  it('lets a code reset the password once, even when it is sent several times at once', async () => {
+    const citizen = await newCitizen();
+    const flow = await ForgotPassword.open();
+    await flow.askCode(citizen.personalId);
+    const code = await latestCode(citizen.phone);
+    const passwords = Array.from({ length: 5 }, (_, i) => `${NEW_PASSWORD}-${i}`);
+    const outcomes = await Promise.all(
+      passwords.map((password) => resetPassword(suite.provider.services.passwordReset, { personalId: citizen.personalId, code, password, confirmation: password })),
+    );
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    expect(outcomes.filter((o) => !o.ok).every((o) => !o.ok && o.problem === 'invalid_code')).toBe(true);
+    const winner = passwords[outcomes.findIndex((o) => o.ok)]!;
+    expect(await signsIn(citizen.personalId, winner)).toBe(citizen.personalId);
+  });
+
   it('refuses a code once RESET_CODE_SECONDS have passed', async () => {
     const citizen = await newCitizen();
     const flow = await ForgotPassword.open();
