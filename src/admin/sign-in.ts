@@ -54,7 +54,9 @@ export async function signIn(deps: OfficerSignInDeps, input: { username: string;
 
   if (!officer.totp_confirmed_at || !officer.totp_secret) {
     await lockout.clear(login);
-    return startEnrolment(deps, officer.id, officer.username);
+    const enrolment = await startEnrolment(deps, officer.id, officer.username);
+    // Enrolled meanwhile (from another tab or by someone else with the password): from now on a code is needed.
+    return enrolment ?? { kind: 'refused', officerId: officer.id, lockedUntil: null };
   }
   const step = input.otp === undefined ? null : matchingStep(deps.sealer.open(officer.totp_secret), input.otp, deps.now());
   if (step === null || !(await useStep(db, officer.id, step))) return refuse();
@@ -77,17 +79,24 @@ async function useStep(db: Kysely<Schema>, officerId: string, step: number): Pro
   return Number(moved.numUpdatedRows) === 1;
 }
 
-async function startEnrolment(deps: OfficerSignInDeps, officerId: string, username: string): Promise<SignInOutcome> {
+/** A new enrolment, or undefined when the officer finished one since the sign-in read the officer. */
+async function startEnrolment(deps: OfficerSignInDeps, officerId: string, username: string): Promise<SignInOutcome | undefined> {
   const secret = newTotpSecret();
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(deps.now().getTime() + ENROLMENT_SECONDS * 1000);
-  // One enrolment per officer: a new sign-in replaces an unfinished one.
-  await deps.db
-    .insertInto('officer_totp_enrolments')
-    .values({ token_hash: tokenHash(token), officer_id: officerId, totp_secret: deps.sealer.seal(secret), expires_at: expiresAt })
-    .onConflict((oc) => oc.column('officer_id').doUpdateSet((eb) => ({ token_hash: eb.ref('excluded.token_hash'), totp_secret: eb.ref('excluded.totp_secret'), expires_at: eb.ref('excluded.expires_at') })))
-    .execute();
-  return { kind: 'enrolment', token, expiresAt, secret, uri: totpUri(secret, username) };
+  return deps.db.transaction().execute(async (trx) => {
+    // Under the officer row's lock, which a confirmation takes too: a sign-in that read the officer before an
+    // enrolment was confirmed cannot start a new one after it.
+    const officer = await trx.selectFrom('officers').select('totp_confirmed_at').where('id', '=', officerId).forUpdate().executeTakeFirst();
+    if (!officer || officer.totp_confirmed_at) return undefined;
+    // One enrolment per officer: a new sign-in replaces an unfinished one.
+    await trx
+      .insertInto('officer_totp_enrolments')
+      .values({ token_hash: tokenHash(token), officer_id: officerId, totp_secret: deps.sealer.seal(secret), expires_at: expiresAt })
+      .onConflict((oc) => oc.column('officer_id').doUpdateSet((eb) => ({ token_hash: eb.ref('excluded.token_hash'), totp_secret: eb.ref('excluded.totp_secret'), expires_at: eb.ref('excluded.expires_at') })))
+      .execute();
+    return { kind: 'enrolment' as const, token, expiresAt, secret, uri: totpUri(secret, username) };
+  });
 }
 
 export type EnrolmentOutcome = Exclude<SignInOutcome, { kind: 'enrolment' }> | { kind: 'unknown_enrolment' } | { kind: 'wrong_code'; lockedUntil: Date | null };
@@ -127,6 +136,8 @@ export async function confirmEnrolment(deps: OfficerSignInDeps, input: { enrolme
       .set({ totp_secret: enrolment.totp_secret, totp_confirmed_at: now, totp_last_step: step })
       .where('id', '=', enrolment.officer_id)
       .where('disabled_at', 'is', null)
+      // An authenticator once confirmed is replaced only through an officer's reset, never by a stale enrolment.
+      .where('totp_confirmed_at', 'is', null)
       .returning(['id', 'username', 'full_name as fullName', 'role', 'police_unit as policeUnit'])
       .executeTakeFirst();
     if (!officer) return undefined;

@@ -2,8 +2,11 @@
 // per username that holds whatever address the guesses come from, and unknown names answered like known ones.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOfficer, disableOfficer } from '../../src/admin/officers.ts';
-import { totpCode } from '../../src/admin/totp.ts';
+import { lockoutQueries } from '../../src/accounts/lockout.ts';
+import { createOfficer, disableOfficer, tokenHash } from '../../src/admin/officers.ts';
+import { OFFICER_FAILURES } from '../../src/admin/session-routes.ts';
+import { confirmEnrolment, signIn as officerSignIn } from '../../src/admin/sign-in.ts';
+import { totpCode, totpSealer } from '../../src/admin/totp.ts';
 import { SANDBOX_OFFICER_PASSWORD, SANDBOX_OFFICER_TOTP_SECRET } from '../../src/sandbox/seed.ts';
 import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -166,6 +169,48 @@ describe('the lockout per username', () => {
     expect(unknown.map(shape)).toEqual(known.map(shape));
     expect(unknown.map((a) => a.status)).toEqual([...Array(MAX_FAILURES).fill(401), 429]);
   });
+});
+
+it('keeps the confirmed authenticator when a sign-in that read the officer before the confirmation ends after it', async () => {
+  clock.advance(3600);
+  const officer = await newOfficer('enrol.stale');
+  const challenge = await signIn(officer.username, officer.password);
+  const secret = challenge.body.totp.secret;
+  // A second password sign-in, held in its password check: it has read the officer as not yet enrolled.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  const hasher = provider.services.passwords;
+  const deps = {
+    db: provider.database.db,
+    passwords: { ...hasher, verify: async (hash: string, password: string) => (entered(), await gate, hasher.verify(hash, password)) },
+    lockout: lockoutQueries(provider.database.db, { maxFailures: MAX_FAILURES, windowSeconds: 900, lockSeconds: 900 }, clock.now, OFFICER_FAILURES),
+    sealer: totpSealer(provider.services.secondFactor.secret),
+    now: clock.now,
+    sessionSeconds: 3600,
+  };
+  const late = officerSignIn(deps, { username: officer.username, password: officer.password, ip: '127.0.0.1' });
+  await inside;
+  expect((await post('/admin/sessions/enrolment', { enrolment_token: challenge.body.enrolment_token, otp: totpCode(secret, clock.now()) })).status).toBe(201);
+  release();
+  // The late sign-in starts no enrolment: the officer now needs a code.
+  const outcome = await late;
+  expect(outcome.kind).toBe('refused');
+  expect(await provider.database.db.selectFrom('officer_totp_enrolments').select('officer_id').where('officer_id', '=', officer.id).execute()).toEqual([]);
+  // And the authenticator the officer scanned still signs in.
+  expect((await signIn(officer.username, officer.password, totpCode(secret, clock.now(), 1))).status).toBe(201);
+  // An enrolment row written anyway (as such a sign-in wrote before) replaces nothing when confirmed.
+  const strayToken = 'stray-enrolment-token';
+  const straySecret = 'JBSWY3DPEHPK3PXP';
+  await provider.database.db
+    .insertInto('officer_totp_enrolments')
+    .values({ token_hash: tokenHash(strayToken), officer_id: officer.id, totp_secret: deps.sealer.seal(straySecret), expires_at: new Date(clock.now().getTime() + 600_000) })
+    .execute();
+  const stray = await confirmEnrolment(deps, { enrolmentToken: strayToken, otp: totpCode(straySecret, clock.now()), ip: '127.0.0.1' });
+  expect(stray.kind).toBe('unknown_enrolment');
+  clock.advance(60);
+  expect((await signIn(officer.username, officer.password, totpCode(secret, clock.now()))).status).toBe(201);
 });
 
 it('disabling an officer ends the open session at once and refuses the next sign-in', async () => {
