@@ -9,6 +9,8 @@ export const ADVISORY_LOCKS = {
   import: 727_003,
   /** The instance that runs the background jobs (purge, SMS dispatch), held for as long as it lives. */
   backgroundJobs: 727_004,
+  /** With a second key (a hash of client and login_hint): one bank's CIBA requests for one citizen, counted and written in turn. */
+  cibaWaiting: 727_005,
 } as const;
 
 // A duplicate number here is the bug this file exists to prevent; fail at load, not by hanging later.

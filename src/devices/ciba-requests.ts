@@ -2,6 +2,7 @@
 // pace a polling bank must keep. The provider's own request lives in oidc_payloads; this row points at it.
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { ADVISORY_LOCKS } from '../db/locks.ts';
 import type { Schema } from '../db/schema.ts';
 
 export interface NewCibaRequest {
@@ -34,7 +35,21 @@ export interface PendingCibaRequest {
   expiresAt: Date;
 }
 
-export async function recordCibaRequest(db: Kysely<Schema>, request: NewCibaRequest): Promise<void> {
+/**
+ * Records the request unless this client already has `maxWaiting` waiting for the same login_hint (false, nothing
+ * written). Counted and written under a lock on the (client, hint) pair: requests sent all at once wait for each
+ * other, so the limit holds for a burst as it does for requests sent one after another.
+ */
+export async function recordCibaRequest(db: Kysely<Schema>, request: NewCibaRequest, limit: { maxWaiting: number; now: Date }): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${sql.lit(ADVISORY_LOCKS.cibaWaiting)}, hashtext(${`${request.clientId}\n${request.hintDigest}`}))`.execute(trx);
+    if ((await waitingFor(trx, request.clientId, request.hintDigest, limit.now)) >= limit.maxWaiting) return false;
+    await insertRequest(trx, request);
+    return true;
+  });
+}
+
+async function insertRequest(db: Kysely<Schema>, request: NewCibaRequest): Promise<void> {
   await db
     .insertInto('ciba_requests')
     .values({

@@ -31,6 +31,9 @@ const BINDING_MESSAGE = /^[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N} .,:#/()+?!_-]{0,39}$
 /** Requests one client may have waiting for one ID number: the app is not a channel to wear a citizen down. */
 export const MAX_WAITING = 3;
 
+const tooManyWaiting = () =>
+  new errors.AccessDenied(`this client already has ${MAX_WAITING} requests waiting for this citizen's answer: wait until they are answered or expire`);
+
 /** Prefix of the stand-in account id a request for nobody reachable carries (never a UUID, so never an account). */
 const STAND_IN = 'ciba-unreachable:';
 export const isStandIn = (accountId: string | undefined): boolean => typeof accountId === 'string' && accountId.startsWith(STAND_IN);
@@ -74,7 +77,7 @@ export function cibaConfiguration(deps: CibaDeps): { features: Pick<Features, 'c
           const level = approvedLevel(client);
           // The provider's request is written first: once listed, the app may answer it at once.
           await writeHeld();
-          await recordCibaRequest(deps.db, {
+          const recorded = await recordCibaRequest(deps.db, {
             authReqId: request.jti,
             accountId: isStandIn(account.accountId) ? null : account.accountId,
             clientId: client.clientId,
@@ -88,7 +91,9 @@ export function cibaConfiguration(deps: CibaDeps): { features: Pick<Features, 'c
             // The provider puts exp in the stored payload only (lib/models/formats/opaque.js): saved just now, iat + ttl.
             expiresAt: new Date(((request.exp as number | undefined) ?? Math.floor(Date.now() / 1000) + request.expiration) * 1000),
             pollInterval: deps.pollIntervalSeconds,
-          });
+          }, { maxWaiting: MAX_WAITING, now: deps.now() });
+          // A burst that passed the early count together: the provider's request stays unlisted and only expires.
+          if (!recorded) throw tooManyWaiting();
         },
       },
     },
@@ -137,8 +142,9 @@ export function checkBindingMessage(message: string | undefined): void {
  */
 async function reachableAccount(ctx: KoaContextWithOIDC, hint: string, deps: CibaDeps): Promise<string> {
   // Counted by the number's digest, for anyone's number and nobody's alike, so the limit reveals nothing either.
+  // A cheap early refusal; recordCibaRequest counts again under a lock, for requests sent all at once.
   if ((await waitingFor(deps.db, ctx.oidc.client!.clientId, hintDigest(deps.hintKey, hint), deps.now())) >= MAX_WAITING) {
-    throw new errors.AccessDenied(`this client already has ${MAX_WAITING} requests waiting for this citizen's answer: wait until they are answered or expire`);
+    throw tooManyWaiting();
   }
   const account = PERSONAL_ID.test(hint) ? await deps.accounts.findByPersonalId(hint) : undefined;
   const device = await deps.hasDevice(account?.id ?? '00000000-0000-0000-0000-000000000000');

@@ -83,6 +83,14 @@ describe('CIBA: what the bank is told', () => {
     await expect(ask(EM, {}, other)).resolves.toMatchObject({ auth_req_id: expect.any(String) });
   });
 
+  it('holds the limit of 3 for requests sent all at once', async () => {
+    const burst = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => ask('001099777888', { binding_message: `GD 9${i}` })));
+    expect(burst.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
+    for (const outcome of burst.filter((o) => o.status === 'rejected')) {
+      expect(((outcome as PromiseRejectedResult).reason as oidc.ResponseBodyError).cause).toMatchObject({ error: 'access_denied' });
+    }
+  });
+
   it('lets a request nobody can answer expire: expired_token, as for a citizen who never answered', async () => {
     const started = await ask(NOBODY, { requested_expiry: '2' });
     expect(started.expires_in).toBe(2);
