@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import { databaseLabel, databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
+import { upkeepWarnings } from './db/upkeep.ts';
 import { tuneHeap } from './runtime-tuning.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
 import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
@@ -22,6 +23,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   });
   const migrations = await migrate(database);
   logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
+  if (location.engine === 'postgres') for (const warning of await upkeepWarnings(database.db)) logger.warn(warning);
 
   if (config.env === 'production') {
     // Published passwords never reach production: a database that once ran the sandbox must be cleaned first.

@@ -1,7 +1,12 @@
-// Faults a national service must ride out: the database restarting under load, an instance killed mid sign-in.
+// Faults a national service must ride out: the database restarting under load, an instance killed mid sign-in,
+// and a server set up without autovacuum, which the operator hears of at start.
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { openDatabase, type Database } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrator.ts';
 import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
+import { upkeepWarnings } from '../../src/db/upkeep.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { startInstance, startLoadBalancer, type Instance, type LoadBalancer } from '../helpers/instances.ts';
 import { startPostgresServer, type PostgresServer } from '../helpers/postgres-server.ts';
@@ -275,4 +280,48 @@ function judge(target: Target, response: Response, body: string): { acceptable: 
   }
   const normal = response.status < 500 && response.status !== 400;
   return normal ? { acceptable: true } : { acceptable: false, detail: `${response.status} ${body.slice(0, 300)}` };
+}
+
+// A server with autovacuum off keeps every dead row of the provider's tables and gives the planner no statistics.
+// This changes a server setting, so it runs on a server of its own, in the PostgreSQL pass.
+if (process.env.TEST_DATABASE_URL) {
+  describe('autovacuum, as the provider checks it at start (a PostgreSQL server of its own)', () => {
+    let server: PostgresServer;
+    let database: Database;
+
+    beforeAll(async () => {
+      server = await startPostgresServer();
+      database = await openDatabase({ engine: 'postgres', url: server.url });
+      await migrate(database);
+    }, 120_000);
+    afterAll(async () => {
+      await database?.close();
+      await server?.remove();
+    });
+
+    it('says nothing while autovacuum runs, and names a provider table it is disabled for', async () => {
+      expect(await upkeepWarnings(database.db)).toEqual([]);
+      await sql`ALTER TABLE oidc_payloads SET (autovacuum_enabled = off)`.execute(database.db);
+      expect(await upkeepWarnings(database.db)).toEqual(['autovacuum is disabled for oidc_payloads: ALTER TABLE … RESET (autovacuum_enabled)']);
+      await sql`ALTER TABLE oidc_payloads RESET (autovacuum_enabled)`.execute(database.db);
+      expect(await upkeepWarnings(database.db)).toEqual([]);
+    });
+
+    it('warns in the log of a starting provider when the server runs with autovacuum off', async () => {
+      await sql`ALTER SYSTEM SET autovacuum = off`.execute(database.db);
+      await sql`SELECT pg_reload_conf()`.execute(database.db);
+      try {
+        await expect.poll(async () => (await sql<{ a: string }>`SELECT current_setting('autovacuum') AS a`.execute(database.db)).rows[0]!.a).toBe('off');
+        const port = await freePort();
+        const instance = await startInstance('A', { ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: server.url });
+        await instance.stop();
+        const warning = instance.output().split('\n').find((line) => line.includes('autovacuum is off'));
+        expect(warning, instance.output().slice(-2000)).toBeTruthy();
+        expect(JSON.parse(warning!)).toMatchObject({ level: 40, msg: expect.stringContaining('set autovacuum = on in postgresql.conf') });
+      } finally {
+        await sql`ALTER SYSTEM RESET autovacuum`.execute(database.db);
+        await sql`SELECT pg_reload_conf()`.execute(database.db);
+      }
+    }, 120_000);
+  });
 }

@@ -78,6 +78,9 @@ describe('operator commands', () => {
     for (const citizen of SANDBOX_CITIZENS) expect(stderr).toContain(citizen.personalId);
     // Logs on stdout are JSON lines.
     for (const line of stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    // The embedded database has no autovacuum to check (it runs single-user): no false alarm for a newcomer.
+    // (On PostgreSQL the warning is the server's to earn: faults.test.ts tests it.)
+    if (!env.DATABASE_URL) expect(stdout).not.toContain('autovacuum');
 
     const discovery = (await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
     expect(discovery.acr_values_supported).toEqual(['urn:vn:eid:loa:1', 'urn:vn:eid:loa:2']);
