@@ -17,9 +17,10 @@ export type AfterCommit = () => void;
 export interface AccountLifecycle {
   /**
    * Sets a password the citizen chose (it no longer must change) and confirms the phone the code or SMS reached.
-   * Whatever the old password opened (sessions, tokens) ends: it may be why the password changed.
+   * Whatever the old password opened (sessions, tokens) ends: it may be why the password changed. With
+   * `resetCodeHash`, only if that reset code is still there, used up in the same transaction (false: nothing changed).
    */
-  setPassword(accountId: string, password: string, context: { actor: Actor; ip?: string; reason: string }): Promise<void>;
+  setPassword(accountId: string, password: string, context: { actor: Actor; ip?: string; reason: string; resetCodeHash?: string }): Promise<boolean>;
   /** A wrong password for this account, for its audit trail. */
   recordSignInFailure(accountId: string, context: { ip?: string }): Promise<void>;
   /** Locks after too many failed sign-ins, until the given time. Only an active account is locked this way. */
@@ -35,20 +36,29 @@ export interface AccountLifecycle {
 
 export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, now: () => Date, endSessions: EndSessions): AccountLifecycle {
   return {
-    async setPassword(accountId, password, { actor, ip, reason }) {
+    async setPassword(accountId, password, { actor, ip, reason, resetCodeHash }) {
       const hash = await passwords.hash(password);
       const ended = await db.transaction().execute(async (trx) => {
+        // A reset code is used up in the same transaction as the password it sets: of several requests carrying
+        // it at once, one finds it (the others wait on its row, then find none), and a failure keeps it usable.
+        // Any other password change voids a code sent before it.
+        const used = await trx
+          .deleteFrom('password_reset_codes')
+          .where('account_id', '=', accountId)
+          .$if(resetCodeHash !== undefined, (qb) => qb.where('code_hash', '=', resetCodeHash!))
+          .executeTakeFirst();
+        if (resetCodeHash !== undefined && Number(used.numDeletedRows) === 0) return undefined;
         await trx
           .updateTable('accounts')
           .set({ password_hash: hash, password_must_change: false, phone_verified: true, updated_at: now() })
           .where('id', '=', accountId)
           .execute();
-        await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
         const afterCommit = await endSessions(trx, accountId);
         await recordAudit(trx, { actor, action: 'account.password_set', subject: { type: 'account', id: accountId }, detail: { reason }, ip, at: now() });
         return afterCommit;
       });
-      ended();
+      ended?.();
+      return ended !== undefined;
     },
 
     async recordSignInFailure(accountId, { ip }) {

@@ -92,11 +92,15 @@ export async function resetPassword(
     await deps.db.updateTable('password_reset_codes').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('account_id', '=', account.id).where('attempts', '>', 0).execute();
     return { ok: false, problem };
   }
-  // Used up in one statement before the password is set: of several requests carrying the right code at
-  // once, one resets the password and the others find no code.
-  const used = await deps.db.deleteFrom('password_reset_codes').where('account_id', '=', account.id).where('code_hash', '=', stored.code_hash).returning('account_id').executeTakeFirst();
-  if (!used) return { ok: false, problem: 'invalid_code' };
-  await deps.lifecycle.setPassword(account.id, input.password, { actor: { type: 'citizen', id: account.id }, reason: 'reset_by_sms_code', ...(input.ip ? { ip: input.ip } : {}) });
+  // The code is used up with the password it sets, in one transaction: of several requests carrying it at once,
+  // one resets the password and the others find no code.
+  const set = await deps.lifecycle.setPassword(account.id, input.password, {
+    actor: { type: 'citizen', id: account.id },
+    reason: 'reset_by_sms_code',
+    resetCodeHash: stored.code_hash,
+    ...(input.ip ? { ip: input.ip } : {}),
+  });
+  if (!set) return { ok: false, problem: 'invalid_code' };
   // Proving the phone lifts a lock from failed sign-ins; an officer's lock stays.
   await deps.lockout.clear(account.personalId);
   if (account.lockReason === 'failed_sign_ins') await deps.lifecycle.liftFailureLock(account.id, { early: true });
