@@ -1,5 +1,6 @@
-// Background jobs: the purge of expired rows and SMS delivery to the gateway. Once per database, not once per
-// instance: only the instance holding the jobs' advisory lock runs a pass (src/db/leader.ts).
+// Background jobs: the purge of expired rows (on the embedded engine, the vacuum after it) and SMS delivery to the
+// gateway. Once per database, not once per instance: only the instance holding the jobs' advisory lock runs a pass
+// (src/db/leader.ts).
 import type { Logger } from 'pino';
 import { purgeAllowances } from './accounts/code-allowance.ts';
 import { purgeSignInFailures } from './accounts/lockout.ts';
@@ -9,6 +10,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { leadership } from './db/leader.ts';
 import { ADVISORY_LOCKS } from './db/locks.ts';
+import { vacuumWhereDue } from './db/upkeep.ts';
 import { purgeRateLimitCounters } from './http/rate-limit-counters.ts';
 import { deliverPendingSms } from './notify/gateway.ts';
 import { purgeExpired } from './oidc/adapter.ts';
@@ -34,6 +36,9 @@ export function startBackgroundJobs(database: Database, config: Config, logger: 
       await purgeProofJtis(db, now());
       await purgeEnrolments(db, now());
       if (count > 0) logger.debug({ count }, 'purged expired provider artifacts');
+      // The embedded engine has no autovacuum: the rows just purged would only pile up (src/db/upkeep.ts).
+      const vacuumed = await vacuumWhereDue(database);
+      if (vacuumed.length > 0) logger.debug({ tables: vacuumed }, 'vacuumed and analyzed the embedded database');
     }),
   ];
   const gateway = config.smsGateway;
