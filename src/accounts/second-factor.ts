@@ -1,7 +1,7 @@
 // The second factor for level 2: a 6-digit code sent by SMS to the registered phone, bound to one sign-in
 // (interaction). Valid a few minutes, tried a few times, resent with a growing wait; stored only as an HMAC.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { queueSms } from '../notify/sms.ts';
@@ -38,11 +38,23 @@ export function signInCodeSms(code: string, minutes: number): string {
  */
 export async function startSecondFactor(deps: SecondFactorDeps, input: CodeRecipient): Promise<'sent' | 'live' | 'daily_limit'> {
   const now = deps.now();
-  const live = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
-  if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
-  if (!(await takeAllowance(deps.db, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
-  await send(deps, input, 1);
-  return 'sent';
+  return underAccountLock(deps.db, input.accountId, async (trx) => {
+    const live = await trx.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
+    if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
+    if (!(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
+    await send(trx, deps, input, 1, now);
+    return 'sent';
+  });
+}
+
+// Whether to send is read and the send written under the account row's lock: requests sent all at once (a
+// double-clicked "resend", a replayed sign-in POST) wait for each other, so the wait between codes and the
+// number per sign-in hold for them too.
+async function underAccountLock<T>(db: Kysely<Schema>, accountId: string, fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst();
+    return fn(trx);
+  });
 }
 
 /** Whom a code goes to; `text` words the SMS for another purpose than sign-in (binding an app device). */
@@ -53,35 +65,41 @@ export interface CodeRecipient {
   text?: (code: string, minutes: number) => string;
 }
 
-async function send(deps: SecondFactorDeps, input: CodeRecipient, sends: number) {
-  const now = deps.now();
+async function send(trx: Transaction<Schema>, deps: SecondFactorDeps, input: CodeRecipient, sends: number, now: Date) {
   const code = newCode();
   const row = { account_id: input.accountId, code_hash: hash(deps.secret, input.uid, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, sends, last_sent_at: now };
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.insertInto('sign_in_codes').values({ interaction_uid: input.uid, ...row }).onConflict((oc) => oc.column('interaction_uid').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: (input.text ?? signInCodeSms)(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
-  });
+  await trx.insertInto('sign_in_codes').values({ interaction_uid: input.uid, ...row }).onConflict((oc) => oc.column('interaction_uid').doUpdateSet(row)).execute();
+  await queueSms(trx, { to: input.phone, purpose: 'sign_in_code', text: (input.text ?? signInCodeSms)(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
 }
 
 /** Seconds until another code may be sent for this sign-in (0: now), or null when no more will be sent. */
 export async function resendWait(deps: SecondFactorDeps, uid: string): Promise<number | null> {
-  const row = await deps.db.selectFrom('sign_in_codes').select(['sends', 'last_sent_at']).where('interaction_uid', '=', uid).executeTakeFirst();
+  return waitFor(deps, await sendsSoFar(deps.db, uid), deps.now());
+}
+
+const sendsSoFar = (db: Kysely<Schema>, uid: string) => db.selectFrom('sign_in_codes').select(['sends', 'last_sent_at']).where('interaction_uid', '=', uid).executeTakeFirst();
+
+function waitFor(policy: SecondFactorPolicy, row: { sends: number; last_sent_at: Date } | undefined, now: Date): number | null {
   if (!row) return 0;
-  if (row.sends >= deps.maxSends) return null;
-  const wait = deps.resendBaseSeconds * 2 ** (row.sends - 1);
-  return Math.max(0, Math.ceil((row.last_sent_at.getTime() + wait * 1000 - deps.now().getTime()) / 1000));
+  if (row.sends >= policy.maxSends) return null;
+  const wait = policy.resendBaseSeconds * 2 ** (row.sends - 1);
+  return Math.max(0, Math.ceil((row.last_sent_at.getTime() + wait * 1000 - now.getTime()) / 1000));
 }
 
 export async function resendSecondFactor(
   deps: SecondFactorDeps,
   input: { uid: string; accountId: string; phone: string },
 ): Promise<{ sent: boolean; wait: number | null; dailyLimit?: true }> {
-  const wait = await resendWait(deps, input.uid);
-  if (wait !== 0) return { sent: false, wait };
-  if (!(await takeAllowance(deps.db, input.accountId, 'codes_sent', deps.maxCodesPerDay, deps.now()))) return { sent: false, wait: null, dailyLimit: true };
-  const row = await deps.db.selectFrom('sign_in_codes').select('sends').where('interaction_uid', '=', input.uid).executeTakeFirst();
-  await send(deps, input, (row?.sends ?? 0) + 1);
-  return { sent: true, wait: await resendWait(deps, input.uid) };
+  const now = deps.now();
+  return underAccountLock(deps.db, input.accountId, async (trx) => {
+    const before = await sendsSoFar(trx, input.uid);
+    const wait = waitFor(deps, before, now);
+    if (wait !== 0) return { sent: false, wait };
+    if (!(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return { sent: false, wait: null, dailyLimit: true as const };
+    const sends = (before?.sends ?? 0) + 1;
+    await send(trx, deps, input, sends, now);
+    return { sent: true, wait: waitFor(deps, { sends, last_sent_at: now }, now) };
+  });
 }
 
 export type CodeCheck = { ok: true } | { ok: false; problem: 'wrong' | 'expired' | 'too_many' | 'daily_limit'; attemptsLeft: number };

@@ -87,3 +87,19 @@ describe('codes sent across sign-ins', () => {
     expect(new URL(result.redirect!).searchParams.get('error')).toBe('unmet_authentication_requirements');
   });
 });
+
+describe('resends sent all at once', () => {
+  it('send one code: the wait between codes holds for a double-clicked (or scripted) "send a new code"', async () => {
+    const em = SANDBOX_CITIZENS[4]!;
+    const sent = async () => (await outboxFor(suite.provider.database.db, em.phone)).filter((m) => m.purpose === 'sign_in_code').length;
+    const { agent, page } = await toCodePage(em);
+    expect(page.html).toContain('id="otp"');
+    const before = await sent();
+    clock.advance(31);
+    // Eight at once from the same sign-in, each with the page's form and cookies.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => submit(agent, page, 'otp-resend', {})));
+    expect((await sent()) - before).toBe(1);
+    expect(answers.filter((a) => a.page?.html.includes('Đã gửi mã mới.'))).toHaveLength(1);
+    expect(answers.filter((a) => a.page?.status === 429)).toHaveLength(7);
+  });
+});
