@@ -154,6 +154,12 @@ if (process.env.TEST_DATABASE_URL) {
       // No process exited, no request went unanswered within the bound, no 500; every 503 says when to retry and
       // is a page in Vietnamese for people, an OAuth-style JSON error for programs.
       expect([a.child.exitCode, b.child.exitCode]).toEqual([null, null]);
+      // Nor did a worker: the primary would start another, and the requests it held would fail.
+      for (const instance of [a, b]) {
+        const output = instance.output();
+        const death = output.indexOf('worker died');
+        expect(death, `instance ${instance.name} lost a worker:\n${output.slice(Math.max(0, death - 4000), death + 400)}`).toBe(-1);
+      }
       expect(results.filter((r) => r.status === 'hung')).toEqual([]);
       expect(results.filter((r) => !r.acceptable)).toEqual([]);
       // Each kind (the provider's pages and JSON, our pages and JSON) met the outage and answered it so.
@@ -247,7 +253,9 @@ function loadGenerator(instances: Instance[], targets: Record<string, Target>) {
     } catch (error) {
       // The instance itself refusing the connection means it died; that is checked separately.
       const hung = (error as Error).name === 'TimeoutError';
-      results.push({ kind, status: hung ? 'hung' : 'refused', outage, at, acceptable: false, detail: String(error) });
+      // fetch says only "fetch failed"; the socket's own error (ECONNRESET, ECONNREFUSED…) is its cause.
+      const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+      results.push({ kind, status: hung ? 'hung' : 'refused', outage, at, acceptable: false, detail: `${String(error)}${cause ? `: ${cause.code ?? ''} ${cause.message}` : ''}` });
     }
   }
   const clients = Array.from({ length: 4 }, async () => {
