@@ -13,6 +13,9 @@ import { sandboxBanner } from './sandbox/banner.ts';
 import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
 import { seedSandbox } from './sandbox/seed.ts';
 
+const EMBEDDED_IN_PRODUCTION =
+  'production on the embedded database: it runs with fsync off, so a crash of the machine may lose any recent change (a new password, a revocation), and it serves every request from one connection; set DATABASE_URL to run production on PostgreSQL';
+
 export async function serve(config: Config, logger: Logger): Promise<void> {
   tuneHeap(config.heapGrowingPercent);
   const location = databaseLocation(config);
@@ -24,6 +27,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const migrations = await migrate(database);
   logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
   if (location.engine === 'postgres') for (const warning of await upkeepWarnings(database.db)) logger.warn(warning);
+  // Allowed (a trial on one machine), but said: PGlite flushes nothing at a commit and serves from one connection.
+  if (location.engine === 'pglite' && config.env === 'production') logger.warn(EMBEDDED_IN_PRODUCTION);
 
   if (config.env === 'production') {
     // Published passwords never reach production: a database that once ran the sandbox must be cleaned first.

@@ -74,6 +74,8 @@ describe('production on a database that ran the sandbox', () => {
       const headers = { 'x-forwarded-proto': 'https' };
       expect((await fetch(`${base}/readyz`, { headers })).status).toBe(200);
       expect(output).not.toContain('test citizens');
+      // On the embedded database the operator is told what it cannot promise; never on PostgreSQL.
+      expect(output.includes('production on the embedded database')).toBe(testDb.location.engine === 'pglite');
       const officer = await fetch(`${base}/admin/sessions`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
