@@ -60,6 +60,21 @@ async function residentMiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
+interface HeapSample {
+  signIns: number;
+  totalMiB: number;
+  usedMiB: number;
+  /** Resident memory V8's heap does not account for: malloc (argon2's blocks, pg's buffers), code, PGlite's WASM memory. */
+  outsideMiB: number;
+}
+
+async function v8Heap(base: string): Promise<Omit<HeapSample, 'signIns'>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  const totalMiB = value('nodejs_heap_size_total_bytes');
+  return { totalMiB, usedMiB: value('nodejs_heap_size_used_bytes'), outsideMiB: value('process_resident_memory_bytes') - totalMiB };
+}
+
 /** d. Resident memory of one process across `count` complete sign-ins: sampled every second. */
 export async function memoryBench(engine: { databaseUrl?: string }, count: number) {
   const port = await freePort();
@@ -69,6 +84,10 @@ export async function memoryBench(engine: { databaseUrl?: string }, count: numbe
   const samples: Array<{ signIns: number; mib: number }> = [];
   let done = 0;
   const sampler = setInterval(() => void residentMiB(child.pid!).then((mib) => samples.push({ signIns: done, mib }), () => undefined), 1000);
+  // What the resident memory is made of: V8's heap (reserved and in use) and memory outside it, from the
+  // process's own /metrics every 10 s, so a rise can be told apart from malloc's.
+  const heap: HeapSample[] = [];
+  const heapSampler = setInterval(() => void v8Heap(base).then((h) => heap.push({ signIns: done, ...h }), () => undefined), 10_000);
   try {
     const config = await oidc.discovery(new URL(base), 'sandbox', undefined, oidc.ClientSecretBasic(SANDBOX_SECRET), { execute: [oidc.allowInsecureRequests] });
     await Promise.all(Array.from({ length: 4 }, async (_, i) => {
@@ -80,6 +99,7 @@ export async function memoryBench(engine: { databaseUrl?: string }, count: numbe
     }));
   } finally {
     clearInterval(sampler);
+    clearInterval(heapSampler);
     await stop(child);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
@@ -91,8 +111,13 @@ export async function memoryBench(engine: { databaseUrl?: string }, count: numbe
     secondHalf: { min: Math.min(...secondHalf.map((s) => s.mib)), max: Math.max(...secondHalf.map((s) => s.mib)), trendMiBPer10k: trend(secondHalf) * 10_000 },
     // Flat or growing: the mean of each quarter of the run.
     quarterMeans: [0, 1, 2, 3].map((q) => mean(samples.filter((s) => s.signIns >= (q * count) / 4 && s.signIns < ((q + 1) * count) / 4 + (q === 3 ? 1 : 0)).map((s) => s.mib))),
+    heapByQuarter: [0, 1, 2, 3].map((q) => {
+      const inQuarter = heap.filter((h) => h.signIns >= (q * count) / 4 && h.signIns < ((q + 1) * count) / 4 + (q === 3 ? 1 : 0));
+      return { totalMiB: mean(inQuarter.map((h) => h.totalMiB)), usedMiB: mean(inQuarter.map((h) => h.usedMiB)), outsideMiB: mean(inQuarter.map((h) => h.outsideMiB)) };
+    }),
     // At most 400 of them in the results file: enough to draw the curve.
     samples: samples.filter((_, i) => i % Math.ceil(samples.length / 400) === 0),
+    heap: heap.filter((_, i) => i % Math.ceil(heap.length / 200) === 0),
   };
 }
 
