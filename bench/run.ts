@@ -141,7 +141,8 @@ if (wanted.has('scaling') || wanted.has('memory')) {
           results[label] = r;
           lines.push(`  ${label.padEnd(16)} peak ${f(r.peakMiB)} MiB; over the second half ${f(r.secondHalf.min)}–${f(r.secondHalf.max)} MiB   target < 250 MiB on PostgreSQL, flat`);
           lines.push(`  ${''.padEnd(16)} mean by quarter ${r.quarterMeans.map((m) => f(m)).join(' / ')} MiB; trend over the second half ${r.secondHalf.trendMiBPer10k >= 0 ? '+' : ''}${r.secondHalf.trendMiBPer10k.toFixed(1)} MiB per 10,000 sign-ins`);
-          lines.push(`  ${''.padEnd(16)} of it, by quarter: V8 heap ${r.heapByQuarter.map((h) => f(h.totalMiB)).join(' / ')} MiB (in use ${r.heapByQuarter.map((h) => f(h.usedMiB)).join(' / ')}); outside V8's heap ${r.heapByQuarter.map((h) => f(h.outsideMiB)).join(' / ')} MiB`);
+          // Read every 10 s: a run shorter than about 40 s leaves a quarter without a reading.
+          if (r.heapByQuarter.every((h) => Number.isFinite(h.totalMiB))) lines.push(`  ${''.padEnd(16)} of it, by quarter: V8 heap ${r.heapByQuarter.map((h) => f(h.totalMiB)).join(' / ')} MiB (in use ${r.heapByQuarter.map((h) => f(h.usedMiB)).join(' / ')}); outside V8's heap ${r.heapByQuarter.map((h) => f(h.outsideMiB)).join(' / ')} MiB`);
         }
         for (const line of lines) console.log(line);
         console.log(`  written to ${await writeResults('memory', { signIns: count }, lines, results)}`);

@@ -1,5 +1,5 @@
 // e-ID accounts joined to the citizen's population record: the queries sign-in and claims need.
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import type { AccountLevel, AccountStatus, DocumentKind, LockReason, Schema } from '../db/schema.ts';
 
 /** What the rest of the system knows about a signed-in citizen. */
@@ -80,4 +80,15 @@ export function accountQueries(db: Kysely<Schema>): Accounts {
 
 export function fullName(account: Pick<CitizenAccount, 'familyName' | 'middleName' | 'givenName'>): string {
   return [account.familyName, account.middleName, account.givenName].filter(Boolean).join(' ');
+}
+
+/**
+ * Runs fn in a transaction holding the account row's lock. What is checked, then sent or written, for one account
+ * (an SMS code and its limits) is done under it, so requests sent all at once wait for each other and the limits hold.
+ */
+export async function underAccountLock<T>(db: Kysely<Schema>, accountId: string, fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst();
+    return fn(trx);
+  });
 }

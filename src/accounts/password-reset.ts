@@ -4,7 +4,7 @@ import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { queueSms } from '../notify/sms.ts';
 import type { Schema } from '../db/schema.ts';
-import type { Accounts } from './accounts.ts';
+import { underAccountLock, type Accounts } from './accounts.ts';
 import type { AccountLifecycle } from './lifecycle.ts';
 import type { Lockout } from './lockout.ts';
 import { checkPassword, type PasswordProblem } from './password-policy.ts';
@@ -44,8 +44,7 @@ export async function requestResetCode(deps: PasswordResetDeps, personalId: stri
   if (!account?.phone || account.status === 'revoked' || account.lockReason === 'officer') return;
   // Checked and sent under the account row's lock: requests sent all at once (8 in parallel sent 8 SMS
   // before) wait for each other, so the resend and daily limits hold.
-  await deps.db.transaction().execute(async (trx) => {
-    await trx.selectFrom('accounts').select('id').where('id', '=', account.id).forUpdate().executeTakeFirst();
+  await underAccountLock(deps.db, account.id, async (trx) => {
     const existing = await trx.selectFrom('password_reset_codes').select('created_at').where('account_id', '=', account.id).executeTakeFirst();
     if (existing && now.getTime() - existing.created_at.getTime() < deps.resendSeconds * 1000) return;
     const { sentToday } = await trx

@@ -2,6 +2,7 @@
 // (interaction). Valid a few minutes, tried a few times, resent with a growing wait; stored only as an HMAC.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { underAccountLock } from './accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { queueSms } from '../notify/sms.ts';
@@ -38,22 +39,13 @@ export function signInCodeSms(code: string, minutes: number): string {
  */
 export async function startSecondFactor(deps: SecondFactorDeps, input: CodeRecipient): Promise<'sent' | 'live' | 'daily_limit'> {
   const now = deps.now();
+  // Under the account row's lock: a replayed sign-in POST does not send a second code.
   return underAccountLock(deps.db, input.accountId, async (trx) => {
     const live = await trx.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
     if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
     if (!(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
     await send(trx, deps, input, 1, now);
     return 'sent';
-  });
-}
-
-// Whether to send is read and the send written under the account row's lock: requests sent all at once (a
-// double-clicked "resend", a replayed sign-in POST) wait for each other, so the wait between codes and the
-// number per sign-in hold for them too.
-async function underAccountLock<T>(db: Kysely<Schema>, accountId: string, fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst();
-    return fn(trx);
   });
 }
 
@@ -91,6 +83,7 @@ export async function resendSecondFactor(
   input: { uid: string; accountId: string; phone: string },
 ): Promise<{ sent: boolean; wait: number | null; dailyLimit?: true }> {
   const now = deps.now();
+  // Under the account row's lock: of several "send a new code" at once, one finds the wait over.
   return underAccountLock(deps.db, input.accountId, async (trx) => {
     const before = await sendsSoFar(trx, input.uid);
     const wait = waitFor(deps, before, now);
