@@ -29,7 +29,11 @@ export async function startInstance(name: string, env: Record<string, string>): 
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
   child.stderr!.on('data', (chunk) => (output += String(chunk)));
   const deadline = Date.now() + 90_000;
-  while (!output.includes('Server listening')) {
+  // Ready when every worker listens: the primary starts the others once the first does, and a test that stops the
+  // database meanwhile would be testing a start, not a running instance.
+  const workers = () => Number(/"workers":(\d+)[^\n]*"msg":"starting workers"/.exec(output)?.[1] ?? 1);
+  const listening = () => (output.includes('"msg":"starting workers"') ? output.split('"msg":"worker listening"').length - 1 : output.includes('Server listening') ? 1 : 0);
+  while (listening() < workers()) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`instance ${name} did not start:\n${output}`);
