@@ -15,6 +15,7 @@ const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DIRECT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_NAMED_STATEMENTS: bool.optional(),
+  DATABASE_WAIT_SECONDS: int(0, 3600).default(60),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().trim().optional(),
@@ -69,6 +70,8 @@ export interface Config {
   directDatabaseUrl: string | undefined;
   /** Repeated queries prepared by name on each connection; off by default when DIRECT_DATABASE_URL says a pooler is in between. */
   databaseNamedStatements: boolean;
+  /** How long a starting process waits for an unavailable database before it gives up (src/db/wait.ts). */
+  databaseWaitSeconds: number;
   dataDir: string;
   logLevel: string;
   /** Which forwarding proxies' X-Forwarded-* headers are believed; false: none (the client connects directly). */
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     directDatabaseUrl: e.DIRECT_DATABASE_URL,
     // A pooler declared (DIRECT_DATABASE_URL): off unless asked for, as PgBouncer before 1.21 cannot keep them.
     databaseNamedStatements: e.DATABASE_NAMED_STATEMENTS ?? !e.DIRECT_DATABASE_URL,
+    databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     trustProxy,

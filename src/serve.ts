@@ -8,6 +8,7 @@ import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import { databaseLabel, databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { upkeepWarnings } from './db/upkeep.ts';
+import { DatabaseStartError, whenDatabaseAnswers } from './db/wait.ts';
 import { tuneHeap } from './runtime-tuning.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
 import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
@@ -24,7 +25,17 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     process.stderr.write(`dinhdanh: ${error.message}\n`);
     process.exit(1);
   });
-  const migrations = await migrate(database);
+  // The first contact: waited for while the server is away, in one log line per try (src/db/wait.ts).
+  const migrations = await whenDatabaseAnswers(() => migrate(database), {
+    waitSeconds: config.databaseWaitSeconds,
+    onRetry: (details) => logger.warn(details, 'the database is unavailable; waiting for it'),
+  }).catch(async (error: unknown) => {
+    if (!(error instanceof DatabaseStartError)) throw error;
+    logger.flush();
+    process.stderr.write(`dinhdanh: cannot start: ${error.message}\n`);
+    await database.close().catch(() => {});
+    process.exit(1);
+  });
   logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
   if (location.engine === 'postgres') for (const warning of await upkeepWarnings(database.db)) logger.warn(warning);
   // Allowed (a trial on one machine), but said: PGlite flushes nothing at a commit and serves from one connection.

@@ -6,8 +6,8 @@ export const RETRY_AFTER_SECONDS = 2;
 
 // PostgreSQL SQLSTATEs: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up).
 const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']);
-// Socket errors from node:net while connecting to or talking with the server.
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+// Socket errors from node:net while connecting to or talking with the server (EAI_AGAIN: a name server that did not answer).
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 // pg and pg-pool throw plain Errors (no code) for these; PGlite says so once closed.
 const MESSAGES = [
   'Connection terminated',

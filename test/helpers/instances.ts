@@ -18,7 +18,15 @@ export interface Instance {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Starts `node src/main.ts` and returns once every worker listens. */
 export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  const instance = await launchInstance(name, env);
+  await instance.ready();
+  return instance;
+}
+
+/** Starts `node src/main.ts` and returns at once; ready() resolves when every worker listens. */
+export async function launchInstance(name: string, env: Record<string, string>): Promise<Instance & { ready(timeoutMs?: number): Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: ROOT,
@@ -28,23 +36,25 @@ export async function startInstance(name: string, env: Record<string, string>): 
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
   child.stderr!.on('data', (chunk) => (output += String(chunk)));
-  const deadline = Date.now() + 90_000;
   // Ready when every worker listens: the primary starts the others once the first does, and a test that stops the
   // database meanwhile would be testing a start, not a running instance.
   const workers = () => Number(/"workers":(\d+)[^\n]*"msg":"starting workers"/.exec(output)?.[1] ?? 1);
   const listening = () => (output.includes('"msg":"starting workers"') ? output.split('"msg":"worker listening"').length - 1 : output.includes('Server listening') ? 1 : 0);
-  while (listening() < workers()) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`instance ${name} did not start:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
   return {
     name,
     url: `http://127.0.0.1:${port}`,
     child,
     output: () => output,
+    async ready(timeoutMs = 90_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (listening() < workers()) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`instance ${name} did not start:\n${output}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

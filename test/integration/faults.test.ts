@@ -1,5 +1,6 @@
 // Faults a national service must ride out: the database restarting under load, an instance killed mid sign-in,
 // and a server set up without autovacuum, which the operator hears of at start.
+import { once } from 'node:events';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -8,7 +9,7 @@ import { migrate } from '../../src/db/migrator.ts';
 import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
 import { upkeepWarnings } from '../../src/db/upkeep.ts';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
-import { startInstance, startLoadBalancer, type Instance, type LoadBalancer } from '../helpers/instances.ts';
+import { launchInstance, startInstance, startLoadBalancer, type Instance, type LoadBalancer } from '../helpers/instances.ts';
 import { startPostgresServer, type PostgresServer } from '../helpers/postgres-server.ts';
 import { freePort, SANDBOX_SECRET } from '../helpers/provider.ts';
 import { authorizationRequest, REDIRECT_URI, redeem, relyingParty } from '../helpers/relying-party.ts';
@@ -331,5 +332,76 @@ if (process.env.TEST_DATABASE_URL) {
         await sql`SELECT pg_reload_conf()`.execute(database.db);
       }
     }, 120_000);
+  });
+}
+
+if (process.env.TEST_DATABASE_URL) {
+  describe('a provider started before its database (a PostgreSQL server of its own, stopped)', () => {
+    let server: PostgresServer;
+    const logLines = (output: string) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string });
+    // A stack trace's frames: what an operator should not have to read for a database that is away.
+    const STACK = /^\s+at /m;
+
+    beforeAll(async () => {
+      server = await startPostgresServer();
+      await server.stop();
+    }, 120_000);
+    afterAll(async () => {
+      await server?.remove();
+    });
+
+    it('waits for it, one warning per try, and serves once it comes (two workers; none dies)', async () => {
+      const port = await freePort();
+      const instance = await launchInstance('early', { ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: server.url, WORKERS: '2' });
+      try {
+        await expect.poll(() => logLines(instance.output()).filter((l) => l.msg === 'the database is unavailable; waiting for it').length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+        expect(instance.child.exitCode).toBeNull();
+        await server.start();
+        await instance.ready(30_000);
+        const discovery = await fetch(`${instance.url}/.well-known/openid-configuration`);
+        expect(discovery.status).toBe(200);
+        const output = instance.output();
+        const waits = logLines(output).filter((l) => l.msg === 'the database is unavailable; waiting for it');
+        expect(waits[0]).toMatchObject({ level: 40, reason: expect.stringContaining('ECONNREFUSED') });
+        expect(output, output).not.toMatch(STACK);
+        expect(output).not.toContain('worker died');
+        expect(output).not.toContain(server.url);
+      } finally {
+        await instance.stop();
+        await server.stop().catch(() => undefined);
+      }
+      expect(instance.child.exitCode).toBe(0);
+    }, 120_000);
+
+    it('gives up after DATABASE_WAIT_SECONDS in one line, exit code 1', async () => {
+      const port = await freePort();
+      const instance = await launchInstance('gives-up', { ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: server.url, DATABASE_WAIT_SECONDS: '2' });
+      const [code] = (await once(instance.child, 'exit')) as [number];
+      const output = instance.output();
+      expect(code, output).toBe(1);
+      expect(output).toContain('dinhdanh: cannot start: the database did not answer within 2 s (DATABASE_WAIT_SECONDS): connect ECONNREFUSED 127.0.0.1:');
+      expect(output).not.toMatch(STACK);
+    }, 60_000);
+
+    it('stops at once, in one line, for a database that does not exist', async () => {
+      await server.start();
+      try {
+        const port = await freePort();
+        const url = server.url.replace(/\/postgres$/, '/no_such_database');
+        const instance = await launchInstance('misnamed', { ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: url });
+        const [code] = (await once(instance.child, 'exit')) as [number];
+        const output = instance.output();
+        expect(code, output).toBe(1);
+        expect(output).toContain('dinhdanh: cannot start: database "no_such_database" does not exist (3D000)');
+        expect(output).not.toContain('waiting for it');
+        expect(output).not.toMatch(STACK);
+      } finally {
+        await server.stop();
+      }
+    }, 60_000);
   });
 }
