@@ -7,6 +7,7 @@ import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseInUseError } from './db/data-dir-lock.ts';
+import { databaseProblem } from './db/wait.ts';
 import type { ImportSummary } from './registry/import/importer.ts';
 import { ImportError, formatOf, type Format } from './registry/import/readers.ts';
 import { OFFICERS_USAGE, OfficerUsageError } from './admin/officer-cli.ts';
@@ -248,7 +249,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // BackupError by name: its module (and PGlite) loads only for backup and restore.
     const known = error instanceof ConfigError || error instanceof ImportError || error instanceof DatabaseInUseError || (error as Error).name === 'BackupError';
-    process.stderr.write(`dinhdanh: ${known ? (error as Error).message : (error as Error).stack}\n`);
+    // The database away or refusing (a wrong password, no such database): the operator's to fix, not a stack trace.
+    const problem = known ? (error as Error).message : databaseProblem(error);
+    process.stderr.write(`dinhdanh: ${problem ?? (error as Error).stack}\n`);
     process.exit(1);
   },
 );

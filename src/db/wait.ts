@@ -26,6 +26,14 @@ export function reasonOf(error: unknown): string {
   return shown && !message.includes(shown) ? `${message} (${shown})` : message;
 }
 
+/** One line for an error that is the database's absence or its refusal (the CLI's commands do not wait); otherwise undefined. */
+export function databaseProblem(error: unknown): string | undefined {
+  const code = codeOf(error);
+  if (code && MISCONFIGURED.test(code)) return reasonOf(error);
+  if (isDatabaseUnavailable(error)) return `the database did not answer: ${reasonOf(error)}`;
+  return undefined;
+}
+
 function codeOf(error: unknown): string | undefined {
   const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
   const code = (inner as { code?: unknown } | undefined)?.code;

@@ -1,6 +1,8 @@
 // Faults a national service must ride out: the database restarting under load, an instance killed mid sign-in,
 // and a server set up without autovacuum, which the operator hears of at start.
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -386,6 +388,12 @@ if (process.env.TEST_DATABASE_URL) {
       expect(output).toContain('dinhdanh: cannot start: the database did not answer within 2 s (DATABASE_WAIT_SECONDS): connect ECONNREFUSED 127.0.0.1:');
       expect(output).not.toMatch(STACK);
     }, 60_000);
+
+    it("the CLI's commands do not wait: one line and exit code 1", () => {
+      const run = spawnSync(process.execPath, ['src/cli.ts', 'keys', 'list'], { cwd: fileURLToPath(new URL('../../', import.meta.url)), env: { PATH: process.env.PATH, DATABASE_URL: server.url }, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^dinhdanh: the database did not answer: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/);
+    });
 
     it('stops at once, in one line, for a database that does not exist', async () => {
       await server.start();
