@@ -8,7 +8,7 @@ import { DatabaseInUseError } from './db/data-dir-lock.ts';
 import { databaseLabel, databaseLocation, openDatabase } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { upkeepWarnings } from './db/upkeep.ts';
-import { DatabaseStartError, whenDatabaseAnswers } from './db/wait.ts';
+import { DatabaseStartError, databaseProblem, whenDatabaseAnswers } from './db/wait.ts';
 import { tuneHeap } from './runtime-tuning.ts';
 import { sandboxBanner } from './sandbox/banner.ts';
 import { describePresence, isEmpty, sandboxPresence } from './sandbox/presence.ts';
@@ -54,13 +54,24 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     }
   }
 
-  const { app, relyingParties, services } = await buildApp({ config, database, logger });
-  if (config.sandbox.seed) {
-    // Seeds an empty database; either way the sandbox client follows SANDBOX_REDIRECT_URIS and the secret as set now.
-    const seeded = await seedSandbox(database.db, relyingParties, services.passwords, { ...config.sandbox, issuer: config.issuer });
-    if (seeded) logger.info('sandbox client and test citizens seeded');
-  }
-  await app.listen({ host: config.host, port: config.port });
+  const app = await (async () => {
+    const { app, relyingParties, services } = await buildApp({ config, database, logger });
+    if (config.sandbox.seed) {
+      // Seeds an empty database; either way the sandbox client follows SANDBOX_REDIRECT_URIS and the secret as set now.
+      const seeded = await seedSandbox(database.db, relyingParties, services.passwords, { ...config.sandbox, issuer: config.issuer });
+      if (seeded) logger.info('sandbox client and test citizens seeded');
+    }
+    await app.listen({ host: config.host, port: config.port });
+    return app;
+  })().catch((error: unknown) => {
+    // Gone again between the migration and listening (each step that wrote is a transaction of its own): this start
+    // is abandoned in one line, and whatever restarts the process (the primary, the supervisor) starts afresh.
+    const problem = databaseProblem(error);
+    if (!problem) throw error;
+    logger.flush();
+    process.stderr.write(`dinhdanh: cannot start: ${problem}\n`);
+    process.exit(1);
+  });
   logger.flush();
   // With workers, the primary prints it once (src/cluster.ts).
   if (config.sandbox.seed && cluster.isPrimary) process.stderr.write(sandboxBanner(config, databaseLabel(config)));

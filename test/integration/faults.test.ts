@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
@@ -394,6 +395,39 @@ if (process.env.TEST_DATABASE_URL) {
       expect(run.status, run.stderr).toBe(1);
       expect(run.stderr).toMatch(/^dinhdanh: the database did not answer: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/);
     });
+
+    it('gone again between the migration and listening: one line and exit code 1, for a clean start again', async () => {
+      await server.start();
+      const database = await openDatabase({ engine: 'postgres', url: server.url });
+      await migrate(database);
+      await database.close();
+      // Startup writes the account page's client after the migration; holding that table keeps the start there.
+      const holder = new pg.Client({ connectionString: server.url });
+      holder.on('error', () => {});
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE relying_parties IN ACCESS EXCLUSIVE MODE');
+      const port = await freePort();
+      const instance = await launchInstance('interrupted', { ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: server.url, WORKERS: '1' });
+      try {
+        await expect.poll(() => instance.output(), { timeout: 30_000 }).toContain('"msg":"database migrated"');
+        await expect
+          .poll(async () => {
+            // Inside a transaction the statistics views answer from one snapshot unless it is cleared.
+            await holder.query('SELECT pg_stat_clear_snapshot()');
+            return (await holder.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0]!.n;
+          }, { timeout: 30_000 })
+          .toBeGreaterThan(0);
+      } finally {
+        await server.stop();
+      }
+      const [code] = instance.child.exitCode !== null ? [instance.child.exitCode] : ((await once(instance.child, 'exit')) as [number]);
+      const output = instance.output();
+      expect(code, output).toBe(1);
+      expect(output).toMatch(/^dinhdanh: cannot start: the database did not answer: terminating connection due to administrator command \(57P01\)$/m);
+      expect(output).not.toMatch(STACK);
+      expect(output).not.toContain('Server listening');
+    }, 90_000);
 
     it('stops at once, in one line, for a database that does not exist', async () => {
       await server.start();
