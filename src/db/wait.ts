@@ -28,16 +28,15 @@ export function reasonOf(error: unknown): string {
 
 /** One line for an error that is the database's absence or its refusal (the CLI's commands do not wait); otherwise undefined. */
 export function databaseProblem(error: unknown): string | undefined {
-  const code = codeOf(error);
-  if (code && MISCONFIGURED.test(code)) return reasonOf(error);
+  if (misconfigured(error)) return reasonOf(error);
   if (isDatabaseUnavailable(error)) return `the database did not answer: ${reasonOf(error)}`;
   return undefined;
 }
 
-function codeOf(error: unknown): string | undefined {
+function misconfigured(error: unknown): boolean {
   const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
   const code = (inner as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
+  return typeof code === 'string' && MISCONFIGURED.test(code);
 }
 
 export interface WaitOptions {
@@ -58,8 +57,7 @@ export async function whenDatabaseAnswers<T>(attempt: () => Promise<T>, options:
     try {
       return await attempt();
     } catch (error) {
-      const code = codeOf(error);
-      if (code && MISCONFIGURED.test(code)) throw new DatabaseStartError(reasonOf(error), { cause: error });
+      if (misconfigured(error)) throw new DatabaseStartError(reasonOf(error), { cause: error });
       if (!isDatabaseUnavailable(error)) throw error;
       const waitedMs = now() - started;
       const leftMs = options.waitSeconds * 1000 - waitedMs;

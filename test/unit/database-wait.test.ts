@@ -1,6 +1,6 @@
 // A starting provider waits for a database that is away, and stops at once, in plain words, when waiting will not help.
 import { describe, expect, it } from 'vitest';
-import { DatabaseStartError, whenDatabaseAnswers } from '../../src/db/wait.ts';
+import { DatabaseStartError, databaseProblem, whenDatabaseAnswers } from '../../src/db/wait.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -73,5 +73,14 @@ describe('waiting for the database at start', () => {
     const run = trial([bug], 60);
     await expect(run.result).rejects.toBe(bug);
     expect(run.tries()).toBe(1);
+  });
+});
+
+describe("the CLI's one line for a database problem", () => {
+  it('names the absence or the refusal, and leaves a bug to its stack trace', () => {
+    expect(databaseProblem(new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], ''))).toBe('the database did not answer: connect ECONNREFUSED ::1:5432');
+    expect(databaseProblem(withCode('password authentication failed for user "x"', '28P01'))).toBe('password authentication failed for user "x" (28P01)');
+    expect(databaseProblem(withCode('duplicate key value violates unique constraint', '23505'))).toBeUndefined();
+    expect(databaseProblem(new TypeError('x is undefined'))).toBeUndefined();
   });
 });
