@@ -25,16 +25,20 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     process.stderr.write(`dinhdanh: ${error.message}\n`);
     process.exit(1);
   });
+  // A start the database ended: one line, exit 1, for the primary or the supervisor to start afresh.
+  const cannotStart = async (reason: string): Promise<never> => {
+    logger.flush();
+    process.stderr.write(`dinhdanh: cannot start: ${reason}\n`);
+    await database.close().catch(() => {});
+    process.exit(1);
+  };
   // The first contact: waited for while the server is away, in one log line per try (src/db/wait.ts).
   const migrations = await whenDatabaseAnswers(() => migrate(database), {
     waitSeconds: config.databaseWaitSeconds,
     onRetry: (details) => logger.warn(details, 'the database is unavailable; waiting for it'),
-  }).catch(async (error: unknown) => {
+  }).catch((error: unknown) => {
     if (!(error instanceof DatabaseStartError)) throw error;
-    logger.flush();
-    process.stderr.write(`dinhdanh: cannot start: ${error.message}\n`);
-    await database.close().catch(() => {});
-    process.exit(1);
+    return cannotStart(error.message);
   });
   logger.info({ applied: migrations.applied, engine: location.engine }, 'database migrated');
   if (location.engine === 'postgres') for (const warning of await upkeepWarnings(database.db)) logger.warn(warning);
@@ -64,13 +68,10 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     await app.listen({ host: config.host, port: config.port });
     return app;
   })().catch((error: unknown) => {
-    // Gone again between the migration and listening (each step that wrote is a transaction of its own): this start
-    // is abandoned in one line, and whatever restarts the process (the primary, the supervisor) starts afresh.
+    // Gone again between the migration and listening (each step that wrote is a transaction of its own).
     const problem = databaseProblem(error);
     if (!problem) throw error;
-    logger.flush();
-    process.stderr.write(`dinhdanh: cannot start: ${problem}\n`);
-    process.exit(1);
+    return cannotStart(problem);
   });
   logger.flush();
   // With workers, the primary prints it once (src/cluster.ts).

@@ -17,7 +17,7 @@ const MISCONFIGURED = /^(28[0-9A-Z]{3}|3D000|42501|ENOTFOUND)$/;
 
 /** What went wrong, in the server's or the socket's words (never the URL, which may hold a password). */
 export function reasonOf(error: unknown): string {
-  const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
+  const inner = firstOf(error);
   if (!(inner instanceof Error)) return String(inner);
   const code = (inner as { code?: unknown }).code;
   const causeCode = inner.cause instanceof Error ? (inner.cause as { code?: unknown }).code : undefined;
@@ -34,9 +34,13 @@ export function databaseProblem(error: unknown): string | undefined {
 }
 
 function misconfigured(error: unknown): boolean {
-  const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
-  const code = (inner as { code?: unknown } | undefined)?.code;
+  const code = (firstOf(error) as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && MISCONFIGURED.test(code);
+}
+
+/** Node reports a failure to reach every address of a host as an AggregateError: the first one speaks for them. */
+function firstOf(error: unknown): unknown {
+  return error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
 }
 
 export interface WaitOptions {
