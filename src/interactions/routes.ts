@@ -6,6 +6,7 @@ import { fullName } from '../accounts/accounts.ts';
 import { authenticate } from '../accounts/authenticate.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
+import { GrantWithdrawn } from '../oidc/grants.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { holdWrites } from '../oidc/request-memo.ts';
 import { field, interactionFlow, PENDING, type Details, type UidRequest } from './flow.ts';
@@ -186,15 +187,26 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const { prompt, params, session, grantId } = details;
       // The grant and the interaction's result are written together, when the flow finishes (flow.finish).
       holdWrites();
-      const grant = grantId
-        ? await provider.Grant.find(grantId)
-        : new provider.Grant({ accountId: String(session?.accountId), clientId: String(params.client_id) });
-      if (!grant) return flow.finish(request, reply, { error: 'access_denied', error_description: 'the grant no longer exists' });
       const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-      return flow.finish(request, reply, { consent: { grantId: await grant.save() } });
+      // What this page asked for, added to what the service holds already (or to a grant of its own).
+      const consent = (grant: InstanceType<typeof provider.Grant>) => {
+        if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+        if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+        for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+        return grant.save();
+      };
+      const anew = () => new provider.Grant({ accountId: String(session?.accountId), clientId: String(params.client_id) });
+      const held = grantId ? await provider.Grant.find(grantId) : undefined;
+      let saved: string;
+      try {
+        saved = await consent(held ?? anew());
+      } catch (error) {
+        if (!(error instanceof GrantWithdrawn)) throw error;
+        saved = await consent(anew());
+      }
+      // A grant withdrawn since this page was shown stays withdrawn: the new one holds only what this page asked, and
+      // the provider asks again for the rest.
+      return flow.finish(request, reply, { consent: { grantId: saved } });
     },
   );
 

@@ -6,7 +6,8 @@ import type { Schema } from '../db/schema.ts';
 import { isAcceptableText } from '../http/acceptable-text.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { replayDetectionFind } from './replay-detection.ts';
-import { memoized, readTogether, resumedInteraction, writeHeld, writeLater, writing } from './request-memo.ts';
+import { GrantWithdrawn } from './grants.ts';
+import { forgetFound, memoized, noteFound, readTogether, resumedInteraction, wasFound, writeHeld, writeLater, writing } from './request-memo.ts';
 
 // Models whose rows carry a grantId and die with the grant (revokeByGrantId).
 const GRANTABLE = new Set([
@@ -19,6 +20,10 @@ const GRANTABLE = new Set([
 ]);
 
 const GRANTABLE_MODELS = [...GRANTABLE];
+
+// Models whose rows, once a request found them, are written back only over what is still there (migrations/0021):
+// a session or grant ended while the request ran (a password reset, a lock, a revocation) stays ended.
+const KEPT_ENDED = new Set(['Session', 'Grant']);
 
 // Models read by an id whose next reads in the same request are known: the token's grant and session (userinfo,
 // the token endpoint, introspection), the interaction's session (every sign-in page). One query brings them all.
@@ -39,6 +44,8 @@ interface PayloadWrite {
   model: string;
   id: string;
   row?: Insertable<Schema['oidc_payloads']>;
+  /** The request found this row: it is written only over what is still there. */
+  found?: boolean;
   now: () => Promise<void>;
 }
 
@@ -73,7 +80,9 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
       // A resume (/auth/:uid) reads the session by its cookie, then the interaction its URL names: one query.
       const interaction = column === 'id' ? resumedInteraction() : undefined;
       if (interaction && sessionWithInteraction) readTogether(key, [key, `Interaction:id:${interaction}`], () => readAhead(sessionWithInteraction, { session: value, interaction }));
-      return memoized(key, () => read(column, value));
+      const found = await memoized(key, () => read(column, value));
+      if (found && KEPT_ENDED.has(model) && typeof found.jti === 'string') noteFound(`${model}:${found.jti}`);
+      return found;
     };
     const read = async (column: 'id' | 'uid' | 'user_code', value: string): Promise<string | undefined> => {
       const [row] = await readQuery(column)({ value });
@@ -92,6 +101,14 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
           expires_at: eb.ref('excluded.expires_at'),
         })),
       ));
+
+    // A session or grant this request found is saved only over what is still there (KEPT_ENDED).
+    const storeFound = prepare(db, ['id', 'payload', 'grantId', 'uid', 'userCode', 'expiresAt'], (slot) => db
+      .updateTable('oidc_payloads')
+      .set({ payload: slot.payload, grant_id: slot.grantId, uid: slot.uid, user_code: slot.userCode, expires_at: sql<Date | null>`${slot.expiresAt}` })
+      .where('model', '=', model)
+      .where('id', '=', slot.id)
+      .returning('id'));
 
     const revokeByGrantId = (grantId: string) =>
       writing(GRANTABLE_MODELS, async () => {
@@ -120,14 +137,28 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
           user_code: payload.userCode ?? null,
           expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
         };
-        const now = async () => void (await store({ id, payload: row.payload, grantId: row.grant_id, uid: row.uid, userCode: row.user_code, expiresAt: row.expires_at }));
-        return writeLater(thisModel, `${model}:${id}`, { model, id, row, now }, writeAll, now);
+        const columns = { id, payload: row.payload, grantId: row.grant_id, uid: row.uid, userCode: row.user_code, expiresAt: row.expires_at };
+        const found = KEPT_ENDED.has(model) && wasFound(`${model}:${id}`);
+        if (found && model === 'Grant') {
+          // At once, not held: whether the citizen withdrew it meanwhile (another tab, the account page) decides what
+          // the consent does next (src/interactions/routes.ts).
+          return writing(thisModel, async () => {
+            await writeHeld();
+            const [kept] = await storeFound(columns);
+            if (!kept) throw new GrantWithdrawn(id);
+          });
+        }
+        // A session found and ended meanwhile is not written: the request's answer goes out, and what it hands out
+        // hangs on the grants that ended with the session.
+        const now = found ? async () => void (await storeFound(columns)) : async () => void (await store(columns));
+        return writeLater(thisModel, `${model}:${id}`, { model, id, row, found, now }, writeAll, now);
       },
       // Seen DPoP proofs and client assertions: found and recorded in one statement (replay-detection.ts).
       find: model === 'ReplayDetection' ? replayDetectionFind(db) : (id) => find('id', id),
       findByUid: (uid) => find('uid', uid),
       findByUserCode: (userCode) => find('user_code', userCode),
       destroy: (id) => {
+        forgetFound(`${model}:${id}`);
         const now = async () => void (await remove({ id }));
         return writeLater(thisModel, `${model}:${id}`, { model, id, now }, writeAll, now);
       },
@@ -154,7 +185,7 @@ export function createAdapterFactory(db: Kysely<Schema>, relyingParties: Relying
 
 /**
  * Writes held by one request, in one round trip: the rows it ended, then the rows it stored, in that order
- * (migrations/0020_provider_state_writes.sql). Each key appears once: a later write of a key replaced the earlier.
+ * (migrations/0020_provider_state_writes.sql, 0021_found_rows_stay_ended.sql). Each key appears once: a later write of a key replaced the earlier.
  */
 function writePayloads(db: Kysely<Schema>) {
   const writeState = prepare(db, ['gone', 'stored'], (slot) => {
@@ -165,7 +196,7 @@ function writePayloads(db: Kysely<Schema>) {
     if (writes.length === 1) return writes[0]!.now();
     const gone = writes.filter((w) => !w.row).map((w) => ({ model: w.model, id: w.id }));
     // The payload is JSON text already: spliced in as it is, not parsed and written again.
-    const stored = writes.flatMap((w) => (w.row ? [`{"model":${JSON.stringify(w.model)},"id":${JSON.stringify(w.id)},"payload":${w.row.payload},"grant_id":${JSON.stringify(w.row.grant_id ?? null)},"uid":${JSON.stringify(w.row.uid ?? null)},"user_code":${JSON.stringify(w.row.user_code ?? null)},"expires_at":${JSON.stringify(w.row.expires_at ?? null)}}`] : []));
+    const stored = writes.flatMap((w) => (w.row ? [`{"model":${JSON.stringify(w.model)},"id":${JSON.stringify(w.id)},"payload":${w.row.payload},"grant_id":${JSON.stringify(w.row.grant_id ?? null)},"uid":${JSON.stringify(w.row.uid ?? null)},"user_code":${JSON.stringify(w.row.user_code ?? null)},"expires_at":${JSON.stringify(w.row.expires_at ?? null)},"found":${w.found === true}}`] : []));
     await writeState({ gone: JSON.stringify(gone), stored: `[${stored.join(',')}]` });
   };
 }

@@ -3,6 +3,16 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AfterCommit } from '../accounts/lifecycle.ts';
 import type { Schema } from '../db/schema.ts';
 
+/** A grant saved after it was withdrawn (revoked, or the account's sessions ended) since the request read it. */
+export class GrantWithdrawn extends Error {
+  readonly grantId: string;
+  constructor(grantId: string) {
+    super('the grant was withdrawn while the request used it');
+    this.grantId = grantId;
+    this.name = 'GrantWithdrawn';
+  }
+}
+
 export interface GrantSummary {
   grantId: string;
   clientId: string;

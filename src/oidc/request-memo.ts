@@ -19,6 +19,8 @@ interface Memo {
   later: Map<string, LaterWrite> | undefined;
   /** The held writes being written, if any: reads and further writes wait for them. */
   writingLater: Promise<void> | undefined;
+  /** What the request found stored (see `noteFound`). */
+  found: Set<string> | undefined;
 }
 
 /** A write held for later, and how its kind is written: several held writes of one kind go in one call. */
@@ -34,7 +36,7 @@ const RESUME_PATH = /^\/auth\/([A-Za-z0-9_-]{1,64})(?:\?|$)/;
 
 /** Runs `next` (the rest of the request's hooks and handler) with a memo of its own; `url` is the request's. */
 export function withRequestMemo(next: () => void, url = ''): void {
-  requestMemo.run({ reads: new Map(), writes: 0, resuming: RESUME_PATH.exec(url)?.[1], later: undefined, writingLater: undefined }, next);
+  requestMemo.run({ reads: new Map(), writes: 0, resuming: RESUME_PATH.exec(url)?.[1], later: undefined, writingLater: undefined, found: undefined }, next);
 }
 
 /** The interaction this request resumes, if it is a resume: its read can go with the session's. */
@@ -55,6 +57,22 @@ export async function memoized(key: string, read: () => Promise<Answer>): Promis
   }
   // The provider builds mutable models from a payload: each reader gets its own copy.
   return parsed(await pending);
+}
+
+/** Records that this request found `key` stored: a later write of it in the request updates what is there, or fails. */
+export function noteFound(key: string): void {
+  const memo = requestMemo.getStore();
+  if (memo) (memo.found ??= new Set()).add(key);
+}
+
+/** The request ends `key` itself: a write of it afterwards creates it again. */
+export function forgetFound(key: string): void {
+  requestMemo.getStore()?.found?.delete(key);
+}
+
+/** Whether this request found `key` stored (outside a request: unknown, so no). */
+export function wasFound(key: string): boolean {
+  return requestMemo.getStore()?.found?.has(key) ?? false;
 }
 
 const parsed = (answer: Answer): AdapterPayload | undefined => (answer === undefined ? undefined : (JSON.parse(answer) as AdapterPayload));

@@ -2,7 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { createScratchDatabase } from '../../src/db/scratch.ts';
+import type { Schema } from '../../src/db/schema.ts';
 import type { DatabaseLocation } from '../../src/db/database.ts';
 
 export const ENGINE = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
@@ -25,4 +27,45 @@ export async function createTestDatabase(options: { persistent?: boolean } = {})
   }
   const scratch = await createScratchDatabase(adminUrl, 'dinhdanh_test');
   return { location: { engine: 'postgres', url: scratch.url, poolSize: 5 }, drop: scratch.drop };
+}
+
+/**
+ * PostgreSQL only: `meanwhile` lands after `act` has read a provider row and before `act` writes it. A transaction
+ * holds the row locked while `act` starts; once a statement waits on the lock (`act`'s write), `meanwhile` runs in
+ * that transaction, which then commits and lets the write go on. Returns what `act` and `meanwhile` returned.
+ */
+export async function betweenReadAndWrite<A, M>(
+  db: Kysely<Schema>,
+  row: { model: string; id: string },
+  act: () => Promise<A>,
+  meanwhile: (trx: Transaction<Schema>) => Promise<M>,
+): Promise<{ acted: A; meant: M }> {
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  let go!: () => void;
+  const waited = new Promise<void>((resolve) => (go = resolve));
+  const holder = db.transaction().execute(async (trx) => {
+    await sql`select 1 from oidc_payloads where model = ${row.model} and id = ${row.id} for update`.execute(trx);
+    holding();
+    await waited;
+    return meanwhile(trx);
+  });
+  await held;
+  const acting = act();
+  try {
+    await untilAStatementWaitsOnALock(db);
+  } finally {
+    go();
+  }
+  const meant = await holder;
+  return { acted: await acting, meant };
+}
+
+async function untilAStatementWaitsOnALock(db: Kysely<Schema>): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    const { rows } = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+    if (rows[0]!.waiting > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no statement waited on the held row within 10 s');
 }

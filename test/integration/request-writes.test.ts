@@ -19,8 +19,8 @@ async function refuseWrites() {
 }
 
 afterEach(async () => {
-  const migration = await readFile(new URL('../../migrations/0020_provider_state_writes.sql', import.meta.url), 'utf8');
-  await sql.raw(migration.replace('CREATE PROCEDURE', 'CREATE OR REPLACE PROCEDURE')).execute(suite.provider.database.db);
+  const migration = await readFile(new URL('../../migrations/0021_found_rows_stay_ended.sql', import.meta.url), 'utf8');
+  await sql.raw(migration).execute(suite.provider.database.db);
 });
 
 const count = async (model: string) =>
@@ -48,7 +48,7 @@ describe('a protocol request writes what it changed before it answers', () => {
     expect(await count('AuthorizationCode')).toBe(codes);
 
     // The database takes writes again: the same resume, as the citizen's reload sends it, reaches the relying party.
-    await sql.raw((await readFile(new URL('../../migrations/0020_provider_state_writes.sql', import.meta.url), 'utf8')).replace('CREATE PROCEDURE', 'CREATE OR REPLACE PROCEDURE')).execute(suite.provider.database.db);
+    await sql.raw((await readFile(new URL('../../migrations/0021_found_rows_stay_ended.sql', import.meta.url), 'utf8'))).execute(suite.provider.database.db);
     const step = await agent.follow(resume, origin);
     expect(step.redirect, `${step.page?.status} ${step.page?.html.replace(/<style[\s\S]*<\/style>/, "").slice(0, 1500)}`).toBeDefined();
     const tokens = await redeem(suite.rp, request, step.redirect!);
