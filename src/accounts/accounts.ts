@@ -21,6 +21,8 @@ export interface CitizenAccount {
   passwordMustChange: boolean;
   lockReason: LockReason | null;
   lockedUntil: Date | null;
+  /** When its sessions were last ended: a browser signed in before then is signed in no more. */
+  sessionsEndedAt: Date | null;
   integratedDocuments: DocumentKind[];
   /** A synthetic citizen the sandbox seeded (sandbox clients sign in only these). */
   sandbox: boolean;
@@ -61,6 +63,7 @@ export function accountQueries(db: Kysely<Schema>): Accounts {
         'a.password_must_change as passwordMustChange',
         'a.lock_reason as lockReason',
         'a.locked_until as lockedUntil',
+        'a.sessions_ended_at as sessionsEndedAt',
         'a.integrated_documents as integratedDocuments',
         // Read with the account, not in a query of its own: every sandbox-client sign-in step asks it.
         (eb) =>

@@ -143,6 +143,7 @@ export interface AccountTable {
   integrated_documents: Generated<DocumentKind[]>;
   locked_until: Date | null;
   lock_reason: LockReason | null;
+  sessions_ended_at: Date | null;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

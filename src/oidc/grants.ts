@@ -83,11 +83,17 @@ export async function logoutTargets(db: Kysely<Schema> | Transaction<Schema>, ac
 
 /**
  * Ends everything the provider holds for an account: browser sessions, grants, codes, access and refresh tokens
- * (each carries the account in its payload). Interactions in progress carry it only nested, so a sign-in or reset
- * under way is not cut off. Tells nobody: what it returns, to run after commit, does nothing (the app uses
- * oidc/backchannel-logout.ts, which tells the relying parties; the CLI, benches and account tests use this).
+ * (each carries the account in its payload), and sign-ins that proved the password but were not resumed yet. Other
+ * interactions in progress carry the account only nested, so a password reset under way is not cut off. Tells
+ * nobody: what it returns, to run after commit, does nothing (the app uses oidc/backchannel-logout.ts, which tells the
+ * relying parties; the CLI, benches and account tests use this).
  */
 export async function endAccountSessions(db: Kysely<Schema> | Transaction<Schema>, accountId: string): Promise<AfterCommit> {
+  // A request under way may still write back a session it read; one signed in before this moment no longer counts.
+  await db.updateTable('accounts').set({ sessions_ended_at: new Date() }).where('id', '=', accountId).execute();
   await db.deleteFrom('oidc_payloads').where(sql<string>`payload->>'accountId'`, '=', accountId).execute();
+  // A sign-in that proved the password but whose browser has not come back to the provider yet: its interaction
+  // holds the finished login, which the browser's next step would turn into a session.
+  await db.deleteFrom('oidc_payloads').where('model', '=', sql.lit('Interaction')).where(sql<string>`payload #>> '{result,login,accountId}'`, '=', accountId).execute();
   return () => {};
 }

@@ -132,6 +132,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       // A revoked account, or one an officer locked, signs nobody in, and its existing tokens stop yielding claims
       // (the lock also deleted them; this holds for any issued in the same instant).
       if (!account || account.status === 'revoked' || account.lockReason === 'officer') return undefined;
+      // A browser whose password was proven before the account's sessions were ended (a new password, a lock) is
+      // signed in no more, even if a request under way wrote its session back. loginTs is whole seconds.
+      const session = (ctx.oidc as { session?: { accountId?: string; loginTs?: number } } | undefined)?.session;
+      if (account.sessionsEndedAt && session?.accountId === sub && (session.loginTs ?? 0) < Math.floor(account.sessionsEndedAt.getTime() / 1000)) return undefined;
       // A sandbox client sees sandbox citizens only, never records imported from a population extract.
       if (ctx.oidc?.client?.['profile'] === 'sandbox' && !account.sandbox) return undefined;
       return {

@@ -81,6 +81,29 @@ describe('a password reset by SMS code', () => {
     // The new password signs in as usual.
     await signedIn(dung.personalId, 'Sen-Hồng-Mới-2027');
   });
+
+  it('ends a sign-in that proved the old password and waits to come back: it never becomes a session', async () => {
+    const an = SANDBOX_CITIZENS[0]!;
+    // An intruder with the old password signs in and holds the provider's redirect back instead of following it.
+    const intruder = new UserAgent();
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile', prompt: 'consent' });
+    const login = (await intruder.follow(request.url.href, suite.provider.url)).page!;
+    const proven = await intruder.request(new URL(formAction(login.html, 'login'), login.url).href, {
+      form: { _csrf: csrfToken(login.html), username: an.personalId, password: SANDBOX_PASSWORD },
+    });
+    expect(proven.status).toBe(303);
+    const comeBack = new URL(proven.headers.get('location')!, login.url).href;
+
+    await resetPassword(an, 'Sen-Hồng-Mới-2027');
+
+    // Before, this went on to the consent page and a code for the citizen's data.
+    const after = await intruder.follow(comeBack, suite.provider.url);
+    expect(after.redirect).toBeUndefined();
+    expect(after.page?.status).toBe(400);
+    expect(after.page?.html).toContain('lang="vi"');
+    expect(after.page?.html).not.toContain('id="consent"');
+    expect(await silentSignIn(intruder)).toBe('login page');
+  });
 });
 
 // A browser (or an intruder holding its cookie) whose request is under way when the sessions end: the provider
@@ -102,6 +125,28 @@ if (process.env.TEST_DATABASE_URL) {
       // The request began while the session was alive; what it hands out hangs on the grant that ended with it.
       expect(acted).toBe('code');
       expect(await sessionsOf()).toEqual([]);
+      await expectEverythingEnded(before);
+    });
+
+    it('a session written back under a new id by a return to the provider under way signs nobody in', async () => {
+      const cuong = SANDBOX_CITIZENS[2]!;
+      const before = await signedIn(cuong.personalId);
+      const { db } = suite.provider.database;
+      const account = await suite.provider.services.accounts.findByPersonalId(cuong.personalId);
+      const [session] = await db.selectFrom('oidc_payloads').select('id').where('model', '=', 'Session').where(sql<string>`payload->>'accountId'`, '=', account!.id).execute();
+      // The provider counts sign-ins in whole seconds: this one is a second older than the end of the sessions.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+
+      // The service asks for more; the citizen approves, and the way back to the provider is under way (it gives the
+      // session a new id, writing the old row's end and the new row at once) when the sessions end.
+      const more = await authorizationRequest(suite.rp, { scope: 'openid profile phone' });
+      const consent = (await before.agent.follow(more.url.href, suite.provider.url)).page!;
+      expect(consent.html).toContain('id="consent"');
+      const approved = await before.agent.request(new URL(formAction(consent.html, 'consent'), consent.url).href, { form: { _csrf: csrfToken(consent.html), decision: 'approve' } });
+      const comeBack = new URL(approved.headers.get('location')!, consent.url).href;
+      await betweenReadAndWrite(db, { model: 'Session', id: session!.id }, () => before.agent.follow(comeBack, suite.provider.url), (trx) => endAccountSessions(trx, account!.id));
+
+      // The row it wrote may be there, but the sign-in behind it was proven before the sessions ended.
       await expectEverythingEnded(before);
     });
   });
