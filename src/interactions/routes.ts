@@ -196,10 +196,10 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         return grant.save();
       };
       const anew = () => new provider.Grant({ accountId: String(session?.accountId), clientId: String(params.client_id) });
-      const held = grantId ? await provider.Grant.find(grantId) : undefined;
+      const existing = grantId ? await provider.Grant.find(grantId) : undefined;
       let saved: string;
       try {
-        saved = await consent(held ?? anew());
+        saved = await consent(existing ?? anew());
       } catch (error) {
         if (!(error instanceof GrantWithdrawn)) throw error;
         saved = await consent(anew());
