@@ -61,9 +61,10 @@ export async function betweenReadAndWrite<A, M>(
   return { acted: await acting, meant };
 }
 
+/** Until a statement waits for a row another transaction holds (not an advisory lock: the leader's is one). */
 async function untilAStatementWaitsOnALock(db: Kysely<Schema>): Promise<void> {
   for (let tries = 0; tries < 200; tries++) {
-    const { rows } = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+    const { rows } = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event in ('transactionid', 'tuple')`.execute(db);
     if (rows[0]!.waiting > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
