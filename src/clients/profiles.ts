@@ -50,6 +50,13 @@ export function applyProfile(profile: (typeof REGISTRY_PROFILES)[number], given:
   if (Array.isArray(metadata.grant_types) && metadata.grant_types.includes(CIBA_GRANT) && profile !== 'bank' && profile !== 'sandbox') {
     throw new ProfileViolation('grant_types', `${CIBA_GRANT} (CIBA) is for bank and sandbox clients only`);
   }
+  if (profile === 'public_service') {
+    // oidc-provider would add authorization_code to a list without it and serve the rest: refuse, not rewrite.
+    const grants = metadata.grant_types;
+    if (!Array.isArray(grants) || !grants.includes('authorization_code') || grants.some((grant) => grant !== 'authorization_code' && grant !== 'refresh_token')) {
+      throw new ProfileViolation('grant_types', 'a public_service client signs citizens in: authorization_code, and refresh_token if it keeps them signed in (client_credentials is for service clients)');
+    }
+  }
   if (profile === 'service') {
     if (Array.isArray(metadata.redirect_uris) && metadata.redirect_uris.length) {
       throw new ProfileViolation('redirect_uris', 'a service client signs no citizen in: it gets tokens with client_credentials only');

@@ -10,7 +10,7 @@ import { CIBA_GRANT } from '../clients/profiles.ts';
 import type { Schema } from '../db/schema.ts';
 import { recordCibaRequest, waitingFor } from '../devices/ciba-requests.ts';
 import { CATALOGUE, CLAIM_SCOPE } from './claims.ts';
-import { approvedLevel, requiredLevel } from './levels.ts';
+import { approvedLevel, requiredLevel, unmetEssentialAcr } from './levels.ts';
 import { writeHeld } from './request-memo.ts';
 
 /**
@@ -117,7 +117,10 @@ function checkRequest(ctx: KoaContextWithOIDC, requestContext: string | undefine
   if (typeof params.login_hint !== 'string' || !PERSONAL_ID.test(params.login_hint)) {
     throw new errors.InvalidRequest('login_hint must be the citizen\'s personal ID number (12 digits)');
   }
-  const needed = requiredLevel({ acr_values: params.acr_values, claims: ctx.oidc.claims });
+  // The claims parameter as sent: the provider parses it into ctx.oidc.claims only after this check.
+  const unmet = unmetEssentialAcr(params.claims);
+  if (unmet) throw new errors.UnmetAuthenticationRequirements(unmet);
+  const needed = requiredLevel({ acr_values: params.acr_values, claims: params.claims });
   if (needed && needed > approvedLevel(ctx.oidc.client)) throw new errors.AccessDenied(`this client is not approved for urn:vn:eid:loa:${needed}`);
 }
 

@@ -10,6 +10,16 @@ const URL_LIST_FIELDS = ['redirect_uris', 'post_logout_redirect_uris'] as const;
  * SHA-256. A client's `client_secret` as the provider sees it is only the hash marker, so nothing else may be
  * keyed by it: symmetric JWS/JWE algorithms are not enabled (see enabledJWA in provider.ts).
  */
+/**
+ * An invalid_redirect_uri refusal that says which value is wrong: the error's constructor takes no description
+ * (lib/helpers/errors.js), so a string passed to it would be dropped for the generic "did not match" text.
+ */
+export function invalidRedirectUri(description: string): InstanceType<typeof errors.InvalidRedirectUri> {
+  const error = new errors.InvalidRedirectUri();
+  error.error_description = description;
+  return error;
+}
+
 export function compareHashedClientSecrets(provider: Provider): void {
   const prototype = provider.Client.prototype as unknown as { clientSecret?: string; compareClientSecret(actual: string): Promise<boolean> | boolean };
   prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
@@ -55,7 +65,9 @@ export function clientMetadataValidator(provider: Provider): (metadata: Record<s
     for (const field of URL_LIST_FIELDS) {
       const values = metadata[field];
       const bad = Array.isArray(values) ? values.find((value) => typeof value !== 'string' || !URL.canParse(value)) : undefined;
-      if (bad !== undefined) throw new errors.InvalidRedirectUri(`${field} must only contain valid URLs (${JSON.stringify(bad)} is not one)`);
+      if (bad === undefined) continue;
+      const description = `${field} must only contain valid URLs (${JSON.stringify(bad)} is not one)`;
+      throw field === 'redirect_uris' ? invalidRedirectUri(description) : new errors.InvalidClientMetadata(description);
     }
     await Client.validate(metadata);
   };

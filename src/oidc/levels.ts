@@ -1,5 +1,5 @@
 // Assurance levels: what a relying party asks for (acr_values, an essential acr claim) and what a session reached.
-import { ACR } from './claims.ts';
+import { ACR, ACR_VALUES } from './claims.ts';
 
 export type Level = 1 | 2;
 
@@ -34,6 +34,23 @@ export function requiredLevel(params: { acr_values?: unknown; claims?: unknown }
     if (level) needs.push(level);
   }
   return needs.length ? (Math.max(...needs) as Level) : undefined;
+}
+
+/**
+ * Why a request cannot be met at all: an acr claim requested as essential whose values name no level this provider
+ * has. OpenID Connect Core 5.5.1.1 makes that a failed authentication, never a token at another level.
+ */
+export function unmetEssentialAcr(claims: unknown): string | undefined {
+  const parsed = parseClaims(claims);
+  for (const target of ['id_token', 'userinfo'] as const) {
+    const request = parsed?.[target]?.acr as AcrRequest;
+    if (!request || typeof request !== 'object' || request.essential !== true) continue;
+    const listed = Array.isArray(request.values) ? request.values : request.value !== undefined ? [request.value] : [];
+    if (listed.length && lowest(listed) === undefined) {
+      return `claims.${target}.acr is essential but names no level this provider has (${ACR_VALUES.join(', ')})`;
+    }
+  }
+  return undefined;
 }
 
 function parseClaims(claims: unknown): { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> } | undefined {

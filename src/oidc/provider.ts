@@ -1,5 +1,5 @@
 // oidc-provider configuration: the protocol engine is configured here, never re-implemented.
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Client, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Schema } from '../db/schema.ts';
@@ -7,9 +7,9 @@ import { createAdapterFactory } from './adapter.ts';
 import { cookieSigner } from './cookie-keys.ts';
 import { hmacMemo } from './hmac-memo.ts';
 import { recordIdentity } from '../accounts/identity.ts';
-import { ACR_VALUES, CATALOGUE, CLAIM_SCOPE, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
+import { ACR_VALUES, CATALOGUE, CLAIM_SCOPE, type CatalogueScope, citizenClaims, providerClaimsConfig, releasable } from './claims.ts';
 import type { ProviderKeys } from './keys.ts';
-import { approvedLevel, levelOfAcr, requiredLevel } from './levels.ts';
+import { approvedLevel, levelOfAcr, requiredLevel, unmetEssentialAcr } from './levels.ts';
 import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { compareHashedClientSecrets, reuseBuiltClients } from './client-internals.ts';
@@ -71,6 +71,8 @@ function interactions() {
   login.checks.remove('essential_acr');
   login.checks.add(
     new interactionPolicy.Check('acr_level', 'the requested assurance level needs a further authentication step', (ctx) => {
+      const unmet = unmetEssentialAcr(ctx.oidc.claims);
+      if (unmet) throw new errors.UnmetAuthenticationRequirements(unmet);
       const needed = requiredLevel({ acr_values: ctx.oidc.params?.acr_values, claims: ctx.oidc.claims });
       if (!needed) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       if (needed > approvedLevel(ctx.oidc.client)) {
@@ -87,6 +89,11 @@ function interactions() {
     ),
   );
   return policy;
+}
+
+/** The pairwise sector of a client: the one the registry assigned, else the host of its redirect URIs. */
+function sectorOf(client: Client): string | undefined {
+  return (client['sector_identifier'] as string | undefined) ?? (client.sectorIdentifier as string | undefined);
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -156,7 +163,16 @@ export function createProvider(deps: ProviderDeps): Provider {
           // verified_claims: level 2 only (so only clients approved for level 2), inner claims by the same rule.
           const verification = (requested as Record<string, unknown> | undefined)?.verified_claims;
           if (verification && record) {
-            const evidence = { personalId: account.personalId, idCard: record.idCard, verifiedAt: record.verification.at, verifiedBy: record.verification.by, reference: record.verification.reference };
+            // The evidence shows the card's number and dates only to a token whose scopes release them, and names the
+            // verification by a reference of this client's sector, so that two services cannot match their users up by it.
+            const shown = (scope: CatalogueScope) => context.tokenScopes.has(scope) && CATALOGUE[scope].claims.some((claim) => released[claim] !== undefined);
+            const evidence = {
+              documentNumber: shown('personal_id') || shown('id_card') ? account.personalId : undefined,
+              idCard: shown('id_card') ? record.idCard : null,
+              verifiedAt: record.verification.at,
+              verifiedBy: record.verification.by,
+              reference: pairwiseSubject(`verification\n${client ? sectorOf(client) : ''}\n${record.verification.reference}`),
+            };
             const answer = verifiedClaims(verification, evidence, all, (inner) => releasable(inner, context));
             if (answer) released.verified_claims = answer;
           }
@@ -179,8 +195,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // client may be registered with subject_type "public".
     subjectTypes: ['pairwise', 'public'],
     async pairwiseIdentifier(_ctx, accountId, client) {
-      const sector = (client['sector_identifier'] as string | undefined) ?? client.sectorIdentifier;
-      return pairwiseSubject(`${sector}\n${accountId}`);
+      return pairwiseSubject(`${sectorOf(client)}\n${accountId}`);
     },
     pkce: { required: () => true },
     fetch: outboundFetch({ allowPrivateNetworks: deps.allowPrivateNetworks ?? false, extraCa: deps.outboundExtraCa }),

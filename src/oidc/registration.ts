@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { errors, type Configuration, type default as Provider } from 'oidc-provider';
 import { hashOfMarker } from '../clients/secrets.ts';
 import { CATALOGUE } from './claims.ts';
+import { invalidRedirectUri } from './client-internals.ts';
 import { assignSector } from './sectors.ts';
 
 /** The prefix of every registered client's id: a sandbox client is recognisable in logs and tokens. */
@@ -31,7 +32,7 @@ export function sandboxRegistration(issuer: string) {
     const uris = metadata.redirect_uris;
     if (Array.isArray(uris)) {
       const bad = uris.find((uri) => typeof uri !== 'string' || !URL.canParse(uri));
-      if (bad !== undefined) throw new errors.InvalidRedirectUri(`redirect_uris: ${JSON.stringify(bad)} is not an absolute URL`);
+      if (bad !== undefined) throw invalidRedirectUri(`redirect_uris must only contain valid URLs (${JSON.stringify(bad)} is not one)`);
     }
     switch (key) {
       case 'profile':

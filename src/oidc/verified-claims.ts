@@ -48,11 +48,14 @@ export function assertVerifiedClaimsRequest(claimsParameter: Json): void {
 }
 
 export interface VerificationRecord {
-  personalId: string;
+  /** The ID card's number (the personal ID), only when the token may release it. */
+  documentNumber: string | undefined;
+  /** The card's dates, only when the token may release the id_card claim. */
   idCard: { issueDate: string; expiryDate: string | null } | null;
   /** When the level-2 verification happened (the account's approval), and where. */
   verifiedAt: Date;
   verifiedBy: string;
+  /** The verification's reference as this relying party sees it (of its pairwise sector). */
   reference: string;
 }
 
@@ -88,7 +91,7 @@ export function verifiedClaims(request: unknown, record: VerificationRecord, cla
               time: record.verifiedAt.toISOString(),
               document_details: {
                 type: 'idcard',
-                document_number: record.personalId,
+                ...(record.documentNumber ? { document_number: record.documentNumber } : {}),
                 issuer: { name: 'Bộ Công an', country: 'VN' },
                 ...(record.idCard ? { date_of_issuance: record.idCard.issueDate } : {}),
                 ...(record.idCard?.expiryDate ? { date_of_expiry: record.idCard.expiryDate } : {}),

@@ -149,7 +149,17 @@ describe('CIBA: what the bank is told', () => {
     const levelOne = await registerCibaBank(provider, server, 'bank-ciba-level-1', { assuranceLevel: 1, scope: 'openid profile' });
     const level = await refusal(ask(AN, { acr_values: 'urn:vn:eid:loa:2' }, levelOne));
     expect(level).toMatchObject({ error: 'access_denied', error_description: expect.stringContaining('not approved for urn:vn:eid:loa:2') });
+    // Asked by an essential acr claim instead, the same.
+    const essential = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:vn:eid:loa:2'] } } });
+    const byClaim = await refusal(ask(AN, { claims: essential }, levelOne));
+    expect(byClaim).toMatchObject({ error: 'access_denied', error_description: expect.stringContaining('not approved for urn:vn:eid:loa:2') });
     const scope = await refusal(ask(AN, { scope: 'openid profile id_card' }));
     expect(scope.error).toBe('invalid_scope');
+  });
+
+  it('refuses an essential acr that names no level this provider has', async () => {
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:vn:eid:loa:3'] } } });
+    const outcome = await refusal(ask(AN, { claims }));
+    expect(outcome).toMatchObject({ error: 'unmet_authentication_requirements', error_description: expect.stringContaining('names no level this provider has') });
   });
 });

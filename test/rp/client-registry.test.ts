@@ -134,11 +134,14 @@ describe('client registry (operator API)', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ ...portal, client_id: 'sai-1', profile: 'casino' }, /profile/],
       [{ ...portal, client_id: 'sai-2', scopes: ['profile'] }, /openid/],
-      [{ ...portal, client_id: 'sai-3', metadata: { redirect_uris: ['not a url'] } }, /redirect_uris/],
+      [{ ...portal, client_id: 'sai-3', metadata: { redirect_uris: ['not a url'] } }, /^redirect_uris must only contain valid URLs \("not a url" is not one\)$/],
       [{ ...portal, client_id: 'sai-4', metadata: { token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT_URI] } }, /token_endpoint_auth_method/],
       [{ ...portal, client_id: 'sai-5', metadata: { client_secret: 'mine', redirect_uris: [REDIRECT_URI] } }, /client_secret/],
       [{ ...portal, client_id: 'sai-6', profile: 'bank', metadata: { redirect_uris: [REDIRECT_URI] } }, /jwks/],
       [{ ...portal, client_id: 'sai-7', contacts: [] }, /contacts/],
+      // oidc-provider would serve authorization codes beside it: a portal that wants client_credentials is a service client.
+      [{ ...portal, client_id: 'sai-8', metadata: { grant_types: ['client_credentials'], redirect_uris: [REDIRECT_URI] } }, /^grant_types: .*client_credentials is for service clients/],
+      [{ ...portal, client_id: 'sai-9', metadata: { redirect_uris: [REDIRECT_URI], post_logout_redirect_uris: ['x'] } }, /^post_logout_redirect_uris must only contain valid URLs/],
     ];
     for (const [body, field] of cases) {
       const answer = await operator.call('POST', '/operator/clients', body);

@@ -110,6 +110,22 @@ describe('requests that cannot be met', () => {
     expect(params.get('error_description')).toBe('this client is not approved for urn:vn:eid:loa:2');
   });
 
+  it('fails an essential acr claim that names no level this provider has, and only ignores such acr_values', async () => {
+    for (const acr of [{ essential: true, values: ['urn:vn:eid:loa:3'] }, { essential: true, value: 'urn:example:mfa' }]) {
+      const request = await authorizationRequest(suite.rp, { claims: JSON.stringify({ id_token: { acr } }) });
+      const response = await fetch(request.url, { redirect: 'manual' });
+      const params = new URL(response.headers.get('location')!).searchParams;
+      expect(params.get('error'), JSON.stringify(acr)).toBe('unmet_authentication_requirements');
+      expect(params.get('error_description')).toBe('claims.id_token.acr is essential but names no level this provider has (urn:vn:eid:loa:1, urn:vn:eid:loa:2)');
+      expect(params.get('state')).toBe(request.state);
+    }
+    // acr_values are voluntary (OpenID Connect Core 3.1.2.1): an unknown one is no reason to refuse.
+    const agent = new UserAgent();
+    const { request, after } = await passwordStep(agent, { acr_values: 'urn:vn:eid:loa:3' }, binh);
+    const done = await approveConsentIfAsked(agent, after);
+    expect((await redeem(suite.rp, request, done.redirect!)).claims()?.acr).toBe('urn:vn:eid:loa:1');
+  });
+
   it('asks for the password again on prompt=login and on max_age=0, even within a session', async () => {
     const agent = new UserAgent();
     const first = await authorizationRequest(suite.rp);

@@ -92,7 +92,7 @@ describe('dynamic registration in the sandbox', () => {
       [{ profile: 'bank' }, 'invalid_client_metadata', /^profile: /],
       [{ sector_identifier: 'bank.example' }, 'invalid_client_metadata', /sector_identifier/],
       [{ assurance_level: 3 }, 'invalid_client_metadata', /assurance_level/],
-      [{ redirect_uris: ['not a url'] }, 'invalid_redirect_uri', /redirect_uris/],
+      [{ redirect_uris: ['not a url'] }, 'invalid_redirect_uri', /^redirect_uris must only contain valid URLs \("not a url" is not one\)$/],
       [{ redirect_uris: 'http://localhost:8080/cb' }, 'invalid_redirect_uri', /redirect_uris/],
       [{ grant_types: ['password'] }, 'invalid_client_metadata', /grant_types/],
       [{ scope: 'openid admin' }, 'invalid_client_metadata', /scope/],
