@@ -89,6 +89,21 @@ describe('signing out at the provider', () => {
     expect(toOther).not.toHaveProperty('sid');
   });
 
+  it('ends the tokens of the session\'s services, except those of a grant with offline_access, which asked to outlive it', async () => {
+    const agent = new UserAgent();
+    const other = await signIn(agent, 'other', em);
+    const offline = await authorizationRequest(suite.rp, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const kept = await redeem(suite.rp, offline, await signInThroughPages(agent, offline.url.href, { username: em.personalId, password: SANDBOX_PASSWORD }));
+    expect(kept.refresh_token).toBeTruthy();
+
+    await signOut(agent, other.rp, { id_token_hint: other.tokens.id_token!, post_logout_redirect_uri: `${PORTALS.other.host}/` });
+    await received('other');
+    await expect(oidc.fetchUserInfo(other.rp, other.tokens.access_token, other.claims.sub)).rejects.toMatchObject({ status: 401 });
+    // OpenID Connect Core 11: offline_access asks for access while the citizen is not signed in; /account revokes it.
+    expect((await oidc.fetchUserInfo(suite.rp, kept.access_token, kept.claims()!.sub)).name).toBeTruthy();
+    expect((await oidc.refreshTokenGrant(suite.rp, kept.refresh_token!)).access_token).toBeTruthy();
+  });
+
   it('is not broken by a portal that answers 500 or does not answer; the failures are logged with the client id only', async () => {
     const agent = new UserAgent();
     const failing = await signIn(agent, 'failing', dung);
