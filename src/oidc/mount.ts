@@ -29,6 +29,21 @@ export async function providerRoutes(app: FastifyInstance, { provider, errorPage
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'application/json'], { parseAs: 'buffer' }, asRead);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, asRead);
 
+  // A protocol path with no route for this method (GET /token, /me/x) is answered like any other unknown route:
+  // JSON for programs, the error page for browsers; Koa's default would be a bare text "Not Found".
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status !== 404 || ctx.body != null) return;
+    const out = { error: 'not_found', error_description: `no route ${ctx.method} ${ctx.path}` };
+    ctx.status = 404;
+    ctx.set('cache-control', 'no-store');
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = await errorPage(ctx as unknown as KoaContextWithOIDC, out);
+    } else {
+      ctx.body = out;
+    }
+  });
   const handle = provider.callback();
 
   async function refuse(request: FastifyRequest, reply: FastifyReply, description: string) {

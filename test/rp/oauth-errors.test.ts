@@ -73,6 +73,22 @@ describe('token endpoint errors', () => {
   });
 });
 
+describe('protocol paths with no route', () => {
+  it('answers an unknown method or sub-path as JSON for programs and as a page for browsers, never bare text', async () => {
+    for (const [method, path] of [['GET', '/token'], ['GET', '/token/introspection'], ['GET', '/jwks/x'], ['POST', '/me/x']]) {
+      const response = await fetch(`${suite.provider.url}${path}`, { method, headers: { accept: 'application/json' } });
+      expect(response.status, `${method} ${path}`).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await response.json()).toEqual({ error: 'not_found', error_description: `no route ${method} ${path}` });
+    }
+    const page = await fetch(`${suite.provider.url}/session/end/nothing-here`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    const html = await page.text();
+    expect(html).toContain('<html lang="vi">');
+    expect(html).toContain('not_found');
+  });
+});
+
 describe('authorization endpoint errors', () => {
   it('refuses an unregistered redirect_uri on a page, without redirecting anywhere', async () => {
     const request = await authorizationRequest(suite.rp, { redirect_uri: 'https://attacker.example/callback' });
