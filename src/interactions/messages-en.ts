@@ -67,6 +67,8 @@ export const en: Record<MessageKey, string> = {
   'notice.heading': '{client} will receive the following information about you',
   'notice.body': 'This is a public service. By law, when you sign in, the information below is shared to process your request.',
   'notice.continue': 'Continue',
+  'redirect.title': 'Taking you on',
+  'redirect.noscript': 'Your browser does not run JavaScript. Press the button below to continue.',
   'notice.cancel': 'Do not sign in',
   'consent.note': 'You can withdraw this access at any time.',
   'claim.sub': 'An identifier of your account, specific to this service',

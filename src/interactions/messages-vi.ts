@@ -66,6 +66,8 @@ export const vi = {
   'notice.heading': '{client} sẽ nhận các thông tin sau của bạn',
   'notice.body': 'Đây là dịch vụ công. Theo quy định, khi bạn đăng nhập, các thông tin dưới đây được chia sẻ để giải quyết thủ tục của bạn.',
   'notice.continue': 'Tiếp tục',
+  'redirect.title': 'Đang chuyển tiếp',
+  'redirect.noscript': 'Trình duyệt của bạn không chạy JavaScript. Bấm nút dưới đây để tiếp tục.',
   'notice.cancel': 'Không đăng nhập',
   'consent.note': 'Bạn có thể thu hồi quyền truy cập này bất cứ lúc nào.',
   'claim.sub': 'Mã nhận diện tài khoản của bạn dành riêng cho dịch vụ này',

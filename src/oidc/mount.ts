@@ -8,6 +8,8 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { decodesToPrintableAscii, isAcceptableText, unacceptableDescription, unacceptableParameter } from '../http/acceptable-text.ts';
 import type { ProviderPages } from './provider.ts';
+import { localisedFormPost } from './form-post-page.ts';
+import { chooseLanguage, LANGUAGE_COOKIE } from '../interactions/language.ts';
 
 // The provider's default routes (node_modules/oidc-provider/lib/helpers/defaults.js, `routes`), plus discovery.
 // Those whose callers are programs answer JSON (or a JWT); the others are pages a browser shows.
@@ -29,10 +31,17 @@ export async function providerRoutes(app: FastifyInstance, { provider, errorPage
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'application/json'], { parseAs: 'buffer' }, asRead);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, asRead);
 
-  // A protocol path with no route for this method (GET /token, /me/x) is answered like any other unknown route:
-  // JSON for programs, the error page for browsers; Koa's default would be a bare text "Not Found".
+  // The provider's own auto-submitting page in the citizen's language (form-post-page.ts). A protocol path with no
+  // route for this method (GET /token, /me/x) is answered like any other unknown route: JSON for programs, the
+  // error page for browsers; Koa's default would be a bare text "Not Found".
   provider.use(async (ctx, next) => {
     await next();
+    if (typeof ctx.body === 'string' && ctx.response.is('html')) {
+      const lang = chooseLanguage({ cookie: ctx.cookies.get(LANGUAGE_COOKIE, { signed: false }), uiLocales: (ctx as unknown as KoaContextWithOIDC).oidc?.params?.ui_locales });
+      const page = localisedFormPost(ctx.body, lang);
+      if (page) ctx.body = page;
+      return;
+    }
     if (ctx.status !== 404 || ctx.body != null) return;
     const out = { error: 'not_found', error_description: `no route ${ctx.method} ${ctx.path}` };
     ctx.status = 404;

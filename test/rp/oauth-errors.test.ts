@@ -89,6 +89,22 @@ describe('protocol paths with no route', () => {
   });
 });
 
+describe('the provider\'s auto-submitting page', () => {
+  it('speaks the citizen\'s language and keeps its one script', async () => {
+    const url = `${suite.provider.url}/session/end?client_id=sandbox`;
+    const vi = await (await fetch(url, { headers: { accept: 'text/html' } })).text();
+    expect(vi).toContain('<html lang="vi">');
+    expect(vi).toContain('<title>Đang chuyển tiếp</title>');
+    expect(vi).toContain('Trình duyệt của bạn không chạy JavaScript');
+    expect(vi).toContain('<button autofocus type="submit">Tiếp tục</button>');
+    expect(vi).toContain('document.forms[0].submit()');
+    const en = await (await fetch(url, { headers: { accept: 'text/html', cookie: 'lang=en' } })).text();
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain('<button autofocus type="submit">Continue</button>');
+    expect(en).not.toContain('Submitting Callback');
+  });
+});
+
 describe('authorization endpoint errors', () => {
   it('refuses an unregistered redirect_uri on a page, without redirecting anywhere', async () => {
     const request = await authorizationRequest(suite.rp, { redirect_uri: 'https://attacker.example/callback' });
