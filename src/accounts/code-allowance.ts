@@ -34,6 +34,18 @@ export async function takeAllowance(db: Kysely<Schema>, accountId: string, allow
   return taken !== undefined;
 }
 
+/** Whether the day's allowance is spent, without taking any of it. */
+export async function allowanceSpent(db: Kysely<Schema>, accountId: string, allowance: Allowance, max: number, at: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('sign_in_code_allowances')
+    .select('account_id')
+    .where('account_id', '=', accountId)
+    .where('window_started_at', '>', new Date(at.getTime() - DAY_MS))
+    .where(allowance, '>=', max)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Gives a unit back: the try that took it turned out not to be a guess (the right code, or no code to compare). */
 export async function refundAllowance(db: Kysely<Schema>, accountId: string, allowance: Allowance): Promise<void> {
   await db

@@ -6,7 +6,7 @@ import { underAccountLock } from './accounts.ts';
 import type { Schema } from '../db/schema.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { queueSms } from '../notify/sms.ts';
-import { refundAllowance, takeAllowance } from './code-allowance.ts';
+import { allowanceSpent, refundAllowance, takeAllowance } from './code-allowance.ts';
 
 export interface SecondFactorPolicy {
   codeSeconds: number;
@@ -35,7 +35,8 @@ export function signInCodeSms(code: string, minutes: number): string {
 
 /**
  * Sends a code for this sign-in unless one is already live for the same account ('live'). 'daily_limit': the account's
- * phone got all the codes it may get today, and nothing was sent.
+ * phone got all the codes it may get today, or the account got all the codes wrong it may today (no code would be
+ * checked), and nothing was sent.
  */
 export async function startSecondFactor(deps: SecondFactorDeps, input: CodeRecipient): Promise<'sent' | 'live' | 'daily_limit'> {
   const now = deps.now();
@@ -43,6 +44,7 @@ export async function startSecondFactor(deps: SecondFactorDeps, input: CodeRecip
   return underAccountLock(deps.db, input.accountId, async (trx) => {
     const live = await trx.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
     if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
+    if (await allowanceSpent(trx, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now)) return 'daily_limit';
     if (!(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
     await send(trx, deps, input, 1, now);
     return 'sent';
@@ -88,26 +90,38 @@ export async function resendSecondFactor(
     const before = await sendsSoFar(trx, input.uid);
     const wait = waitFor(deps, before, now);
     if (wait !== 0) return { sent: false, wait };
-    if (!(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return { sent: false, wait: null, dailyLimit: true as const };
+    const spent =
+      (await allowanceSpent(trx, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now)) ||
+      !(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now));
+    if (spent) return { sent: false, wait: null, dailyLimit: true as const };
     const sends = (before?.sends ?? 0) + 1;
     await send(trx, deps, input, sends, now);
     return { sent: true, wait: waitFor(deps, { sends, last_sent_at: now }, now) };
   });
 }
 
-export type CodeCheck = { ok: true } | { ok: false; problem: 'wrong' | 'expired' | 'too_many' | 'daily_limit'; attemptsLeft: number };
+export type CodeCheck = { ok: true } | { ok: false; problem: 'malformed' | 'wrong' | 'expired' | 'too_many' | 'daily_limit'; attemptsLeft: number };
 
 /**
- * Checks a code. Each try is counted before the comparison, in this sign-in and in the account's daily allowance,
- * each in one statement: however many sign-ins are started and however many guesses arrive at once, an account
- * gets at most maxWrongPerDay wrong codes a day.
+ * The six digits of a code as typed or pasted: spaces, dots and dashes between groups are dropped and full-width
+ * digits read as digits; undefined when that is not six digits.
+ */
+export function codeDigits(typed: string): string | undefined {
+  const digits = typed.normalize('NFKC').replace(/[\s.\-]/g, '');
+  return /^\d{6}$/.test(digits) ? digits : undefined;
+}
+
+/**
+ * Checks a code. Each try is counted before the comparison, in this sign-in and then in the account's daily
+ * allowance, each in one statement: however many sign-ins are started and however many guesses arrive at once, an account
+ * gets at most maxWrongPerDay wrong codes a day. What is not six digits is no guess, and costs no try.
  */
 export async function verifySecondFactor(deps: SecondFactorDeps, input: { uid: string; accountId: string; code: string }): Promise<CodeCheck> {
   const now = deps.now();
-  if (!(await takeAllowance(deps.db, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now))) {
-    await recordAudit(deps.db, { actor: { type: 'citizen', id: input.accountId }, action: 'account.sign_in_codes_exhausted', subject: { type: 'account', id: input.accountId }, at: now });
-    return { ok: false, problem: 'daily_limit', attemptsLeft: 0 };
-  }
+  const code = codeDigits(input.code);
+  if (code === undefined) return { ok: false, problem: 'malformed', attemptsLeft: 0 };
+  // The sign-in's own count first: of many guesses at once, only those it still allows go on to the daily
+  // allowance, so a burst cannot make the account look spent for the day when it is not.
   const row = await deps.db
     .updateTable('sign_in_codes')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
@@ -118,13 +132,16 @@ export async function verifySecondFactor(deps: SecondFactorDeps, input: { uid: s
     .returning(['code_hash', 'attempts'])
     .executeTakeFirst();
   if (!row) {
-    // Nothing was compared: not a guess.
-    await refundAllowance(deps.db, input.accountId, 'wrong_codes');
+    // Nothing will be compared: not a guess.
     const stored = await deps.db.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
     const live = stored && stored.account_id === input.accountId && stored.expires_at > now;
     return { ok: false, problem: live ? 'too_many' : 'expired', attemptsLeft: 0 };
   }
-  const given = Buffer.from(hash(deps.secret, input.uid, input.code.trim()));
+  if (!(await takeAllowance(deps.db, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now))) {
+    await recordAudit(deps.db, { actor: { type: 'citizen', id: input.accountId }, action: 'account.sign_in_codes_exhausted', subject: { type: 'account', id: input.accountId }, at: now });
+    return { ok: false, problem: 'daily_limit', attemptsLeft: 0 };
+  }
+  const given = Buffer.from(hash(deps.secret, input.uid, code));
   const expected = Buffer.from(row.code_hash);
   if (given.length === expected.length && timingSafeEqual(given, expected)) {
     // Used once: the same code never completes a second sign-in. The right code was no wrong guess.

@@ -12,7 +12,8 @@ const reasonBody = {
 } as const;
 const otp = { type: 'string', minLength: 1, maxLength: 16, description: 'a current 6-digit code from the authenticator app' } as const;
 
-const supervisorOnly = refusal('the officer is not a supervisor', ['supervisor_only']);
+// An operator's session is refused on every officer route before the route runs (officers_only).
+const supervisorOnly = refusal('the officer is not a supervisor, or the session is an operator\'s', ['supervisor_only', 'officers_only']);
 const secured = { ...commonResponses, ...bearerResponses } as const;
 const locked = {
   ...refusal('too many failed sign-ins for this username (temporarily_locked, with locked_until), or too many requests from this address', ['temporarily_locked', 'invalid_request'], {
@@ -115,7 +116,7 @@ export const schemas = {
     response: {
       ...secured,
       200: { type: 'object', additionalProperties: false, required: ['status', 'account_id'], properties: { status: { type: 'string', enum: ['approved'] }, account_id: { type: 'string', format: 'uuid' } } },
-      403: refusal('not a supervisor, or the supervisor filed it', ['supervisor_only', 'separation_of_duties']),
+      403: refusal('not a supervisor, or the supervisor filed it, or the session is an operator\'s', ['supervisor_only', 'separation_of_duties', 'officers_only']),
       404: refusal('no such application', ['no_application']),
       409: refusal('decided already, or the citizen or a dependent got an account meanwhile', ['already_decided', 'account_exists', 'dependent_registered', 'conflict']),
     },
@@ -129,7 +130,7 @@ export const schemas = {
     response: {
       ...secured,
       200: { type: 'object', additionalProperties: false, required: ['status'], properties: { status: { type: 'string', enum: ['rejected'] } } },
-      403: refusal('not a supervisor, or the supervisor filed it', ['supervisor_only', 'separation_of_duties']),
+      403: refusal('not a supervisor, or the supervisor filed it, or the session is an operator\'s', ['supervisor_only', 'separation_of_duties', 'officers_only']),
       404: refusal('no such application', ['no_application']),
       409: refusal('decided already', ['already_decided', 'conflict']),
     },

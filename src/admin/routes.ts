@@ -66,7 +66,8 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
         return reply.code(401).send({ error: 'invalid_token', error_description: 'an officer session token is required' });
       }
       // Least privilege: an operator runs the client registry (/operator) and never sees citizens or accounts.
-      if (officer.role === 'operator' && request.url !== '/admin/me' && !request.url.startsWith('/admin/sessions/current')) {
+      const path = request.url.split('?')[0]!;
+      if (officer.role === 'operator' && path !== '/admin/me' && !path.startsWith('/admin/sessions/current')) {
         return reply.code(403).send({ error: 'officers_only', error_description: 'an operator session opens the operator API (/operator), not the officer API' });
       }
       request.officer = officer;

@@ -97,6 +97,7 @@ export async function completeEnrolment(
 
   const code = await verifySecondFactor(services.secondFactor, { uid: codeUid(enrolment.id), accountId: enrolment.account_id, code: input.code });
   if (!code.ok) {
+    if (code.problem === 'malformed') return refused(400, 'invalid_code', 'code must be the 6 digits of the SMS (this did not count as a try)');
     if (code.problem === 'wrong') return refused(400, 'invalid_code', 'the SMS code is wrong', { attemptsLeft: code.attemptsLeft });
     if (code.problem === 'daily_limit') return refused(429, 'sms_limit', 'too many wrong codes for this account in 24 hours: try again tomorrow');
     return refused(400, 'invalid_enrolment', code.problem === 'too_many' ? 'too many wrong codes: start again with POST /app/enrolments' : 'the SMS code has expired: start again with POST /app/enrolments');

@@ -62,7 +62,7 @@ export const appSchemas = {
       400: refusal('malformed request or personal ID number', ['invalid_request']),
       401: refusal('the personal ID number or the password is wrong: one answer whether an account exists or not', ['invalid_credentials']),
       403: refusal('the account cannot bind a device', ['level_2_required', 'password_change_required', 'no_phone', 'account_locked', 'account_revoked']),
-      429: refusal('too many failed attempts for this number, too many codes today, or too many requests', ['temporarily_locked', 'sms_limit']),
+      429: refusal('too many failed attempts for this number, too many codes today, or too many requests from this address (invalid_request)', ['temporarily_locked', 'sms_limit', 'invalid_request']),
     },
   },
   completeEnrolment: {
@@ -90,7 +90,7 @@ export const appSchemas = {
       }),
       403: refusal('the account no longer qualifies', ['level_2_required']),
       409: refusal('the key is already bound to a device', ['key_in_use', 'conflict']),
-      429: refusal('too many wrong codes for this account today', ['sms_limit']),
+      429: refusal('too many wrong codes for this account today, or too many requests from this address (invalid_request)', ['sms_limit', 'invalid_request']),
     },
   },
   me: {

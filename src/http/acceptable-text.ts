@@ -38,26 +38,31 @@ function hexValue(code: number): number {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
+/** No request of ours nests deeper; a body that does (12,000 brackets fit in 24 KB) would exhaust the stack here. */
+const MAX_DEPTH = 32;
+/** Reported in place of a name for a body nested too deep (a real name never holds a NUL: printable escapes it). */
+const TOO_DEEP = '\u0000too-deep';
+
 /**
  * The name of the first parameter whose name or value (at any depth of a parsed JSON or form body) is not
  * acceptable text, or undefined when all are. Names are reported printable: `client_id`, `claims.userinfo`.
  */
-export function unacceptableParameter(params: unknown, path = ''): string | undefined {
+export function unacceptableParameter(params: unknown, path = '', depth = 0): string | undefined {
   if (typeof params === 'string') return isAcceptableText(params) ? undefined : path || 'value';
+  if (typeof params !== 'object' || params === null) return undefined;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
   if (Array.isArray(params)) {
     for (const item of params) {
-      const found = unacceptableParameter(item, path);
+      const found = unacceptableParameter(item, path, depth + 1);
       if (found) return found;
     }
     return undefined;
   }
-  if (params && typeof params === 'object') {
-    for (const [key, value] of Object.entries(params)) {
-      const name = path ? `${path}.${printable(key)}` : printable(key);
-      if (!isAcceptableText(key)) return name;
-      const found = unacceptableParameter(value, name);
-      if (found) return found;
-    }
+  for (const [key, value] of Object.entries(params)) {
+    const name = path ? `${path}.${printable(key)}` : printable(key);
+    if (!isAcceptableText(key)) return name;
+    const found = unacceptableParameter(value, name, depth + 1);
+    if (found) return found;
   }
   return undefined;
 }
@@ -69,5 +74,6 @@ export function printable(name: string): string {
 }
 
 export function unacceptableDescription(parameter: string): string {
+  if (parameter === TOO_DEEP) return `the request nests objects or arrays more than ${MAX_DEPTH} deep`;
   return `parameter ${parameter} contains a character that is not allowed (a control character or an unpaired surrogate)`;
 }

@@ -124,27 +124,33 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
       }));
     }
     const started = await startSecondFactor(options.secondFactor, { uid: details.uid, accountId: account.id, phone: account.phone });
-    if (started === 'daily_limit') {
-      signInEnded(details, 'code_daily_limit');
-      request.log.warn({ event: 'sign_in_code.daily_limit', account: account.id }, 'no more SMS sign-in codes for this account today');
-      const lang = languageOf(request, details);
-      const t = translator(lang);
-      return reply.code(429).view('message', page(lang, request, 'otp.title', {
-        heading: t('otp.heading'),
-        message: t('otp.daily_limit'),
-        returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=codes`,
-      }));
-    }
+    if (started === 'daily_limit') return codesExhausted(request, reply, details, account);
     if (started === 'sent') request.log.info({ event: 'sms.queued', purpose: 'sign_in_code', account: account.id }, 'SMS sign-in code queued');
     setPending(reply, PENDING.secondFactor, details.uid, account.id);
     return reply.redirect(`${INTERACTION_PATH}/${details.uid}/otp`, 303);
+  }
+
+  /**
+   * The account has had all the codes it may be sent, or may get wrong, today: no code field to try, and the way
+   * back tells the service that level 2 cannot be reached now.
+   */
+  async function codesExhausted(request: UidRequest, reply: FastifyReply, details: Details, account: CitizenAccount) {
+    signInEnded(details, 'code_daily_limit');
+    request.log.warn({ event: 'sign_in_code.daily_limit', account: account.id }, 'no more SMS sign-in codes for this account today');
+    const lang = languageOf(request, details);
+    const t = translator(lang);
+    return reply.code(429).view('message', page(lang, request, 'otp.title', {
+      heading: t('otp.heading'),
+      message: t('otp.daily_limit'),
+      returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=codes`,
+    }));
   }
 
   function languageOf(request: UidRequest, details: Details): Language {
     return chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE], uiLocales: details.params.ui_locales });
   }
 
-  return { page, load, clientName, finish, finishLogin, completeLogin, signInEnded, setPending, readPending, clearPending, cookieOptions };
+  return { page, load, clientName, finish, finishLogin, completeLogin, codesExhausted, signInEnded, setPending, readPending, clearPending, cookieOptions };
 }
 
 export type InteractionFlow = ReturnType<typeof interactionFlow>;

@@ -174,6 +174,7 @@ export const en: Record<MessageKey, string> = {
   'otp.resent': 'A new code has been sent.',
   'otp.wait': 'You can ask for a new code in {seconds} seconds.',
   'otp.no_more': 'Too many codes have been sent. Please start signing in again in a few minutes.',
+  'otp.malformed': 'The code is 6 digits. Please type it again; this did not count as a try.',
   'otp.wrong': 'The code is not correct. You have {attempts} attempts left.',
   'otp.daily_limit': 'Your account has received, or been tried with, too many verification codes in the last 24 hours. To protect it, level-2 sign-in opens again after 24 hours. If you did not ask for these codes, change your password.',
   'otp.expired': 'The code has expired or was entered wrongly too many times. Please ask for a new one.',

@@ -173,6 +173,7 @@ export const vi = {
   'otp.resent': 'Đã gửi mã mới.',
   'otp.wait': 'Bạn có thể yêu cầu mã mới sau {seconds} giây.',
   'otp.no_more': 'Đã gửi quá số lần cho phép. Vui lòng bắt đầu đăng nhập lại sau ít phút.',
+  'otp.malformed': 'Mã xác thực gồm 6 chữ số. Hãy nhập lại; lần này không bị tính là một lần thử.',
   'otp.wrong': 'Mã xác thực không đúng. Bạn còn {attempts} lần thử.',
   'otp.daily_limit': 'Tài khoản của bạn đã nhận hoặc đã bị nhập sai quá nhiều mã xác thực trong 24 giờ qua. Để bảo vệ tài khoản, đăng nhập mức độ 2 sẽ mở lại sau 24 giờ. Nếu không phải bạn yêu cầu các mã này, hãy đổi mật khẩu.',
   'otp.expired': 'Mã xác thực đã hết hạn hoặc đã nhập sai quá nhiều lần. Hãy yêu cầu mã mới.',

@@ -29,7 +29,9 @@ export async function secondFactorRoutes(app: FastifyInstance, { flow, services,
       action: `${INTERACTION_PATH}/${details.uid}/otp`,
       resendAction: `${INTERACTION_PATH}/${details.uid}/otp/resend`,
       resendNote: wait === null ? t('otp.no_more') : wait > 0 ? t('otp.wait', { seconds: String(wait) }) : undefined,
-      canResend: wait === 0,
+      // The button stays while more codes may come: pressed too early, the page says how long is left (nothing
+      // here counts down, and a reload would send the last code again).
+      canResend: wait !== null,
       csrf: await reply.generateCsrf(),
       error: notice.error,
       info: notice.info,
@@ -53,10 +55,12 @@ export async function secondFactorRoutes(app: FastifyInstance, { flow, services,
     const check = await verifySecondFactor(deps, { uid: details.uid, accountId: account.id, code: field(request.body, 'otp').slice(0, 16) });
     if (!check.ok) {
       const t = translator(lang);
+      if (check.problem === 'malformed') return show(request, reply, loaded, account, { error: t('otp.malformed'), status: 400 });
+      if (check.problem === 'daily_limit') return flow.codesExhausted(request, reply, details, account);
       request.log.info({ event: `sign_in_code.${check.problem}`, account: account.id }, 'SMS sign-in code refused');
       flow.signInEnded(details, `code_${check.problem}`);
-      const error = check.problem === 'wrong' ? t('otp.wrong', { attempts: String(check.attemptsLeft) }) : check.problem === 'daily_limit' ? t('otp.daily_limit') : t('otp.expired');
-      return show(request, reply, loaded, account, { error, status: check.problem === 'daily_limit' ? 429 : 400 });
+      const error = check.problem === 'wrong' ? t('otp.wrong', { attempts: String(check.attemptsLeft) }) : t('otp.expired');
+      return show(request, reply, loaded, account, { error, status: 400 });
     }
     flow.clearPending(reply, PENDING.secondFactor, details.uid);
     return flow.finishLogin(request, reply, details, account, 2);
@@ -69,6 +73,7 @@ export async function secondFactorRoutes(app: FastifyInstance, { flow, services,
     if (!account) return reply.redirect(`${INTERACTION_PATH}/${loaded.details.uid}`, 303);
     const { sent, dailyLimit } = await resendSecondFactor(deps, { uid: loaded.details.uid, accountId: account.id, phone: account.phone! });
     if (sent) return show(request, reply, loaded, account, { info: translator(loaded.lang)('otp.resent') });
-    return show(request, reply, loaded, account, { status: 429, ...(dailyLimit ? { error: translator(loaded.lang)('otp.daily_limit') } : {}) });
+    if (dailyLimit) return flow.codesExhausted(request, reply, loaded.details, account);
+    return show(request, reply, loaded, account, { status: 429 });
   });
 }

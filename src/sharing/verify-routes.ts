@@ -45,7 +45,11 @@ export const verifyRoutes: FastifyPluginAsync<VerifyRouteOptions> = async (app, 
   // A person whose form fails its CSRF check gets the page again with the reason, not the JSON the app-wide
   // handler gives programs; every other error goes on to that handler (Fastify passes what this one throws up).
   // So does one whose upload is not one small text file (too large, several files, not multipart).
-  app.setErrorHandler(async (error: { code?: string; statusCode?: number }, request: FastifyRequest<Page>, reply) => {
+  app.setErrorHandler(async (error: { code?: string; statusCode?: number; message?: string }, request: FastifyRequest<Page>, reply) => {
+    // busboy's refusals of a body it cannot read (no boundary, cut short) carry no status: the caller's doing, a 400.
+    if (error.statusCode === undefined && /^(Multipart: |Malformed part header|Unexpected end of (form|multipart data))/.test(error.message ?? '')) {
+      error.statusCode = 400;
+    }
     if (request.routeOptions.url !== '/verify' || request.method !== 'POST') throw error;
     const t = translator(languageOf(request));
     if (error.code?.startsWith('FST_CSRF')) return page(request, reply, { error: t('error.csrf'), status: 403 });

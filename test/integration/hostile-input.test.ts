@@ -203,6 +203,25 @@ describe('a NUL byte or a prototype key (finding 8)', () => {
   });
 });
 
+describe('bodies no parser should choke on', () => {
+  it('a JSON body nested 12,000 deep, and a multipart body with no boundary, get a 4xx on every route that takes a body', async () => {
+    const deep = `{"a":${'['.repeat(12_000)}${']'.repeat(12_000)}}`;
+    const paths = [...new Set(TARGETS.filter((t) => t.method !== 'GET').map((t) => t.path(t.segment ?? 'no-such-interaction'))), '/verify', '/verify/presentations', '/reg', '/request', '/backchannel'];
+    const answers: string[] = [];
+    for (const path of paths) {
+      for (const [type, body] of [['application/json', deep], ['multipart/form-data', 'x']] as const) {
+        for (const accept of ['application/json', 'text/html']) {
+          const response = await fetch(`${provider.url}${path}`, { method: 'POST', headers: { 'content-type': type, accept, authorization: `Bearer ${officerToken}` }, body });
+          await response.arrayBuffer();
+          answers.push(`${response.status} ${path} ${type} ${accept}`);
+        }
+      }
+    }
+    expect(answers.filter((answer) => !/^4\d\d /.test(answer))).toEqual([]);
+    expect(provider.logs.filter((line) => line.includes('Maximum call stack') || line.includes('Boundary not found') && line.includes('"level":50'))).toEqual([]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // The property: any route, any parameter, any hostile value and any way of sending it.
 

@@ -55,3 +55,15 @@ it('limits officer sign-in attempts per address, whatever the usernames', async 
   expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
   expect(statuses[10]).toBe(429);
 });
+
+it('limits the e-ID app\'s enrolment per address with a 429 its published schema allows', async () => {
+  const attempt = (i: number) =>
+    fetch(`${provider.url}/app/enrolments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ personal_id: `00109009999${i}`, password: 'Wrong@1234' }) });
+  const answers: { status: number; body: { error?: string } }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const response = await attempt(i);
+    answers.push({ status: response.status, body: (await response.json()) as { error?: string } });
+  }
+  expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 429, 429]);
+  expect(answers[3]!.body.error).toBe('invalid_request');
+});

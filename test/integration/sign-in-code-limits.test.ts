@@ -35,6 +35,9 @@ const wrongFor = (code: string | undefined) => (code === '000000' ? '111111' : '
 describe('wrong codes across sign-ins', () => {
   it('stops checking codes for the account after the daily number of wrong ones, even the right code, until a day has passed', async () => {
     const an = SANDBOX_CITIZENS[0]!;
+    // A sign-in left open on its code page while the day's wrong codes are used up elsewhere.
+    const open = await toCodePage(an);
+    const openCode = codeIn(await suite.provider.lastSms(an.phone))!;
     let wrong = 0;
     // Five sign-ins of up to five wrong codes each (the per-sign-in limit), as the attacker in the report did.
     let last!: Awaited<ReturnType<typeof toCodePage>>;
@@ -48,13 +51,24 @@ describe('wrong codes across sign-ins', () => {
       }
       clock.advance(60);
     }
-    // A fresh sign-in, its right code: refused, with a message saying why, and no code reaches the service.
-    const fresh = await toCodePage(an);
-    const code = codeIn(await suite.provider.lastSms(an.phone));
-    const refused = await submit(fresh.agent, fresh.page, 'otp', { otp: code! });
+    // The sign-in whose code page is still open: its right code is refused, on a page with no code field whose way
+    // back tells the service that level 2 cannot be reached now.
+    const refused = await submit(open.agent, open.page, 'otp', { otp: openCode });
     expect(refused.redirect).toBeUndefined();
     expect(refused.page?.status).toBe(429);
     expect(refused.page?.html).toContain('quá nhiều mã xác thực trong 24 giờ qua');
+    expect(refused.page?.html).not.toContain('id="otp"');
+    const back = /<a href="([^"]+abort\?reason=codes)"/.exec(refused.page!.html)![1]!;
+    const result = await open.agent.follow(new URL(back.replace(/&amp;/g, '&'), refused.page!.url).href, suite.provider.url);
+    expect(new URL(result.redirect!).searchParams.get('error')).toBe('unmet_authentication_requirements');
+    // A fresh sign-in: the same page at once, and no code is sent that could not be checked.
+    const sent = async () => (await outboxFor(suite.provider.database.db, an.phone)).filter((m) => m.purpose === 'sign_in_code').length;
+    const before = await sent();
+    const fresh = await toCodePage(an);
+    expect(fresh.page.status).toBe(429);
+    expect(fresh.page.html).toContain('quá nhiều mã xác thực trong 24 giờ qua');
+    expect(fresh.page.html).not.toContain('id="otp"');
+    expect(await sent()).toBe(before);
 
     clock.advance(24 * 3600 + 1);
     const nextDay = await toCodePage(an);
@@ -101,5 +115,26 @@ describe('resends sent all at once', () => {
     expect((await sent()) - before).toBe(1);
     expect(answers.filter((a) => a.page?.html.includes('Đã gửi mã mới.'))).toHaveLength(1);
     expect(answers.filter((a) => a.page?.status === 429)).toHaveLength(7);
+  });
+});
+
+describe('wrong codes sent all at once', () => {
+  it('compares as many as the sign-in allows and counts only those: none is told the day is spent when it is not', async () => {
+    const em = SANDBOX_CITIZENS[4]!;
+    clock.advance(3600);
+    const { agent, page } = await toCodePage(em);
+    const code = codeIn(await suite.provider.lastSms(em.phone));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => submit(agent, page, 'otp', { otp: wrongFor(code) })));
+    const texts = answers.map((a) => a.page?.html ?? '');
+    expect(texts.filter((html) => html.includes('quá nhiều mã xác thực trong 24 giờ qua'))).toEqual([]);
+    // Five compared: four told how many tries are left, the fifth that this sign-in's tries are used up.
+    expect(texts.filter((html) => html.includes('Mã xác thực không đúng.'))).toHaveLength(4);
+    const allowance = await suite.provider.database.db
+      .selectFrom('sign_in_code_allowances')
+      .innerJoin('accounts', 'accounts.id', 'sign_in_code_allowances.account_id')
+      .select('wrong_codes')
+      .where('accounts.personal_id', '=', em.personalId)
+      .executeTakeFirstOrThrow();
+    expect(allowance.wrong_codes).toBe(5);
   });
 });

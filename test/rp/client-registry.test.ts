@@ -191,6 +191,12 @@ describe('client registry (operator API)', () => {
     expect(await officer.call('GET', '/operator/clients')).toMatchObject({ status: 403, body: { error: 'operators_only' } });
     const operator = await officerClient(suite.provider.url, 'vanhanh');
     expect(await operator.call('GET', `/admin/citizens/${an.personalId}`)).toMatchObject({ status: 403, body: { error: 'officers_only' } });
+    // The same on the supervisors' routes (their published 403 says so), and whatever the query string.
+    const anId = '7f1c1c52-8f1e-4f55-9d55-5b1c2d3e4f50';
+    for (const [method, path] of [['GET', '/admin/officers'], ['GET', `/admin/accounts/${anId}/audit`], ['POST', '/admin/officers/canbo/unlock'], ['POST', `/admin/applications/${anId}/approve`]] as const) {
+      expect(await operator.call(method, path), `${method} ${path}`).toMatchObject({ status: 403, body: { error: 'officers_only' } });
+    }
+    expect(await operator.call('GET', '/admin/me?x=1')).toMatchObject({ status: 200 });
     expect((await fetch(`${suite.provider.url}/operator/clients`)).status).toBe(401);
     const listed = await operator.call('GET', '/operator/clients?state=approved');
     expect(listed.body.clients.map((c: { client_id: string }) => c.client_id)).toContain('sandbox');

@@ -144,8 +144,11 @@ describe('the SMS code itself', () => {
     const { after } = await passwordStep(agent, { acr_values: LOA2 });
     const firstCode = codeIn(await suite.provider.lastSms(an.phone));
     expect(after.page?.html).toContain('Bạn có thể yêu cầu mã mới sau 30 giây.');
+    // The button is there all along (nothing on the page counts down); pressed early, it says how long is left.
+    expect(after.page?.html).toContain('Gửi lại mã');
     const early = await submit(agent, after.page!, 'otp-resend', {});
     expect(early.page?.status).toBe(429);
+    expect(early.page?.html).toMatch(/Bạn có thể yêu cầu mã mới sau \d+ giây\./);
     expect(codeIn(await suite.provider.lastSms(an.phone))).toBe(firstCode);
 
     clock.advance(31);
@@ -159,6 +162,25 @@ describe('the SMS code itself', () => {
     }
     const done = await submit(agent, resent.page!, 'otp', { otp: secondCode! });
     expect(done.page?.html ?? done.redirect).not.toContain('id="otp"');
+  });
+
+  it('takes a code pasted with spaces, and costs no try for what is not six digits', async () => {
+    const agent = new UserAgent();
+    const { request, after } = await passwordStep(agent, { acr_values: LOA2 });
+    const code = codeIn(await suite.provider.lastSms(an.phone))!;
+    let page = after.page!;
+    for (const typed of ['', '12ab', '12345', '1234567']) {
+      const refused = await submit(agent, page, 'otp', { otp: typed });
+      expect(refused.page?.status, typed).toBe(400);
+      expect(refused.page?.html).toContain('Mã xác thực gồm 6 chữ số. Hãy nhập lại; lần này không bị tính là một lần thử.');
+      expect(refused.page?.html).toContain('aria-describedby="otp-error"');
+      page = refused.page!;
+    }
+    const wrong = await submit(agent, page, 'otp', { otp: code === '000000' ? '111111' : '000000' });
+    // Four tries were not guesses: the first wrong code leaves four of five.
+    expect(wrong.page?.html).toContain('Mã xác thực không đúng. Bạn còn 4 lần thử.');
+    const done = await approveConsentIfAsked(agent, await submit(agent, wrong.page!, 'otp', { otp: `${code.slice(0, 3)} ${code.slice(3)}` }));
+    expect((await redeem(suite.rp, request, done.redirect!)).claims()?.acr).toBe(LOA2);
   });
 
   it('expires after five minutes and after five wrong tries', async () => {
