@@ -28,6 +28,16 @@ export interface CitizenAccount {
   sandbox: boolean;
 }
 
+/**
+ * Whether the citizen's bound devices may act for the account (the app's proofs, QR sign-in, CIBA, sharing): it is
+ * active, or locked only by failed password attempts. That lock guards the password; a device is a factor of its
+ * own (its key, unlocked by PIN or biometrics on the phone), so whoever types wrong passwords for a number cannot
+ * shut the citizen out of the app. An officer's lock and a revocation stop devices too.
+ */
+export function opensToDevices(account: Pick<CitizenAccount, 'status' | 'lockReason'>): boolean {
+  return account.status === 'active' || (account.status === 'locked' && account.lockReason === 'failed_sign_ins');
+}
+
 export interface Accounts {
   findById(id: string): Promise<CitizenAccount | undefined>;
   findByPersonalId(personalId: string): Promise<CitizenAccount | undefined>;

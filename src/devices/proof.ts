@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { deviceForProof, touchDevice, type Device } from './devices.ts';
 import { claimProofJti } from './proof-replay.ts';
+import { opensToDevices } from '../accounts/accounts.ts';
 
 export const PROOF_TYP = 'device-proof+jwt';
 /** How far a proof's iat may be from the server's clock, either way. */
@@ -82,10 +83,11 @@ export async function verifyDeviceProof(deps: ProofDeps, request: ProofRequest):
     return refuse('bsh', 'Device-Proof: bsh given but the request has no body');
   }
 
-  // The account is checked on every request: locked, revoked or no longer level 2 stops the device at once.
-  // A lock from failed password attempts ends by itself at locked_until (as sign-in lifts it); an officer's does not.
-  const lockRanOut = device.accountStatus === 'locked' && device.lockReason === 'failed_sign_ins' && device.lockedUntil !== null && device.lockedUntil <= deps.now();
-  if (device.accountStatus !== 'active' && !lockRanOut) return refuse('account_state', `the account is ${device.accountStatus}: its devices are refused until an officer restores it`);
+  // The account is checked on every request: an officer's lock, a revocation or no longer level 2 stops the device
+  // at once. A lock from failed password attempts guards the password only (opensToDevices).
+  if (!opensToDevices({ status: device.accountStatus, lockReason: device.lockReason })) {
+    return refuse('account_state', `the account is ${device.accountStatus}: its devices are refused until an officer restores it`);
+  }
   if (device.accountLevel !== 2) return refuse('level', 'the account is no longer level 2: the app works with level-2 accounts only');
 
   // Last, once everything else holds: a refused proof does not use up its jti.

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
-import type { CitizenAccount } from '../accounts/accounts.ts';
+import { opensToDevices, type CitizenAccount } from '../accounts/accounts.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import { amrFor } from '../devices/qr-sign-in/amr.ts';
 import { qrPayload, qrSvg } from '../devices/qr-sign-in/code.ts';
@@ -65,7 +65,7 @@ export function qrSignInPages(provider: Provider, flow: InteractionFlow, service
   async function approvedAccount(request: QrRequest, details: Details): Promise<CitizenAccount | undefined> {
     if (!request.accountId || !request.deviceId) return undefined;
     const account = await services.accounts.findById(request.accountId);
-    if (!account || account.status !== 'active' || account.level !== 2) return undefined;
+    if (!account || !opensToDevices(account) || account.level !== 2) return undefined;
     if (!(await deps.deviceUsable(request.deviceId, account.id))) return undefined;
     const client = await provider.Client.find(String(details.params.client_id));
     if (client?.['profile'] === 'sandbox' && !account.sandbox) return undefined;

@@ -5,7 +5,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Accounts } from '../accounts/accounts.ts';
+import { opensToDevices, type Accounts } from '../accounts/accounts.ts';
 import { CIBA_GRANT } from '../clients/profiles.ts';
 import type { Schema } from '../db/schema.ts';
 import { recordCibaRequest, waitingFor } from '../devices/ciba-requests.ts';
@@ -152,9 +152,8 @@ async function reachableAccount(ctx: KoaContextWithOIDC, hint: string, deps: Cib
   const account = PERSONAL_ID.test(hint) ? await deps.accounts.findByPersonalId(hint) : undefined;
   const device = await deps.hasDevice(account?.id ?? '00000000-0000-0000-0000-000000000000');
   const sandboxOnly = ctx.oidc.client?.['profile'] === 'sandbox';
-  // As the app's proofs judge it (devices/proof.ts): a lock from failed password attempts ends at locked_until.
-  const lockRanOut = account?.status === 'locked' && account.lockReason === 'failed_sign_ins' && account.lockedUntil !== null && account.lockedUntil <= deps.now();
-  const usable = (account?.status === 'active' || lockRanOut) && account.level === 2 && device && (!sandboxOnly || account.sandbox);
+  // As the app's proofs judge it: a lock from failed password attempts guards the password only (opensToDevices).
+  const usable = account !== undefined && opensToDevices(account) && account.level === 2 && device && (!sandboxOnly || account.sandbox);
   return usable ? account.id : `${STAND_IN}${randomUUID()}`;
 }
 

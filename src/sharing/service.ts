@@ -2,7 +2,7 @@
 // presentation once, and the citizen's history. Bound to the database, the issuer and the clock here.
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
-import type { Accounts, CitizenAccount } from '../accounts/accounts.ts';
+import { opensToDevices, type Accounts, type CitizenAccount } from '../accounts/accounts.ts';
 import { recordIdentity } from '../accounts/identity.ts';
 import { deviceForProof } from '../devices/devices.ts';
 import type { Schema } from '../db/schema.ts';
@@ -16,11 +16,9 @@ import { verifyPresentation, type Verification } from './verify.ts';
 const PRIVATE_PARTS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
 const publicPart = (key: JWK): JWK => Object.fromEntries(Object.entries(key).filter(([name]) => !PRIVATE_PARTS.has(name))) as JWK;
 
-/** Active at level 2; a lock from failed password attempts ends by itself at locked_until (as for device proofs). */
-function mayShare(account: CitizenAccount, now: Date): boolean {
-  if (account.level !== 2) return false;
-  if (account.status === 'active') return true;
-  return account.status === 'locked' && account.lockReason === 'failed_sign_ins' && account.lockedUntil !== null && account.lockedUntil <= now;
+/** Level 2, and open to its devices (a lock from failed password attempts guards the password only). */
+function mayShare(account: CitizenAccount): boolean {
+  return account.level === 2 && opensToDevices(account);
 }
 
 export class SharingRefused extends Error {
@@ -56,7 +54,7 @@ export function sharingService(deps: { db: Kysely<Schema>; issuer: string; accou
       const account = await deps.accounts.findById(accountId);
       const now = deps.now();
       // The device's authentication already refused these; checked again because a credential must never outlive them.
-      if (!account || !mayShare(account, now)) throw new SharingRefused('access_denied', 'only an active level-2 account can share');
+      if (!account || !mayShare(account)) throw new SharingRefused('access_denied', 'only an active level-2 account can share');
       if (!attributes.length) throw new SharingRefused('invalid_request', 'choose at least one attribute to share');
       const { values, missing } = shareableValues(account, await recordIdentity(db, account), attributes, now);
       if (missing.length) throw new SharingRefused('invalid_request', `nothing on record to share for: ${missing.join(', ')}`);

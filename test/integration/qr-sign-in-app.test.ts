@@ -8,7 +8,7 @@ import { testClock } from '../helpers/clock.ts';
 import { ENGINE, type TestDatabase } from '../helpers/database.ts';
 import { startProvider } from '../helpers/provider.ts';
 import { authorizationRequest, sandboxProviderForSuite } from '../helpers/relying-party.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
+import { csrfToken, formAction, UserAgent } from '../helpers/user-agent.ts';
 
 const clock = testClock();
 const suite = sandboxProviderForSuite({ clock: clock.now });
@@ -166,6 +166,26 @@ describe('QR sign-in: the app API refuses what it must', () => {
     });
     expect(await row(id)).toMatchObject({ device_id: null, decision: null });
     expect((await phone.request('POST', '/app/qr-sign-ins', { qr })).status).toBe(200);
+  });
+
+  it('wrong passwords typed for the number do not shut the citizen out of the app: the lock guards the password only', async () => {
+    const phone = await enrol(an);
+    // Someone types wrong passwords for An's number until it locks.
+    for (let i = 0; i < 5; i++) {
+      const agent = new UserAgent();
+      const step = await agent.follow((await authorizationRequest(suite.rp)).url.href, suite.provider.url);
+      await agent.request(new URL(formAction(step.page!.html, 'login'), step.page!.url).href, { form: { _csrf: csrfToken(step.page!.html), username: an.personalId, password: 'doan-mat-khau' } });
+    }
+    expect(await suite.provider.database.db.selectFrom('accounts').select(['status', 'lock_reason']).where('personal_id', '=', an.personalId).executeTakeFirstOrThrow()).toEqual({ status: 'locked', lock_reason: 'failed_sign_ins' });
+    // An, in her own browser, signs in with the app while the lock lasts.
+    const { agent, url, qr, id } = await signInPage();
+    expect((await phone.request('POST', '/app/qr-sign-ins', { qr })).status).toBe(200);
+    expect(await phone.request('POST', `/app/qr-sign-ins/${id}/approve`, { user_verification: 'pin' })).toEqual({ status: 200, body: { status: 'approved' } });
+    const step = await agent.follow(`${url}/qr`, suite.provider.url);
+    expect(step.page?.html ?? step.redirect).toContain('id="consent"');
+    // The lock lifted, as an officer would, for the tests after this one.
+    await suite.provider.database.db.updateTable('accounts').set({ status: 'active', lock_reason: null, locked_until: null }).where('personal_id', '=', an.personalId).execute();
+    await suite.provider.database.db.deleteFrom('sign_in_failures').where('personal_id', '=', an.personalId).execute();
   });
 
   it('a device removed after approving signs nobody in', async () => {
