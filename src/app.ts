@@ -124,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ciba: { ...config.ciba, now, hasDevice: canBeAsked(db) },
     // Self-service registration creates sandbox clients: only while the sandbox is on (never in production).
     sandboxRegistration: config.sandbox.seed,
+    httpsRedirectsOnly: config.env === 'production',
     ...(deps.ttl ? { ttl: deps.ttl } : {}),
   });
   // Rotated signing keys reach this instance without a restart (src/oidc/key-follower.ts).

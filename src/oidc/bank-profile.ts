@@ -1,6 +1,7 @@
 // The bank profile: FAPI 2.0 Security Profile through oidc-provider's own `fapi` feature, and the rules a bank
 // client's metadata must meet. This file returns its slice of the provider configuration; it decides nothing else.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { invalidRedirectUri } from './client-internals.ts';
 
 /** Algorithms a bank may sign with (client assertions, ID tokens): FAPI 2.0 §5.4.1 (PS256, ES256; no RS256). */
 export const BANK_SIGNING_ALGS = ['PS256', 'ES256'] as const;
@@ -55,6 +56,23 @@ export function bankProfile(ttl: Ttl): Pick<Configuration, 'enabledJWA' | 'clien
   };
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Refuses a redirect or post-logout URI over plain http, except to a loopback host (the only exception FAPI 2.0
+ * §5.3.2.2 and RFC 8252 make): codes and logout state travel on it. `who` names the rule in the refusal.
+ */
+export function assertHttpsRedirects(metadata: Record<string, unknown>, who: string): void {
+  for (const field of ['redirect_uris', 'post_logout_redirect_uris']) {
+    const uris = metadata[field];
+    if (!Array.isArray(uris)) continue;
+    const plain = uris.find((uri) => typeof uri === 'string' && URL.canParse(uri) && new URL(uri).protocol === 'http:' && !LOOPBACK.has(new URL(uri).hostname));
+    if (plain === undefined) continue;
+    const description = `${field} must use https (or http to a loopback host) ${who}: ${JSON.stringify(plain)}`;
+    throw field === 'redirect_uris' ? invalidRedirectUri(description) : new errors.InvalidClientMetadata(description);
+  }
+}
+
 /**
  * Refuses a bank client that is not FAPI 2.0-conformant, naming the field (invalid_client_metadata).
  * `metadata` is the provider's view, defaults applied (an absent token_endpoint_auth_method is client_secret_basic).
@@ -73,4 +91,5 @@ export function assertBankClientMetadata(metadata: Record<string, unknown>): voi
   need('id_token_signed_response_alg', signingAlg(field('id_token_signed_response_alg')), 'PS256 or ES256');
   const responseTypes = field('response_types') as string[] | undefined;
   need('response_types', !responseTypes || responseTypes.every((t) => t === 'code'), '["code"]');
+  assertHttpsRedirects(metadata, 'for a bank client (FAPI 2.0)');
 }

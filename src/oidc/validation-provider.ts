@@ -23,6 +23,7 @@ export async function providerForValidation(db: Kysely<Schema>, config: Config) 
     pages: { error: unused, logout: unused, loggedOut: unused },
     trustProxy: false,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
+    httpsRedirectsOnly: config.env === 'production',
   });
   return clientMetadataValidator(provider);
 }

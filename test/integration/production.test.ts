@@ -59,6 +59,13 @@ describe('production on a database that ran the sandbox', () => {
     expect(removed.status, removed.stderr).toBe(0);
     expect(removed.stdout).toMatch(/sandbox removed: 4 officer\(s\), 1 client\(s\), \d+ synthetic citizen\(s\), 6 account\(s\)/);
 
+    // No citizen-facing client receives codes over plain http in production.
+    const portal = ['src/cli.ts', 'clients', 'create', '--profile', 'public_service', '--client-id', 'cong-thu', '--name', 'Cổng thử', '--organisation', 'UBND', '--domain', 'portal.example.vn', '--contact', 'ops@portal.example.vn', '--scope', 'openid profile'];
+    const plain = run([...portal, '--redirect-uri', 'http://portal.example.vn/cb'], production);
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toContain('redirect_uris must use https (or http to a loopback host) in production: "http://portal.example.vn/cb"');
+    expect(run([...portal, '--redirect-uri', 'https://portal.example.vn/cb'], production).status).toBe(0);
+
     const port = await freePort();
     const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...production, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

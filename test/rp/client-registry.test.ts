@@ -166,6 +166,12 @@ describe('client registry (operator API)', () => {
     expect(withSecret.body.error_description).toContain('token_endpoint_auth_method');
     const bearer = await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-c', metadata: { ...bank.metadata, dpop_bound_access_tokens: false } });
     expect(bearer.body.error_description).toContain('dpop_bound_access_tokens');
+    // Codes never travel over plain http to a bank (FAPI 2.0 §5.3.2.2); loopback stays for its developers.
+    const plain = await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-d', metadata: { ...bank.metadata, redirect_uris: ['http://bank-d.example.vn/cb'] } });
+    expect(plain).toMatchObject({ status: 400, body: { error: 'invalid_redirect_uri', error_description: 'redirect_uris must use https (or http to a loopback host) for a bank client (FAPI 2.0): "http://bank-d.example.vn/cb"' } });
+    const logout = await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-e', metadata: { ...bank.metadata, post_logout_redirect_uris: ['http://bank-e.example.vn/'] } });
+    expect(logout.body.error_description).toMatch(/^post_logout_redirect_uris must use https/);
+    expect((await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-f', metadata: { ...bank.metadata, redirect_uris: ['http://127.0.0.1:8080/cb'] } })).status).toBe(201);
   });
 
   it('gives a client with redirect URIs on several hosts one pairwise sector: the same sub on each', async () => {
