@@ -91,11 +91,13 @@ describe('device proofs', () => {
 });
 
 describe('a lock from failed password attempts', () => {
-  it('refuses the device while it lasts, and no longer once it has run out', async () => {
+  it('guards the password only: the bound device goes on working while it lasts, and enrolling a new one waits', async () => {
     const device = await enrol(cuong);
     for (let i = 0; i < 5; i++) await call('POST', '/app/enrolments', { body: JSON.stringify({ personal_id: cuong.personalId, password: `wrong-${i}` }) });
-    const locked = await device.request('GET', '/app/devices/me');
-    expect(locked).toMatchObject({ status: 401, body: { error_description: expect.stringContaining('locked') } });
+    expect((await device.request('GET', '/app/devices/me')).status).toBe(200);
+    // A new enrolment proves the password, which the lock guards.
+    const again = await call('POST', '/app/enrolments', { body: JSON.stringify({ personal_id: cuong.personalId, password: SANDBOX_PASSWORD }) });
+    expect(again).toMatchObject({ status: 429, body: { error: 'temporarily_locked' } });
     clock.advance(901);
     expect((await device.request('GET', '/app/devices/me')).status).toBe(200);
   });
