@@ -1,6 +1,7 @@
 // The e-ID app's API (/app, JSON): enrolment of a device, then requests each signed with a fresh Device-Proof.
 // Its OpenAPI document is /app/openapi.json. Other parts of the app API register inside this scope through
 // `extensions`, so that they share the raw-body parser, `app.requireDevice` and the document.
+import { SIGN_IN_FORMS } from '../http/rate-limit-store.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { fullName } from '../accounts/accounts.ts';
 import type { AccountServices } from '../accounts/services.ts';
@@ -50,7 +51,7 @@ export async function appApi(app: FastifyInstance, options: AppApiOptions) {
     securityScheme: { name: 'deviceProof', scheme: { type: 'apiKey', in: 'header', name: 'Device-Proof', description: 'a fresh proof signed by the device key for this request (see the description above)' } },
   });
   deviceScope(app, { db, now: services.now, issuer });
-  const limited = { rateLimit: { max: options.signInRatePerMinute, timeWindow: 60_000 } };
+  const limited = { rateLimit: { max: options.signInRatePerMinute, timeWindow: 60_000, groupId: SIGN_IN_FORMS } };
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
   app.post<{ Body: { personal_id: string; password: string } }>('/app/enrolments', { schema: appSchemas.startEnrolment, config: limited }, async (request, reply) => {

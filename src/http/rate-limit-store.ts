@@ -2,6 +2,12 @@
 // shared counter is unreachable — then each instance counts on its own and the log says so.
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 
+/**
+ * The forms that prove a password or a code (sign-in, reset, SMS code, the app's enrolment): one budget per address
+ * (SIGN_IN_RATE_PER_MINUTE) over them all, so another form is no fresh allowance for guessing.
+ */
+export const SIGN_IN_FORMS = 'sign-in-forms';
+
 export interface HitCounter {
   /** Counts one hit on key in a fixed window of windowMs; the hits so far in the window and the ms it has left. */
   hit(key: string, windowMs: number): Promise<{ count: number; msLeft: number }>;
@@ -38,7 +44,10 @@ export function sharedRateLimitStore(
 
     child(routeOptions: unknown): FastifyRateLimitStore {
       // The plugin passes the route's merged limit options, the route itself under routeInfo (index.js onRoute).
-      const route = (routeOptions as { routeInfo?: { method?: unknown; url?: unknown } }).routeInfo ?? {};
+      // Routes of one group (groupId) share one count: the plugin appends the group to the key itself.
+      const options = routeOptions as { groupId?: unknown; routeInfo?: { method?: unknown; url?: unknown } };
+      if (typeof options.groupId === 'string') return new SharedStore(undefined, 'group ');
+      const route = options.routeInfo ?? {};
       return new SharedStore(undefined, `${String(route.method ?? '')} ${String(route.url ?? '')} `);
     }
   }

@@ -1,4 +1,5 @@
 // Sign-in and consent: Fastify routes over views/, driving oidc-provider's interaction API.
+import { SIGN_IN_FORMS } from '../http/rate-limit-store.ts';
 import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Provider from 'oidc-provider';
@@ -37,7 +38,7 @@ const NOTICES: Record<string, MessageKey> = { password_reset: 'login.notice.pass
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps) {
   const { provider, services } = deps;
   const flow = interactionFlow(provider, { secureCookies: deps.secureCookies, secondFactor: services.secondFactor, signIns: deps.signIns });
-  const limited = { rateLimit: { max: deps.signInRatePerMinute, timeWindow: 60_000 } };
+  const limited = { rateLimit: { max: deps.signInRatePerMinute, timeWindow: 60_000, groupId: SIGN_IN_FORMS } };
   const qr = deps.qrSignIn ? qrSignInPages(provider, flow, services, deps.qrSignIn) : undefined;
 
   async function showLogin(

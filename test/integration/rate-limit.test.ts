@@ -56,14 +56,28 @@ it('limits officer sign-in attempts per address, whatever the usernames', async 
   expect(statuses[10]).toBe(429);
 });
 
-it('limits the e-ID app\'s enrolment per address with a 429 its published schema allows', async () => {
-  const attempt = (i: number) =>
-    fetch(`${provider.url}/app/enrolments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ personal_id: `00109009999${i}`, password: 'Wrong@1234' }) });
-  const answers: { status: number; body: { error?: string } }[] = [];
-  for (let i = 0; i < 5; i++) {
-    const response = await attempt(i);
-    answers.push({ status: response.status, body: (await response.json()) as { error?: string } });
-  }
-  expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 429, 429]);
-  expect(answers[3]!.body.error).toBe('invalid_request');
+it('counts one budget per address over the sign-in forms and the app\'s enrolment, answered as each one\'s callers expect', async () => {
+  // Straight to the provider (TRUST_PROXY=1 believes the last X-Forwarded-For entry): an address of its own.
+  const from = { 'x-forwarded-for': '198.51.100.7' };
+  const enrol = async (i: number) => {
+    const response = await fetch(`${provider.url}/app/enrolments`, {
+      method: 'POST',
+      headers: { ...from, 'content-type': 'application/json' },
+      body: JSON.stringify({ personal_id: `00109009999${i}`, password: 'Wrong@1234' }),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: string } };
+  };
+  const rp = await relyingParty(provider.url, 'sandbox', SANDBOX_SECRET);
+  const agent = new UserAgent();
+  const { page } = await agent.follow((await authorizationRequest(rp)).url.href, provider.url);
+  const login = () => agent.request(new URL(formAction(page!.html, 'login'), provider.url).href, {
+    form: { _csrf: csrfToken(page!.html), username: '001090000009', password: 'guess-guess' },
+    headers: from,
+  });
+  const statuses = [(await enrol(1)).status, (await enrol(2)).status, (await login()).status];
+  const over = await enrol(3);
+  expect([...statuses, over.status]).toEqual([401, 401, 401, 429]);
+  // The app's API publishes this refusal in its schema.
+  expect(over.body.error).toBe('invalid_request');
+  expect((await login()).status).toBe(429);
 });
