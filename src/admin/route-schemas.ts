@@ -65,7 +65,7 @@ export const schemas = {
   citizen: {
     tags: ['citizens'],
     operationId: 'lookUpCitizen',
-    summary: 'The population record of a personal ID number',
+    summary: 'The population record of a personal ID number; the lookup is recorded in the audit trail (citizen.viewed)',
     params: { type: 'object', additionalProperties: false, required: ['personalId'], properties: { personalId: { type: 'string', pattern: PERSONAL_ID_PATTERN } } },
     response: { ...secured, 200: citizen, 404: refusal('no population record', ['no_record']) },
   },
@@ -97,14 +97,14 @@ export const schemas = {
   listApplications: {
     tags: ['applications'],
     operationId: 'listApplications',
-    summary: 'The queue: the oldest 200 applications, optionally of one status',
+    summary: 'The queue: the oldest 200 applications, optionally of one status; each one shown is recorded in the audit trail (application.viewed)',
     querystring: { type: 'object', properties: { status: applicationStatus } },
     response: { ...secured, 200: { type: 'object', additionalProperties: false, required: ['applications'], properties: { applications: { type: 'array', items: application } } } },
   },
   application: {
     tags: ['applications'],
     operationId: 'showApplication',
-    summary: 'One application',
+    summary: 'One application; the read is recorded in the audit trail (application.viewed)',
     params: idParams,
     response: { ...secured, 200: application, 404: refusal('no such application', ['no_application']) },
   },
@@ -138,7 +138,7 @@ export const schemas = {
   account: {
     tags: ['accounts'],
     operationId: 'showAccount',
-    summary: 'An account',
+    summary: 'An account; the read is recorded in the audit trail (account.viewed)',
     params: idParams,
     response: { ...secured, 200: account, 404: refusal('no such account', ['no_account']) },
   },
@@ -168,14 +168,14 @@ export const schemas = {
   audit: {
     tags: ['accounts'],
     operationId: 'accountAuditTrail',
-    summary: 'The append-only audit trail of an account (supervisor)',
+    summary: 'The append-only audit trail of an account (supervisor): what happened to it and every officer\'s read of it, lookups of its citizen\'s record before it existed included; this read is recorded too',
     params: idParams,
     response: { ...secured, 200: { type: 'object', additionalProperties: false, required: ['events'], properties: { events: { type: 'array', items: auditEvent } } }, 403: supervisorOnly },
   },
   officers: {
     tags: ['officers'],
     operationId: 'listOfficers',
-    summary: 'Officers, their second factor and sign-in locks (supervisor)',
+    summary: 'Officers, their second factor and sign-in locks (supervisor); the read is recorded in the audit trail (officers.listed)',
     response: { ...secured, 200: { type: 'object', additionalProperties: false, required: ['officers'], properties: { officers: { type: 'array', items: officerListing } } }, 403: supervisorOnly },
   },
   unlockOfficer: {

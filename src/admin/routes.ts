@@ -1,6 +1,6 @@
 // The officer API (JSON): sign in, look up citizens, file applications, decide them, lock and unlock accounts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditTrail } from '../audit/audit.ts';
+import { auditTrail, recordAudits, type AuditEvent } from '../audit/audit.ts';
 import { lockoutQueries, type LockoutPolicy } from '../accounts/lockout.ts';
 import { decideApplication, fileApplication, type Refusal } from '../accounts/registration.ts';
 import type { AccountServices } from '../accounts/services.ts';
@@ -10,7 +10,7 @@ import { listOfficers, officerForToken, signOutOfficer, unlockOfficer, type Offi
 import { schemas } from './route-schemas.ts';
 import { OFFICER_FAILURES, officerSessionRoutes } from './session-routes.ts';
 import { totpSealer } from './totp.ts';
-import { accountView, applicationView, citizenView } from './views.ts';
+import { accountView, applicationView, citizenView, citizenOfAccount } from './views.ts';
 import type { Reach } from '../db/notifications.ts';
 import { answerOnceInEffect } from '../http/changes-in-effect.ts';
 
@@ -73,6 +73,11 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
       request.officer = officer;
     });
     const officerOf = (request: FastifyRequest) => request.officer!;
+    // Reads leave a trace too: a register must answer "who looked at my record, and when". The event is written
+    // before the data goes out, so no record is shown that the audit trail does not know of (a failed write
+    // answers an error, not the data). Subjects by id: the account, or a citizen without one by the record's key.
+    const viewed = (request: FastifyRequest, action: string, subjects: AuditEvent['subject'][], detail?: Record<string, unknown>) =>
+      recordAudits(db, subjects.map((subject) => ({ actor: { type: 'officer', id: officerOf(request).id }, action, subject, detail, ip: request.ip, at: now() })));
     // Every officer action is a security event: who, which route (its pattern: never the ID number in the path), outcome.
     // An account locked or revoked is so on every instance once the officer has the answer.
     answerOnceInEffect(secured, reachEveryInstance);
@@ -95,7 +100,9 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
       schema: schemas.citizen,
     }, async (request, reply) => {
       const view = await citizenView(db, request.params.personalId, now());
-      return view ?? reply.code(404).send({ error: 'no_record', error_description: 'no population record has this personal ID number' });
+      if (!view) return reply.code(404).send({ error: 'no_record', error_description: 'no population record has this personal ID number' });
+      await viewed(request, 'citizen.viewed', [view.account ? { type: 'account', id: view.account.id } : { type: 'citizen', id: view.personal_id }]);
+      return view;
     });
 
     secured.post<{ Body: { personal_id: string; phone: string; email?: string; requested_level: AccountLevel; dependents?: string[]; documents?: DocumentKind[] } }>('/admin/applications', {
@@ -113,12 +120,16 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
     }, async (request) => {
       let query = db.selectFrom('account_applications').selectAll().orderBy('filed_at').limit(200);
       if (request.query.status) query = query.where('status', '=', request.query.status);
-      return { applications: (await query.execute()).map(applicationView) };
+      const applications = await query.execute();
+      await viewed(request, 'application.viewed', applications.map((a) => ({ type: 'application', id: a.id })), { via: 'queue' });
+      return { applications: applications.map(applicationView) };
     });
 
     secured.get<{ Params: { id: string } }>('/admin/applications/:id', { schema: schemas.application }, async (request, reply) => {
       const application = await db.selectFrom('account_applications').selectAll().where('id', '=', request.params.id).executeTakeFirst();
-      return application ? applicationView(application) : reply.code(404).send({ error: 'no_application', error_description: 'no application has this id' });
+      if (!application) return reply.code(404).send({ error: 'no_application', error_description: 'no application has this id' });
+      await viewed(request, 'application.viewed', [{ type: 'application', id: application.id }]);
+      return applicationView(application);
     });
 
     secured.post<{ Params: { id: string } }>('/admin/applications/:id/approve', { schema: schemas.approve }, async (request, reply) => {
@@ -135,7 +146,9 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
 
     secured.get<{ Params: { id: string } }>('/admin/accounts/:id', { schema: schemas.account }, async (request, reply) => {
       const view = await accountView(db, request.params.id);
-      return view ?? reply.code(404).send({ error: 'no_account', error_description: 'no account has this id' });
+      if (!view) return reply.code(404).send({ error: 'no_account', error_description: 'no account has this id' });
+      await viewed(request, 'account.viewed', [{ type: 'account', id: view.id }]);
+      return view;
     });
 
     secured.post<{ Params: { id: string }; Body: { reason: string } }>('/admin/accounts/:id/lock', {
@@ -161,7 +174,9 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
     // A supervisor sees which officers are locked out and lifts a lock (the CLI can too).
     secured.get('/admin/officers', { schema: schemas.officers }, async (request, reply) => {
       if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor lists officers' });
-      return { officers: (await listOfficers(db, now())).map((o) => ({ ...o, lockedUntil: o.lockedUntil?.toISOString() ?? null })) };
+      const officers = await listOfficers(db, now());
+      await viewed(request, 'officers.listed', [undefined], { officers: officers.length });
+      return { officers: officers.map((o) => ({ ...o, lockedUntil: o.lockedUntil?.toISOString() ?? null })) };
     });
 
     secured.post<{ Params: { username: string } }>('/admin/officers/:username/unlock', {
@@ -177,7 +192,12 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
 
     secured.get<{ Params: { id: string } }>('/admin/accounts/:id/audit', { schema: schemas.audit }, async (request, reply) => {
       if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor reads the audit trail' });
-      return { events: await auditTrail(db, { type: 'account', id: request.params.id }) };
+      // The account's own events, and the lookups of its citizen's record made before the account existed.
+      const personalId = await citizenOfAccount(db, request.params.id);
+      const events = await auditTrail(db, { type: 'account', id: request.params.id }, ...(personalId ? [{ type: 'citizen', id: personalId }] : []));
+      // Reading the trail is a read of the account too; it shows in the next reading.
+      if (personalId) await viewed(request, 'account.audit_viewed', [{ type: 'account', id: request.params.id }]);
+      return { events };
     });
   });
 }

@@ -40,6 +40,11 @@ export async function accountView(db: Kysely<Schema>, accountId: string) {
   };
 }
 
+/** The personal ID number of an account's citizen: its lookups before the account existed are filed under it. */
+export async function citizenOfAccount(db: Kysely<Schema>, accountId: string): Promise<string | undefined> {
+  return (await db.selectFrom('accounts').select('personal_id').where('id', '=', accountId).executeTakeFirst())?.personal_id;
+}
+
 export async function citizenView(db: Kysely<Schema>, personalId: string, today: Date) {
   const citizen = await db.selectFrom('citizens').selectAll().where('personal_id', '=', personalId).executeTakeFirst();
   if (!citizen) return undefined;

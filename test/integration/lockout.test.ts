@@ -126,8 +126,8 @@ describe('lockout after failed sign-ins', () => {
     await provider.background.idle();
     const trail = await supervisor.call('GET', `/admin/accounts/${id}/audit`);
     const events: string[] = trail.body.events.map((e: { action: string; actor_type: string }) => `${e.actor_type} ${e.action}`);
-    // The wrong passwords are in the trail too (written just after their answers).
-    expect(events.filter((e) => e !== 'system account.sign_in_failed')).toEqual(['system account.locked', 'officer account.unlocked']);
+    // The wrong passwords are in the trail too (written just after their answers), and the officer's looks.
+    expect(events.filter((e) => e !== 'system account.sign_in_failed')).toEqual(['system account.locked', 'officer citizen.viewed', 'officer account.viewed', 'officer account.unlocked']);
     expect(events).toContain('system account.sign_in_failed');
     // An account that is not locked cannot be unlocked.
     expect((await officer.call('POST', `/admin/accounts/${id}/unlock`)).status).toBe(409);

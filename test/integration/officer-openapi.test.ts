@@ -167,8 +167,8 @@ describe('what the officer API answers', () => {
     await check('post', '/admin/accounts/{id}/unlock', asOfficer('POST', `${accountPath}/unlock`), 409);
     await check('post', '/admin/accounts/{id}/revoke', asOfficer('POST', `${accountPath}/revoke`, { reason: 'deceased' }), 403);
     const trail = await check('get', '/admin/accounts/{id}/audit', asSupervisor('GET', `${accountPath}/audit`), 200);
-    expect(trail.events.map((e: { action: string }) => e.action)).toEqual(['account.issued', 'account.locked', 'account.unlocked']);
-    expect(trail.events[1]).toMatchObject({ actor_type: 'officer', detail: { reason: 'officer', note: 'lost the ID card' } });
+    expect(trail.events.map((e: { action: string }) => e.action)).toEqual(['account.issued', 'account.viewed', 'account.locked', 'account.unlocked']);
+    expect(trail.events[2]).toMatchObject({ actor_type: 'officer', detail: { reason: 'officer', note: 'lost the ID card' } });
     await check('get', '/admin/accounts/{id}', asOfficer('GET', '/admin/accounts/7f1c1c52-8f1e-4f55-9d55-5b1c2d3e4f50'), 404);
 
     const officers = await check('get', '/admin/officers', asSupervisor('GET', '/admin/officers'), 200);

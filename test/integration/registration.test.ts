@@ -121,8 +121,8 @@ describe('applications', () => {
     expect((await officer.call('GET', `/admin/accounts/${accountId}/audit`)).status).toBe(403);
     await suite.provider.background.idle();
     const trail = (await supervisor.call('GET', `/admin/accounts/${accountId}/audit`)).body.events as { action: string; actor_type: string }[];
-    // The last entry is the dead SMS password tried above.
-    expect(trail.map((e) => e.action)).toEqual(['account.issued', 'account.password_set', 'account.sign_in_failed']);
+    // Then the dead SMS password tried above, and the officer's look at the account.
+    expect(trail.map((e) => e.action)).toEqual(['account.issued', 'account.password_set', 'account.sign_in_failed', 'account.viewed']);
     expect(trail[1]!.actor_type).toBe('citizen');
   });
 
