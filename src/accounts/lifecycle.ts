@@ -2,6 +2,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditEvent } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
+import { unbindDevices } from '../devices/devices.ts';
+import { queueSms } from '../notify/sms.ts';
 import type { PasswordHasher } from './passwords.ts';
 
 type Actor = AuditEvent['actor'];
@@ -30,6 +32,12 @@ export interface AccountLifecycle {
   /** An officer's lock also ends the account's sessions, grants and tokens at once. */
   lockByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
   unlockByOfficer(accountId: string, context: { officerId: string; ip?: string }): Promise<boolean>;
+  /**
+   * A new phone, given in person at the desk (normalised E.164), verified there. Everything that reached or trusted the
+   * old phone ends: codes sent to it, the devices bound (the old handset may be lost or stolen), browser sessions,
+   * grants and tokens; the old phone is told, without the new number.
+   */
+  changePhoneByOfficer(accountId: string, phone: string, context: { officerId: string; reason: string; ip?: string }): Promise<'changed' | 'unchanged' | 'no_account' | 'revoked'>;
   /** Ends the account for good: it never signs in again, and its sessions, grants and tokens die now. */
   revokeByOfficer(accountId: string, context: { officerId: string; reason: string; ip?: string }): Promise<boolean>;
 }
@@ -123,6 +131,28 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
       });
     },
 
+    async changePhoneByOfficer(accountId, phone, { officerId, reason, ip }) {
+      const outcome = await db.transaction().execute(async (trx) => {
+        const account = await trx.selectFrom('accounts').select(['phone', 'status']).where('id', '=', accountId).forUpdate().executeTakeFirst();
+        if (!account) return 'no_account' as const;
+        if (account.status === 'revoked') return 'revoked' as const;
+        if (account.phone === phone) return 'unchanged' as const;
+        const at = now();
+        await trx.updateTable('accounts').set({ phone, phone_verified: true, updated_at: at }).where('id', '=', accountId).execute();
+        // Codes already sent went to the old phone: none of them may still open the account.
+        await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
+        await trx.deleteFrom('sign_in_codes').where('account_id', '=', accountId).execute();
+        const devices = await unbindDevices(trx, accountId, at);
+        const afterCommit = await endSessions(trx, accountId);
+        if (account.phone) await queueSms(trx, { to: account.phone, purpose: 'phone_changed', text: phoneChangedSms(at), at });
+        await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.phone_changed', subject: { type: 'account', id: accountId }, detail: { note: reason, devices_unbound: devices }, ip, at });
+        return afterCommit;
+      });
+      if (typeof outcome === 'string') return outcome;
+      outcome();
+      return 'changed';
+    },
+
     async revokeByOfficer(accountId, { officerId, reason, ip }) {
       const ended = await db.transaction().execute(async (trx) => {
         const result = await trx
@@ -141,4 +171,10 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
       return ended !== undefined;
     },
   };
+}
+
+/** The notice to the old phone: when, and where to turn; never the new number. */
+export function phoneChangedSms(at: Date): string {
+  const when = at.toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit', year: 'numeric' });
+  return `Số điện thoại của tài khoản định danh điện tử gắn với số này đã được thay đổi tại cơ quan công an lúc ${when}. Nếu không phải bạn yêu cầu, hãy đến cơ quan công an gần nhất ngay.`;
 }

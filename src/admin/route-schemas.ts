@@ -157,6 +157,29 @@ export const schemas = {
     params: idParams,
     response: { ...secured, 200: account, 409: refusal('no such account, or it is not locked', ['not_locked', 'conflict']) },
   },
+  changePhone: {
+    tags: ['accounts'],
+    operationId: 'changeAccountPhone',
+    summary: 'Change the account\'s phone, given in person at the desk (supervisor): the new number is verified; codes sent to the old one, bound app devices, sessions and tokens end; the old phone is told by SMS, without the new number',
+    params: idParams,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['phone', 'reason'],
+      properties: {
+        phone: { type: 'string', minLength: 9, maxLength: 20, description: 'a Vietnamese mobile number, as the application takes it' },
+        reason: reasonBody.properties.reason,
+      },
+    },
+    response: {
+      ...secured,
+      200: account,
+      403: supervisorOnly,
+      404: refusal('no such account', ['no_account']),
+      409: refusal('the account is revoked, or already has this phone', ['not_changeable', 'phone_unchanged', 'conflict']),
+      422: refusal('not a Vietnamese mobile number', ['invalid_phone']),
+    },
+  },
   revoke: {
     tags: ['accounts'],
     operationId: 'revokeAccount',

@@ -10,6 +10,7 @@ import { listOfficers, officerForToken, signOutOfficer, unlockOfficer, type Offi
 import { schemas } from './route-schemas.ts';
 import { OFFICER_FAILURES, officerSessionRoutes } from './session-routes.ts';
 import { totpSealer } from './totp.ts';
+import { normalizeMobile } from '../accounts/phone.ts';
 import { accountView, applicationView, citizenView, citizenOfAccount } from './views.ts';
 import type { Reach } from '../db/notifications.ts';
 import { answerOnceInEffect } from '../http/changes-in-effect.ts';
@@ -161,6 +162,21 @@ export async function adminRoutes(app: FastifyInstance, { services, sessionSecon
     secured.post<{ Params: { id: string } }>('/admin/accounts/:id/unlock', { schema: schemas.unlock }, async (request, reply) => {
       const unlocked = await services.lifecycle.unlockByOfficer(request.params.id, { officerId: officerOf(request).id, ip: request.ip });
       return unlocked ? accountView(db, request.params.id) : reply.code(409).send({ error: 'not_locked', error_description: 'no such account, or it is not locked' });
+    });
+
+    // The citizen brings a new phone number to the desk in person. A supervisor makes the change: it hands the
+    // account's recovery channel (reset and sign-in codes) to another number, the step a takeover would need.
+    secured.post<{ Params: { id: string }; Body: { phone: string; reason: string } }>('/admin/accounts/:id/phone', {
+      schema: schemas.changePhone,
+    }, async (request, reply) => {
+      if (officerOf(request).role !== 'supervisor') return reply.code(403).send({ error: 'supervisor_only', error_description: 'only a supervisor changes an account\'s phone' });
+      const phone = normalizeMobile(request.body.phone);
+      if (!phone) return reply.code(422).send({ error: 'invalid_phone', error_description: 'phone must be a Vietnamese mobile number' });
+      const outcome = await services.lifecycle.changePhoneByOfficer(request.params.id, phone, { officerId: officerOf(request).id, reason: request.body.reason, ip: request.ip });
+      if (outcome === 'no_account') return reply.code(404).send({ error: 'no_account', error_description: 'no account has this id' });
+      if (outcome === 'revoked') return reply.code(409).send({ error: 'not_changeable', error_description: 'the account is revoked' });
+      if (outcome === 'unchanged') return reply.code(409).send({ error: 'phone_unchanged', error_description: 'this is the account\'s phone already' });
+      return accountView(db, request.params.id);
     });
 
     secured.post<{ Params: { id: string }; Body: { reason: string } }>('/admin/accounts/:id/revoke', {

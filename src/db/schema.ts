@@ -189,7 +189,7 @@ export interface PasswordResetCodeTable {
   created_at: Generated<Date>;
 }
 
-export type SmsPurpose = 'first_password' | 'password_reset' | 'sign_in_code' | 'device_bound';
+export type SmsPurpose = 'first_password' | 'password_reset' | 'sign_in_code' | 'device_bound' | 'phone_changed';
 
 export interface SmsOutboxTable {
   id: Generated<number>;

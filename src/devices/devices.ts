@@ -76,6 +76,12 @@ export async function renameDevice(db: Kysely<Schema>, accountId: string, id: st
   return row !== undefined;
 }
 
+/** Unbinds every device of the account (its phone changed: the old handset may be in other hands); how many. */
+export async function unbindDevices(db: Kysely<Schema> | Transaction<Schema>, accountId: string, at: Date): Promise<number> {
+  const rows = await db.updateTable('app_devices').set({ removed_at: at }).where('account_id', '=', accountId).where('removed_at', 'is', null).returning('id').execute();
+  return rows.length;
+}
+
 /** Unbinds one of the account's own devices: from this statement on, its proofs are refused. */
 export async function removeDevice(db: Kysely<Schema>, accountId: string, id: string, at: Date): Promise<boolean> {
   const row = await db.updateTable('app_devices').set({ removed_at: at }).where('id', '=', id).where('account_id', '=', accountId).where('removed_at', 'is', null).returning('id').executeTakeFirst();

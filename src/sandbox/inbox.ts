@@ -22,6 +22,7 @@ const SECRET = {
   password_reset: /\b(\d{6})\b/,
   first_password: /lần đầu: (\S+) \./,
   device_bound: undefined,
+  phone_changed: undefined,
 } satisfies Record<SmsPurpose, RegExp | undefined>;
 
 export async function sandboxInbox(db: Kysely<Schema>, now: Date, options: { phone?: string; limit?: number } = {}): Promise<InboxMessage[]> {
@@ -39,7 +40,7 @@ export async function sandboxInbox(db: Kysely<Schema>, now: Date, options: { pho
         .when('m.purpose', '=', 'sign_in_code')
         .then(eb.exists(eb.selectFrom('sign_in_codes as c').innerJoin('accounts as a', 'a.id', 'c.account_id').whereRef('a.phone', '=', 'm.recipient').whereRef('c.expires_at', '=', 'm.expires_at')))
         // A notice carries nothing to use.
-        .when('m.purpose', '=', 'device_bound')
+        .when('m.purpose', 'in', ['device_bound', 'phone_changed'])
         .then(eb.lit(false))
         .when('m.purpose', '=', 'password_reset')
         .then(eb.exists(eb.selectFrom('password_reset_codes as r').innerJoin('accounts as a', 'a.id', 'r.account_id').whereRef('a.phone', '=', 'm.recipient').whereRef('r.expires_at', '=', 'm.expires_at')))

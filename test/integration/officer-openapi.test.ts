@@ -30,6 +30,7 @@ const OFFICER_ROUTES = [
   'get /admin/accounts/{id}',
   'post /admin/accounts/{id}/lock',
   'post /admin/accounts/{id}/unlock',
+  'post /admin/accounts/{id}/phone',
   'post /admin/accounts/{id}/revoke',
   'get /admin/accounts/{id}/audit',
   'get /admin/officers',
@@ -170,6 +171,12 @@ describe('what the officer API answers', () => {
     expect(trail.events.map((e: { action: string }) => e.action)).toEqual(['account.issued', 'account.viewed', 'account.locked', 'account.unlocked']);
     expect(trail.events[2]).toMatchObject({ actor_type: 'officer', detail: { reason: 'officer', note: 'lost the ID card' } });
     await check('get', '/admin/accounts/{id}', asOfficer('GET', '/admin/accounts/7f1c1c52-8f1e-4f55-9d55-5b1c2d3e4f50'), 404);
+    await check('post', '/admin/accounts/{id}/phone', asOfficer('POST', `${accountPath}/phone`, { phone: '0903 222 333', reason: 'new SIM' }), 403);
+    await check('post', '/admin/accounts/{id}/phone', asSupervisor('POST', `${accountPath}/phone`, { phone: '0241234567', reason: 'new SIM' }), 422);
+    const moved = await check('post', '/admin/accounts/{id}/phone', asSupervisor('POST', `${accountPath}/phone`, { phone: '0903 222 333', reason: 'new SIM' }), 200);
+    expect(moved).toMatchObject({ phone: '+84903222333', phone_verified: true });
+    await check('post', '/admin/accounts/{id}/phone', asSupervisor('POST', `${accountPath}/phone`, { phone: '+84903222333', reason: 'new SIM' }), 409);
+    await check('post', '/admin/accounts/{id}/phone', asSupervisor('POST', '/admin/accounts/7f1c1c52-8f1e-4f55-9d55-5b1c2d3e4f50/phone', { phone: '0903222333', reason: 'new SIM' }), 404);
 
     const officers = await check('get', '/admin/officers', asSupervisor('GET', '/admin/officers'), 200);
     expect(officers.officers.find((o: { username: string }) => o.username === 'moi')).toMatchObject({ secondFactor: 'not_enrolled', disabled: false, lockedUntil: null });
