@@ -1,5 +1,7 @@
 // The registration desk: an officer files an application for a citizen with a record and no account; a
 // supervisor (never the one who filed it) approves, which issues the account and texts the first password.
+// A revoked account ends for good what it was, but not the citizen's right to one: a new application, decided the
+// same way, re-issues it (the same account, so services know the citizen again, with nothing from before usable).
 import { randomInt } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { recordAudit } from '../audit/audit.ts';
@@ -9,6 +11,7 @@ import { ageOn, OWN_ACCOUNT_AGE } from './age.ts';
 import { childrenUnder14 } from './dependents.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { normalizeMobile } from './phone.ts';
+import { unbindDevices } from '../devices/devices.ts';
 
 export interface Officer {
   id: string;
@@ -74,7 +77,8 @@ export async function fileApplication(deps: RegistrationDeps, officer: Officer, 
     if (ageOn(citizen.birthdate, today) < OWN_ACCOUNT_AGE) {
       return refuse(422, 'under_14', 'citizens under 14 are registered as dependents of a guardian with a level-2 account');
     }
-    if (await trx.selectFrom('accounts').select('id').where('personal_id', '=', input.personalId).executeTakeFirst()) {
+    const existing = await trx.selectFrom('accounts').select(['id', 'status']).where('personal_id', '=', input.personalId).executeTakeFirst();
+    if (existing && existing.status !== 'revoked') {
       return refuse(409, 'account_exists', 'this citizen already has an e-ID account');
     }
     if (await trx.selectFrom('account_applications').select('id').where('personal_id', '=', input.personalId).where('status', '=', 'applied').executeTakeFirst()) {
@@ -84,7 +88,7 @@ export async function fileApplication(deps: RegistrationDeps, officer: Officer, 
     for (const dependent of dependents) {
       const child = children.get(dependent);
       if (!child) return refuse(422, 'not_a_dependent', `${dependent} is not a child under 14 of this citizen in the population record`);
-      if (child.registeredUnder) return refuse(409, 'dependent_registered', `${dependent} is already registered under another account`);
+      if (child.registeredUnder && child.registeredUnder !== existing?.id) return refuse(409, 'dependent_registered', `${dependent} is already registered under another account`);
     }
     for (const kind of documents) {
       if (!(await DOCUMENT_CHECKS[kind](trx, input.personalId))) return refuse(422, 'no_such_document', `the population record holds no ${kind.replace('_', ' ')} for this citizen`);
@@ -103,7 +107,7 @@ export async function fileApplication(deps: RegistrationDeps, officer: Officer, 
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(trx, { actor: { type: 'officer', id: officer.id }, action: 'application.filed', subject: { type: 'application', id: application.id }, detail: { level: input.requestedLevel, dependents: dependents.length, documents }, ip, at: today });
+    await recordAudit(trx, { actor: { type: 'officer', id: officer.id }, action: 'application.filed', subject: { type: 'application', id: application.id }, detail: { level: input.requestedLevel, dependents: dependents.length, documents, ...(existing ? { reissues: existing.id } : {}) }, ip, at: today });
     return { ok: true as const, application };
   });
 }
@@ -130,28 +134,32 @@ export async function decideApplication(deps: RegistrationDeps, supervisor: Offi
       return { ok: true as const, status: 'rejected' as const };
     }
 
-    if (await trx.selectFrom('accounts').select('id').where('personal_id', '=', application.personal_id).executeTakeFirst()) {
+    const former = await trx.selectFrom('accounts').select(['id', 'status']).where('personal_id', '=', application.personal_id).forUpdate().executeTakeFirst();
+    if (former && former.status !== 'revoked') {
       return refuse(409, 'account_exists', 'this citizen already has an e-ID account');
     }
     if (application.dependents.length) {
-      const taken = await trx.selectFrom('account_dependents').select('dependent_personal_id').where('dependent_personal_id', 'in', application.dependents).executeTakeFirst();
+      const taken = await trx
+        .selectFrom('account_dependents')
+        .select('dependent_personal_id')
+        .where('dependent_personal_id', 'in', application.dependents)
+        .$if(former !== undefined, (qb) => qb.where('guardian_account_id', '!=', former!.id))
+        .executeTakeFirst();
       if (taken) return refuse(409, 'dependent_registered', `${taken.dependent_personal_id} was registered under another account meanwhile`);
     }
     // Every refusal is above this line: from here on the transaction only writes.
-    const account = await trx
-      .insertInto('accounts')
-      .values({
-        personal_id: application.personal_id,
-        phone: application.phone,
-        email: application.email,
-        level: application.requested_level,
-        password_hash: passwordHash!,
-        password_must_change: true,
-        application_id: application.id,
-        integrated_documents: application.documents,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const issued = {
+      phone: application.phone,
+      email: application.email,
+      level: application.requested_level,
+      password_hash: passwordHash!,
+      password_must_change: true,
+      application_id: application.id,
+      integrated_documents: application.documents,
+    };
+    const account = former
+      ? await reissue(trx, former.id, issued, at)
+      : await trx.insertInto('accounts').values({ personal_id: application.personal_id, ...issued }).returning('id').executeTakeFirstOrThrow();
     if (application.dependents.length) {
       await trx
         .insertInto('account_dependents')
@@ -163,7 +171,27 @@ export async function decideApplication(deps: RegistrationDeps, supervisor: Offi
     await trx.updateTable('account_applications').set({ status: 'approved', decided_by: supervisor.id, decided_at: at }).where('id', '=', applicationId).execute();
     await queueSms(trx, { to: application.phone, purpose: 'first_password', text: firstPasswordSms(firstPassword!), at });
     await recordAudit(trx, { actor: { type: 'officer', id: supervisor.id }, action: 'application.approved', subject: { type: 'application', id: applicationId }, detail: { account: account.id }, ip, at });
-    await recordAudit(trx, { actor: { type: 'officer', id: supervisor.id }, action: 'account.issued', subject: { type: 'account', id: account.id }, detail: { level: application.requested_level, dependents: application.dependents.length, first_password: 'sms' }, ip, at });
+    await recordAudit(trx, { actor: { type: 'officer', id: supervisor.id }, action: former ? 'account.reissued' : 'account.issued', subject: { type: 'account', id: account.id }, detail: { level: application.requested_level, dependents: application.dependents.length, first_password: 'sms', application: application.id }, ip, at });
     return { ok: true as const, status: 'approved' as const, accountId: account.id };
   });
+}
+
+/**
+ * A revoked account issued again from a new application: the same row (one account per citizen, the same subject
+ * at every service), everything it held replaced. Its sessions, grants, tokens and reset codes ended at revocation;
+ * its app devices are unbound here (they were only refused while it was revoked), its codes and dependents cleared.
+ */
+async function reissue(trx: Transaction<Schema>, accountId: string, issued: { phone: string; email: string | null; level: AccountLevel; password_hash: string; password_must_change: boolean; application_id: string; integrated_documents: DocumentKind[] }, at: Date) {
+  const account = await trx
+    .updateTable('accounts')
+    .set({ ...issued, phone_verified: false, email_verified: false, status: 'active', lock_reason: null, locked_until: null, updated_at: at })
+    .where('id', '=', accountId)
+    .where('status', '=', 'revoked')
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await unbindDevices(trx, accountId, at);
+  await trx.deleteFrom('sign_in_codes').where('account_id', '=', accountId).execute();
+  await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
+  await trx.deleteFrom('account_dependents').where('guardian_account_id', '=', accountId).execute();
+  return account;
 }

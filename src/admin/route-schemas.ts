@@ -72,7 +72,7 @@ export const schemas = {
   fileApplication: {
     tags: ['applications'],
     operationId: 'fileApplication',
-    summary: 'File an application for an account (citizen on record, 14 or older, no account, no open application)',
+    summary: 'File an application for an account (citizen on record, 14 or older, no account or only a revoked one, no open application)',
     body: {
       type: 'object',
       additionalProperties: false,
@@ -111,7 +111,7 @@ export const schemas = {
   approve: {
     tags: ['applications'],
     operationId: 'approveApplication',
-    summary: 'Issue the account (a supervisor other than the filer); the first password goes by SMS',
+    summary: 'Issue the account, or re-issue the citizen\'s revoked one (a supervisor other than the filer); the first password goes by SMS',
     params: idParams,
     response: {
       ...secured,
@@ -183,7 +183,7 @@ export const schemas = {
   revoke: {
     tags: ['accounts'],
     operationId: 'revokeAccount',
-    summary: 'Revoke an account for good (supervisor)',
+    summary: 'Revoke an account (supervisor): it never signs in again, nothing it held (password, sessions, tokens, devices) works again; only a new application, approved, re-issues it',
     params: idParams,
     body: reasonBody,
     response: { ...secured, 200: account, 403: supervisorOnly, 409: refusal('no such account, or it is revoked already', ['not_revocable', 'conflict']) },

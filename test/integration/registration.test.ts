@@ -3,6 +3,7 @@
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD, SANDBOX_UNREGISTERED } from '../../src/sandbox/seed.ts';
+import { enrolDevice, smsCode } from '../helpers/app-device.ts';
 import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { startProvider } from '../helpers/provider.ts';
@@ -191,6 +192,64 @@ describe('revocation', () => {
     const again = await authorizationRequest(suite.rp);
     expect(await passwordAnswer(again.url.href, citizen.personalId, 'wrong-password')).toBe(401);
     expect(await passwordAnswer(again.url.href, citizen.personalId, SANDBOX_PASSWORD)).toBe(403);
+  });
+});
+
+describe('re-issuing a revoked account', () => {
+  it('takes a new application decided by a second person: the same account and subject at services, a new first password, nothing from before', async () => {
+    const em = SANDBOX_CITIZENS[4]!;
+    const before = await authorizationRequest(suite.rp);
+    const sub = (await redeem(suite.rp, before, await signInThroughPages(new UserAgent(), before.url.href, { username: em.personalId, password: SANDBOX_PASSWORD }))).claims()!.sub;
+    const device = await enrolDevice(suite.provider, { personalId: em.personalId, password: SANDBOX_PASSWORD, readSmsCode: smsCode(suite.provider, em.phone) });
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    const accountId = (await officer.call('GET', `/admin/citizens/${em.personalId}`)).body.account.id as string;
+    expect((await supervisor.call('POST', `/admin/accounts/${accountId}/revoke`, { reason: 'Công dân báo mất điện thoại và thẻ' })).status).toBe(200);
+
+    // The citizen comes back to the desk: a new application, with the phone they have now.
+    const filed = await officer.call('POST', '/admin/applications', { personal_id: em.personalId, phone: '0903 555 666', requested_level: 2 });
+    expect(filed).toMatchObject({ status: 201, body: { status: 'applied', phone: '+84903555666' } });
+    expect((await officer.call('GET', `/admin/citizens/${em.personalId}`)).body).toMatchObject({ account: { id: accountId, status: 'revoked' }, open_application: filed.body.id });
+    expect(await officer.call('POST', `/admin/applications/${filed.body.id}/approve`)).toMatchObject({ status: 403 });
+    const approved = await supervisor.call('POST', `/admin/applications/${filed.body.id}/approve`);
+    expect(approved).toMatchObject({ status: 200, body: { status: 'approved', account_id: accountId } });
+    expect((await officer.call('GET', `/admin/accounts/${accountId}`)).body).toMatchObject({ status: 'active', phone: '+84903555666', level: 2, password_must_change: true });
+    // Now it has an account again.
+    expect(await officer.call('POST', '/admin/applications', { personal_id: em.personalId, phone: '0903555666', requested_level: 1 })).toMatchObject({ status: 409, body: { error: 'account_exists' } });
+
+    // Nothing from before opens it: not the old password, not the device bound to the old phone.
+    const again = await authorizationRequest(suite.rp);
+    expect(await passwordAnswer(again.url.href, em.personalId, SANDBOX_PASSWORD)).toBe(401);
+    expect(await device.request('GET', '/app/devices/me')).toMatchObject({ status: 401, body: { error: 'invalid_device_proof' } });
+
+    // The first password reached the new phone; after choosing a new one the service knows the citizen again.
+    const firstPassword = firstPasswordIn(await suite.provider.lastSms('+84903555666'));
+    expect(firstPassword).toBeTruthy();
+    const agent = new UserAgent();
+    let step = await agent.follow(again.url.href, suite.provider.url);
+    step = await agent.follow(new URL(formAction(step.page!.html, 'login'), step.page!.url).href, suite.provider.url, { form: { _csrf: csrfToken(step.page!.html), username: em.personalId, password: firstPassword! } });
+    expect(step.page?.html).toContain('id="password-change"');
+    step = await agent.follow(new URL(formAction(step.page!.html, 'password-change'), step.page!.url).href, suite.provider.url, { form: { _csrf: csrfToken(step.page!.html), password: 'Dua-Hau-Mua-He-2026', password_confirm: 'Dua-Hau-Mua-He-2026' } });
+    // The consent given before ended with the revocation: asked again.
+    expect(step.page?.html).toContain('id="consent"');
+    step = await agent.follow(new URL(formAction(step.page!.html, 'consent'), step.page!.url).href, suite.provider.url, { form: { _csrf: csrfToken(step.page!.html), decision: 'approve' } });
+    expect((await redeem(suite.rp, again, step.redirect!)).claims()?.sub).toBe(sub);
+
+    const trail = (await supervisor.call('GET', `/admin/accounts/${accountId}/audit`)).body.events as { action: string }[];
+    const actions = trail.map((e) => e.action);
+    expect(actions.indexOf('account.reissued')).toBeGreaterThan(actions.indexOf('account.revoked'));
+  });
+
+  it('lets a revoked guardian’s new application take back the children registered under the account', async () => {
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    const accountId = (await officer.call('GET', `/admin/citizens/${hoa.personalId}`)).body.account.id as string;
+    expect((await officer.call('GET', `/admin/accounts/${accountId}`)).body.dependents).toEqual([expect.objectContaining({ personal_id: khoi.personalId })]);
+    expect((await supervisor.call('POST', `/admin/accounts/${accountId}/revoke`, { reason: 'Công dân đề nghị thu hồi' })).status).toBe(200);
+    const filed = await officer.call('POST', '/admin/applications', { personal_id: hoa.personalId, phone: '0987654321', requested_level: 2, dependents: [khoi.personalId] });
+    expect(filed.status).toBe(201);
+    expect(await supervisor.call('POST', `/admin/applications/${filed.body.id}/approve`)).toMatchObject({ status: 200, body: { account_id: accountId } });
+    expect((await officer.call('GET', `/admin/accounts/${accountId}`)).body).toMatchObject({ status: 'active', dependents: [expect.objectContaining({ personal_id: khoi.personalId })] });
   });
 });
 
