@@ -74,6 +74,7 @@ export const TARGETS: Target[] = [
   { name: 'account view', method: 'GET', segment: UUID, path: (id) => `/admin/accounts/${id}`, channel: 'query', headers: 'officer?', params: {} },
   { name: 'lock', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/lock`, channel: 'json', headers: 'officer?', params: { reason: PLANTED_PHONE } },
   { name: 'unlock', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/unlock`, channel: 'json', headers: 'officer?', params: {} },
+  { name: 'change phone', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/phone`, channel: 'json', headers: 'officer?', params: { phone: PLANTED_PHONE, reason: PLANTED_ID } },
   { name: 'revoke', method: 'POST', segment: UUID, path: (id) => `/admin/accounts/${id}/revoke`, channel: 'json', headers: 'officer?', params: { reason: 'abc' } },
   { name: 'audit', method: 'GET', segment: UUID, path: (id) => `/admin/accounts/${id}/audit`, channel: 'query', headers: 'officer?', params: {} },
   { name: 'app enrolment', method: 'POST', path: () => '/app/enrolments', channel: 'json', params: { personal_id: PLANTED_ID, password: PLANTED_PHONE } },
