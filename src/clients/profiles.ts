@@ -2,6 +2,10 @@
 // refuses what it forbids, before the provider validates the rest (src/clients/lifecycle.ts).
 import type { ClientMetadata } from 'oidc-provider';
 import type { ClientProfile } from '../db/schema.ts';
+import { keysOf, signingAlgFor } from './keys.ts';
+
+/** Algorithms a bank may sign with (client assertions, ID tokens): FAPI 2.0 §5.4.1 (PS256, ES256; no RS256). */
+export const BANK_SIGNING_ALGS = ['PS256', 'ES256'] as const;
 
 /** The CIBA grant type (OpenID Connect CIBA Core): a client is approved for CIBA when its registration lists it. */
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
@@ -84,13 +88,14 @@ export function checkScopes(profile: ClientProfile, scopes: unknown): string[] {
 
 /** What the registry fills in for a bank an operator creates; the fields the bank gave are kept (and checked). */
 export function bankClientDefaults(metadata: ClientMetadata): ClientMetadata {
-  const keys = (metadata.jwks as { keys?: Array<{ kty?: string; use?: string }> } | undefined)?.keys ?? [];
-  const signingKey = keys.find((k) => k.use !== 'enc');
+  // The algorithm of the first key that can sign PS256 or ES256 (an RSA key of 2048 bits or more, a P-256 key);
+  // with none (or keys behind a jwks_uri), PS256, and the provider's check refuses a set that cannot verify it.
+  const signingAlg = (signingAlgFor(keysOf(metadata.jwks), BANK_SIGNING_ALGS) ?? 'PS256') as (typeof BANK_SIGNING_ALGS)[number];
   // A bank that only uses CIBA has no redirect: no response type unless it asked for authorization codes.
   const grants = Array.isArray(metadata.grant_types) ? metadata.grant_types : ['authorization_code'];
   return {
     token_endpoint_auth_method: 'private_key_jwt',
-    token_endpoint_auth_signing_alg: signingKey?.kty === 'EC' ? 'ES256' : 'PS256',
+    token_endpoint_auth_signing_alg: signingAlg,
     id_token_signed_response_alg: 'PS256',
     dpop_bound_access_tokens: true,
     require_pushed_authorization_requests: true,

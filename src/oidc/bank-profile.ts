@@ -1,10 +1,11 @@
 // The bank profile: FAPI 2.0 Security Profile through oidc-provider's own `fapi` feature, and the rules a bank
 // client's metadata must meet. This file returns its slice of the provider configuration; it decides nothing else.
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { canVerify, keysOf, weakness, whatKeysSign } from '../clients/keys.ts';
+import { BANK_SIGNING_ALGS } from '../clients/profiles.ts';
 import { invalidRedirectUri } from './client-internals.ts';
 
-/** Algorithms a bank may sign with (client assertions, ID tokens): FAPI 2.0 §5.4.1 (PS256, ES256; no RS256). */
-export const BANK_SIGNING_ALGS = ['PS256', 'ES256'] as const;
+export { BANK_SIGNING_ALGS };
 
 const isBank = (client: { [key: string]: unknown } | undefined) => client?.['profile'] === 'bank';
 
@@ -74,6 +75,18 @@ export function assertHttpsRedirects(metadata: Record<string, unknown>, who: str
 }
 
 /**
+ * Refuses, for every client, a key in its jwks that could never be used: an RSA key under 2048 bits (FAPI 2.0
+ * §5.4.1; jose verifies and encrypts with none), an EC key on a curve the provider does not read. Registered, such a
+ * key would only show itself as a bare 401 invalid_client at the first assertion.
+ */
+export function assertUsableKeys(metadata: Record<string, unknown>): void {
+  keysOf(metadata['jwks']).forEach((key, index) => {
+    const problem = weakness(key);
+    if (problem) throw new errors.InvalidClientMetadata(`jwks.keys[${index}] ${problem}`);
+  });
+}
+
+/**
  * Refuses a bank client that is not FAPI 2.0-conformant, naming the field (invalid_client_metadata).
  * `metadata` is the provider's view, defaults applied (an absent token_endpoint_auth_method is client_secret_basic).
  */
@@ -91,5 +104,15 @@ export function assertBankClientMetadata(metadata: Record<string, unknown>): voi
   need('id_token_signed_response_alg', signingAlg(field('id_token_signed_response_alg')), 'PS256 or ES256');
   const responseTypes = field('response_types') as string[] | undefined;
   need('response_types', !responseTypes || responseTypes.every((t) => t === 'code'), '["code"]');
+  // Keys behind a jwks_uri are fetched when first needed (README: bank profile); registered ones are judged now.
+  if (metadata['jwks'] !== undefined) {
+    const keys = keysOf(metadata['jwks']);
+    const alg = String(field('token_endpoint_auth_signing_alg'));
+    if (!keys.some((key) => canVerify(key, alg))) {
+      throw new errors.InvalidClientMetadata(
+        `jwks has no key that verifies ${alg} client assertions (token_endpoint_auth_signing_alg): a bank signs them with PS256 (an RSA key of at least 2048 bits) or ES256 (a P-256 key); ${whatKeysSign(keys)}`,
+      );
+    }
+  }
   assertHttpsRedirects(metadata, 'for a bank client (FAPI 2.0)');
 }

@@ -116,7 +116,10 @@ describe('bank registration (invalid_client_metadata, naming the field)', () => 
 
   it('accepts what bankClientDefaults fills in', async () => {
     const keys = (await provider.provider.Client.find('bank-strict'))!.metadata();
-    await expect(provider.provider.Client.validate({ ...base(), jwks: keys.jwks })).resolves.toBeUndefined();
+    // The defaults pick the assertion algorithm from the keys (ES256 for this P-256 key).
+    const withKeys = bankClientDefaults({ client_id: 'bank-x', redirect_uris: [REDIRECT_URI], scope: BANK_SCOPE, jwks: keys.jwks });
+    expect(withKeys.token_endpoint_auth_signing_alg).toBe('ES256');
+    await expect(provider.provider.Client.validate(withKeys)).resolves.toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 // The client registry through the operator API: a client registered by an operator is pending until approved,
 // a suspended one is refused at every endpoint on its next request (its tokens too), secrets are shown once and
 // stored hashed, and operators and officers each reach only their own API.
+import { generateKeyPairSync } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
@@ -172,6 +173,41 @@ describe('client registry (operator API)', () => {
     const logout = await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-e', metadata: { ...bank.metadata, post_logout_redirect_uris: ['http://bank-e.example.vn/'] } });
     expect(logout.body.error_description).toMatch(/^post_logout_redirect_uris must use https/);
     expect((await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-f', metadata: { ...bank.metadata, redirect_uris: ['http://127.0.0.1:8080/cb'] } })).status).toBe(201);
+  });
+
+  it('refuses bank key sets that could never authenticate, naming jwks, and picks the assertion algorithm its keys can sign', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const publicJwk = (pair: ReturnType<typeof generateKeyPairSync>) => ({ ...pair.publicKey.export({ format: 'jwk' }), use: 'sig' });
+    const p384 = publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-384' }));
+    const bank = (clientId: string, metadata: Record<string, unknown>) => ({ ...portal, client_id: clientId, profile: 'bank', organisation_name: 'Ngân hàng K', metadata: { redirect_uris: [REDIRECT_URI], ...metadata } });
+    // FAPI 2.0 §5.4.1: RSA keys of at least 2048 bits; a shorter one would be approved and then fail every assertion.
+    const short = await operator.call('POST', '/operator/clients', bank('ngan-hang-k1', { jwks: { keys: [publicJwk(generateKeyPairSync('rsa', { modulusLength: 1024 }))] } }));
+    expect(short).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+    expect(short.body.error_description).toMatch(/^jwks\.keys\[0\] is a 1024-bit RSA key: at least 2048 bits/);
+    // A P-384 key signs ES384, which a bank may not use: refused rather than given ES256 it cannot sign.
+    const onlyP384 = await operator.call('POST', '/operator/clients', bank('ngan-hang-k2', { jwks: { keys: [p384] } }));
+    expect(onlyP384).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+    expect(onlyP384.body.error_description).toMatch(/^jwks has no key that verifies PS256 client assertions .*P-384 key \(ES384\)/);
+    const claimedEs256 = await operator.call('POST', '/operator/clients', bank('ngan-hang-k3', { jwks: { keys: [p384] }, token_endpoint_auth_signing_alg: 'ES256' }));
+    expect(claimedEs256.body.error_description).toMatch(/^jwks has no key that verifies ES256 client assertions/);
+
+    // A P-384 key beside an RSA one: the bank signs PS256, and its assertions are accepted once it is approved.
+    const authKey = await generateKeyPair('PS256', { extractable: true });
+    const jwks = { keys: [p384, { ...(await exportJWK(authKey.publicKey)), use: 'sig', kid: 'rsa' }] };
+    const created = await operator.call('POST', '/operator/clients', { ...bank('ngan-hang-k4', { jwks }), scopes: ['openid'] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.client.metadata.token_endpoint_auth_signing_alg).toBe('PS256');
+    await operator.call('POST', '/operator/clients/ngan-hang-k4/approve');
+    const config = await oidc.discovery(new URL(suite.provider.url), 'ngan-hang-k4', undefined, oidc.PrivateKeyJwt(authKey.privateKey, { [oidc.modifyAssertion]: (header) => void (header.kid = 'rsa') }), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const pushed = await oidc.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    expect(pushed.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
   });
 
   it('gives a client with redirect URIs on several hosts one pairwise sector: the same sub on each', async () => {

@@ -1,8 +1,13 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bankClientDefaults } from '../../src/clients/profiles.ts';
 import { assertBankClientMetadata, bankProfile } from '../../src/oidc/bank-profile.ts';
 
-const conformant = () => bankClientDefaults({ client_id: 'bank', redirect_uris: ['https://bank.example/cb'], jwks: { keys: [{ kty: 'EC', use: 'sig' }] } });
+const publicJwk = (key: ReturnType<typeof generateKeyPairSync>) => key.publicKey.export({ format: 'jwk' });
+const p256 = { ...publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-256' })), use: 'sig' };
+const p384 = { ...publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-384' })), use: 'sig' };
+const rsa2048 = publicJwk(generateKeyPairSync('rsa', { modulusLength: 2048 }));
+const conformant = () => bankClientDefaults({ client_id: 'bank', redirect_uris: ['https://bank.example/cb'], jwks: { keys: [p256] } });
 
 describe('bank profile rules', () => {
   it('fills in the FAPI 2.0 fields, keeps what the bank gave, and picks the assertion algorithm from its key', () => {
@@ -15,7 +20,10 @@ describe('bank profile rules', () => {
       require_pushed_authorization_requests: true,
       response_types: ['code'],
     });
-    expect(bankClientDefaults({ client_id: 'b', jwks: { keys: [{ kty: 'RSA' }] } }).token_endpoint_auth_signing_alg).toBe('PS256');
+    expect(bankClientDefaults({ client_id: 'b', jwks: { keys: [rsa2048] } }).token_endpoint_auth_signing_alg).toBe('PS256');
+    // The first key that can sign PS256 or ES256 decides: a P-384 key signs neither.
+    expect(bankClientDefaults({ client_id: 'b', jwks: { keys: [p384, rsa2048] } }).token_endpoint_auth_signing_alg).toBe('PS256');
+    expect(bankClientDefaults({ client_id: 'b', jwks: { keys: [p384, p256] } }).token_endpoint_auth_signing_alg).toBe('ES256');
     expect(bankClientDefaults({ client_id: 'b', id_token_signed_response_alg: 'ES256' }).id_token_signed_response_alg).toBe('ES256');
     expect(() => assertBankClientMetadata(conformant() as Record<string, unknown>)).not.toThrow();
   });
