@@ -31,9 +31,12 @@ export function bankProfile(ttl: Ttl): Pick<Configuration, 'enabledJWA' | 'clien
       encryption: { enabled: true },
     },
     enabledJWA: {
-      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
-      requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256', 'EdDSA'],
-      dPoPSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
+      // Ed25519 is EdDSA by its fully-specified name (RFC 9864): openid-client 6 signs assertions and DPoP proofs
+      // with an Ed25519 key as "Ed25519", so wherever EdDSA is offered, Ed25519 is too (upstream's defaults do the
+      // same). Banks sign their assertions with PS256 or ES256 whatever is listed here (assertBankClientMetadata).
+      clientAuthSigningAlgValues: ['PS256', 'ES256', 'RS256', 'Ed25519', 'EdDSA'],
+      requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256', 'Ed25519', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'PS256', 'Ed25519', 'EdDSA'],
       // Key management only by the client's public keys: no AES-KW and no `dir` (both keyed by client_secret).
       idTokenEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
       userinfoEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],

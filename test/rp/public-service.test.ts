@@ -49,6 +49,24 @@ describe('public-service profile: client authentication', () => {
     expect(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)).toMatchObject({ family_name: binh.familyName });
   });
 
+  it('accepts an Ed25519 key as openid-client 6 signs with it (alg "Ed25519", RFC 9864): assertions, DPoP proofs, and discovery says so', async () => {
+    const discovery = (await (await fetch(`${suite.provider.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    for (const [field, algs] of Object.entries(discovery).filter(([key]) => key.endsWith('_signing_alg_values_supported'))) {
+      if ((algs as string[]).includes('EdDSA')) expect(algs, field).toContain('Ed25519');
+    }
+    expect(discovery.token_endpoint_auth_signing_alg_values_supported).toContain('Ed25519');
+    expect(discovery.dpop_signing_alg_values_supported).toContain('Ed25519');
+
+    const pair = await generateKeyPair('Ed25519', { extractable: true });
+    await register('portal-ed25519', { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'ed', use: 'sig' }] } });
+    const config = await portal('portal-ed25519', oidc.PrivateKeyJwt({ key: pair.privateKey, kid: 'ed' }));
+    const dpop = oidc.getDPoPHandle(config, await generateKeyPair('Ed25519'));
+    const { request, callback } = await signIn(config);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP: dpop });
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub, { DPoP: dpop })).toMatchObject({ family_name: binh.familyName });
+  });
+
   it('accepts private_key_jwt with the key the portal publishes at its jwks_uri (fetched from 127.0.0.1)', async () => {
     const key = await signingKey('portal-published-1');
     const server = await startRpServer({ jwks: { keys: [key.jwk] } });
