@@ -7,6 +7,9 @@ import { invalidRedirectUri } from './client-internals.ts';
 
 export { BANK_SIGNING_ALGS };
 
+/** How a JWE's key is managed: only by the client's public keys (RSA-OAEP, ECDH-ES), never by its secret. */
+export const KEY_MANAGEMENT_ALGS = ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'] as const;
+
 const isBank = (client: { [key: string]: unknown } | undefined) => client?.['profile'] === 'bank';
 
 type Ttl = NonNullable<Configuration['ttl']>;
@@ -38,10 +41,10 @@ export function bankProfile(ttl: Ttl): Pick<Configuration, 'enabledJWA' | 'clien
       requestObjectSigningAlgValues: ['PS256', 'ES256', 'RS256', 'Ed25519', 'EdDSA'],
       dPoPSigningAlgValues: ['ES256', 'PS256', 'Ed25519', 'EdDSA'],
       // Key management only by the client's public keys: no AES-KW and no `dir` (both keyed by client_secret).
-      idTokenEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
-      userinfoEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
-      introspectionEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
-      authorizationEncryptionAlgValues: ['RSA-OAEP-256', 'RSA-OAEP', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'],
+      idTokenEncryptionAlgValues: [...KEY_MANAGEMENT_ALGS],
+      userinfoEncryptionAlgValues: [...KEY_MANAGEMENT_ALGS],
+      introspectionEncryptionAlgValues: [...KEY_MANAGEMENT_ALGS],
+      authorizationEncryptionAlgValues: [...KEY_MANAGEMENT_ALGS],
       requestObjectEncryptionAlgValues: [],
     },
     // client_secret_jwt would need the secret in clear (HS256): the registry keeps only its hash.
@@ -74,6 +77,27 @@ export function assertHttpsRedirects(metadata: Record<string, unknown>, who: str
     if (plain === undefined) continue;
     const description = `${field} must use https (or http to a loopback host) ${who}: ${JSON.stringify(plain)}`;
     throw field === 'redirect_uris' ? invalidRedirectUri(description) : new errors.InvalidClientMetadata(description);
+  }
+}
+
+/**
+ * Refuses, for every client, an algorithm keyed by a client secret, naming the field and what is offered. The
+ * provider itself would first ask for the secret such an algorithm needs (Client.needsSecret, lib/models/client.js,
+ * before its list check in lib/helpers/client_schema.js): "client_secret is mandatory property", which says nothing
+ * of the real problem, and to a bank, which has no secret, nothing at all.
+ */
+export function assertOfferedAlgorithms(metadata: Record<string, unknown>): void {
+  const encryption = metadata['id_token_encrypted_response_alg'];
+  if (typeof encryption === 'string' && !(KEY_MANAGEMENT_ALGS as readonly string[]).includes(encryption)) {
+    throw new errors.InvalidClientMetadata(
+      `id_token_encrypted_response_alg must be one of ${KEY_MANAGEMENT_ALGS.join(', ')} (the ID token is encrypted to a key in the client's jwks); ${JSON.stringify(encryption)} is not offered`,
+    );
+  }
+  for (const field of ['id_token_signed_response_alg', 'token_endpoint_auth_signing_alg']) {
+    const alg = metadata[field];
+    if (typeof alg === 'string' && alg.startsWith('HS')) {
+      throw new errors.InvalidClientMetadata(`${field} must be an asymmetric algorithm, not ${alg}: nothing is keyed by a client secret here (secrets are kept hashed)`);
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { compareHashedClientSecrets, reuseBuiltClients } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
-import { assertBankClientMetadata, assertHttpsRedirects, assertUsableKeys, bankProfile } from './bank-profile.ts';
+import { assertBankClientMetadata, assertHttpsRedirects, assertOfferedAlgorithms, assertUsableKeys, bankProfile } from './bank-profile.ts';
 import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
@@ -282,6 +282,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         if (key === 'profile' && value !== undefined && !CLIENT_PROFILES.includes(value as ClientProfile)) {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
+        if (key === 'profile') assertOfferedAlgorithms(metadata as Record<string, unknown>);
         if (key === 'profile') assertUsableKeys(metadata as Record<string, unknown>);
         if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
         if (key === 'profile') assertCibaClientMetadata(metadata as Record<string, unknown>);

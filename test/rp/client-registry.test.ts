@@ -210,6 +210,21 @@ describe('client registry (operator API)', () => {
     expect(pushed.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
   });
 
+  it('names the ID token encryption algorithm a client asked for that is not offered (no "client_secret is mandatory")', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), use: 'sig', kid: 'sig' }] };
+    for (const alg of ['A128KW', 'dir']) {
+      const body = { ...portal, client_id: `ngan-hang-jwe-${alg.toLowerCase()}`, profile: 'bank', metadata: { redirect_uris: [REDIRECT_URI], jwks, id_token_encrypted_response_alg: alg, id_token_encrypted_response_enc: 'A256GCM' } };
+      const refused = await operator.call('POST', '/operator/clients', body);
+      expect(refused, alg).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+      expect(refused.body.error_description).toBe(`id_token_encrypted_response_alg must be one of RSA-OAEP-256, RSA-OAEP, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW (the ID token is encrypted to a key in the client's jwks); "${alg}" is not offered`);
+    }
+    // The same for a portal that has a secret (the provider would have checked the list only because it had one).
+    const withSecret = await operator.call('POST', '/operator/clients', { ...portal, client_id: 'cong-jwe', metadata: { redirect_uris: [REDIRECT_URI], id_token_encrypted_response_alg: 'A256KW' } });
+    expect(withSecret.body.error_description).toMatch(/^id_token_encrypted_response_alg must be one of RSA-OAEP-256/);
+  });
+
   it('gives a client with redirect URIs on several hosts one pairwise sector: the same sub on each', async () => {
     const operator = await officerClient(suite.provider.url, 'vanhanh');
     const hosts = ['http://127.0.0.1:8081/cb', 'http://127.0.0.1:8082/cb'];
