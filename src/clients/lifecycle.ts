@@ -22,8 +22,29 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Registry
 const refuse = (status: RegistryRefusal['status'], error: string, description: string): { ok: false; refusal: RegistryRefusal } => ({ ok: false, refusal: { status, error, description } });
 const notFound = (clientId: string) => refuse(404, 'unknown_client', `no relying party has client_id ${clientId}`);
 
-/** The provider's own check of a client's metadata (Client.validate); throws its invalid_client_metadata error. */
-export type ValidateMetadata = (metadata: Record<string, unknown>) => Promise<void>;
+/**
+ * The provider's own check of a client's metadata (Client.validate); throws its invalid_client_metadata error, and
+ * answers the metadata as the provider would serve it (only the fields it recognises).
+ */
+export type ValidateMetadata = (metadata: Record<string, unknown>) => Promise<Record<string, unknown> | void>;
+
+/** Why a field the provider ignores does not take effect, for the refusal. */
+const UNSUPPORTED: Record<string, string> = {
+  tls_client_certificate_bound_access_tokens: 'access tokens are bound by DPoP here (dpop_bound_access_tokens), not to a TLS client certificate',
+  userinfo_signed_response_alg: 'userinfo answers plain JSON',
+  userinfo_encrypted_response_alg: 'userinfo answers plain JSON',
+  userinfo_encrypted_response_enc: 'userinfo answers plain JSON',
+  introspection_signed_response_alg: 'introspection answers plain JSON',
+  introspection_encrypted_response_alg: 'introspection answers plain JSON',
+  introspection_encrypted_response_enc: 'introspection answers plain JSON',
+  authorization_signed_response_alg: 'authorization responses are not JWTs (no JARM)',
+  authorization_encrypted_response_alg: 'authorization responses are not JWTs (no JARM)',
+  authorization_encrypted_response_enc: 'authorization responses are not JWTs (no JARM)',
+  request_object_signing_alg: 'request objects are not accepted; pushed authorization requests are',
+  request_object_encryption_alg: 'request objects are not accepted; pushed authorization requests are',
+  request_object_encryption_enc: 'request objects are not accepted; pushed authorization requests are',
+  require_signed_request_object: 'request objects are not accepted; pushed authorization requests are',
+};
 
 export interface NewClient {
   client_id?: string;
@@ -85,12 +106,18 @@ export async function registerClient(db: Kysely<Schema>, input: NewClient, actor
     secret_rotated_at: null,
   };
   // The provider judges the whole client as it would serve it (redirect URIs, keys, algorithms, scopes).
+  let served: Record<string, unknown> | void;
   try {
-    await validate(composeMetadata({ ...row, state_reason: null, state_changed_at: new Date(), created_at: new Date(), updated_at: new Date() }));
+    served = await validate(composeMetadata({ ...row, state_reason: null, state_changed_at: new Date(), created_at: new Date(), updated_at: new Date() }));
   } catch (error) {
     const described = error as { error?: string; error_description?: string; message?: string };
     if (described.error) return refuse(400, described.error, described.error_description ?? described.message ?? 'invalid client metadata');
     throw error;
+  }
+  // A field the provider does not recognise would be stored and shown back, and take no effect: refused, by name.
+  const ignored = served ? Object.keys(input.metadata ?? {}).find((field) => input.metadata![field] !== undefined && !Object.hasOwn(served, field)) : undefined;
+  if (ignored !== undefined) {
+    return refuse(400, 'invalid_client_metadata', `${ignored} is not supported by this provider${UNSUPPORTED[ignored] ? ` (${UNSUPPORTED[ignored]})` : ''}: registered, it would take no effect`);
   }
   const created = await db.transaction().execute(async (trx) => {
     if (await findClientRow(trx, clientId)) return undefined;

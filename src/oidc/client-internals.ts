@@ -56,9 +56,12 @@ export function reuseBuiltClients(provider: Provider, kept: (clientId: string) =
  * The provider's full check of a client's metadata, as it would serve it: `Client.validate` (lib/models/client.js,
  * the static used by dynamic registration), which builds the client schema and validates a sector_identifier_uri.
  * Refusals are its InvalidClientMetadata / InvalidRedirectUri errors (`error`, `error_description`).
+ * Answers the metadata as the provider serves it: `new Client(metadata).metadata()` (lib/models/client.js), in which
+ * the schema (lib/helpers/client_schema.js, ensureStripUnrecognized) has dropped every field it does not recognise
+ * with the features configured — a field missing there would be stored and take no effect.
  */
-export function clientMetadataValidator(provider: Provider): (metadata: Record<string, unknown>) => Promise<void> {
-  const Client = provider.Client as unknown as { validate(metadata: Record<string, unknown>): Promise<void> };
+export function clientMetadataValidator(provider: Provider): (metadata: Record<string, unknown>) => Promise<Record<string, unknown>> {
+  const Client = provider.Client as unknown as { validate(metadata: Record<string, unknown>): Promise<void>; new (metadata: Record<string, unknown>): { metadata(): Record<string, unknown> } };
   return async (metadata) => {
     // The schema reads hosts with `new URL()` before it checks that redirect URIs are URLs, so a malformed one
     // would surface as a TypeError: refuse it first, naming the field.
@@ -70,5 +73,6 @@ export function clientMetadataValidator(provider: Provider): (metadata: Record<s
       throw field === 'redirect_uris' ? invalidRedirectUri(description) : new errors.InvalidClientMetadata(description);
     }
     await Client.validate(metadata);
+    return new Client(metadata).metadata();
   };
 }

@@ -225,6 +225,32 @@ describe('client registry (operator API)', () => {
     expect(withSecret.body.error_description).toMatch(/^id_token_encrypted_response_alg must be one of RSA-OAEP-256/);
   });
 
+  it('refuses metadata the provider would ignore (stored and shown back, never in effect), naming the field', async () => {
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), use: 'sig', kid: 'sig' }] };
+    const ignored: Array<[string, unknown]> = [
+      ['tls_client_certificate_bound_access_tokens', true],
+      ['userinfo_signed_response_alg', 'PS256'],
+      ['userinfo_encrypted_response_alg', 'RSA-OAEP-256'],
+      ['introspection_signed_response_alg', 'PS256'],
+      ['authorization_signed_response_alg', 'PS256'],
+      ['request_object_signing_alg', 'PS256'],
+      ['an_extension_nobody_reads', 'x'],
+    ];
+    for (const [field, value] of ignored) {
+      const body = { ...portal, client_id: `ngan-hang-bo-qua-${field.length}`, profile: 'bank', metadata: { redirect_uris: [REDIRECT_URI], jwks, [field]: value } };
+      const refused = await operator.call('POST', '/operator/clients', body);
+      expect(refused, field).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+      expect(refused.body.error_description).toMatch(new RegExp(`^${field} is not supported by this provider`));
+    }
+    expect((await operator.call('GET', '/operator/clients?profile=bank')).body.clients.map((c: { client_id: string }) => c.client_id).filter((id: string) => id.startsWith('ngan-hang-bo-qua'))).toEqual([]);
+    // What the provider recognises is kept and shown as it serves it.
+    const kept = await operator.call('POST', '/operator/clients', { ...portal, client_id: 'ngan-hang-giu', profile: 'bank', metadata: { redirect_uris: [REDIRECT_URI], jwks, client_uri: 'https://bank.example.vn/' } });
+    expect(kept.status, JSON.stringify(kept.body)).toBe(201);
+    expect(kept.body.client.metadata.client_uri).toBe('https://bank.example.vn/');
+  });
+
   it('gives a client with redirect URIs on several hosts one pairwise sector: the same sub on each', async () => {
     const operator = await officerClient(suite.provider.url, 'vanhanh');
     const hosts = ['http://127.0.0.1:8081/cb', 'http://127.0.0.1:8082/cb'];
