@@ -1,7 +1,7 @@
 // The sharing credential: an SD-JWT VC (dc+sd-jwt) the provider signs with its current ES256 key (so anyone
 // verifies it against /jwks), each attribute selectively disclosable, bound to the device key by cnf.jwk.
 import { randomBytes } from 'node:crypto';
-import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
+import { digest, ES256 } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance, type SdJwtVcPayload } from '@sd-jwt/sd-jwt-vc';
 import type { JWK } from 'jose';
 
@@ -21,6 +21,13 @@ export interface IssuedCredential {
   expiresAt: Date;
 }
 
+/**
+ * A disclosure's salt: 128 random bits, base64url (the SD-JWT specification recommends at least 128). Counters see
+ * the digests of the disclosures the citizen did not show (age_over_18, birthdate): with the library's generateSalt,
+ * which @sd-jwt calls for 16 hex characters (64 bits), those were far cheaper to guess. The length asked is ignored.
+ */
+const salt = (): string => randomBytes(16).toString('base64url');
+
 export async function issueCredential(input: {
   issuer: string;
   /** The provider's active ES256 private key (with kid). */
@@ -34,7 +41,7 @@ export async function issueCredential(input: {
   const id = randomBytes(16).toString('base64url');
   const iat = Math.floor(input.now.getTime() / 1000);
   const exp = iat + SHARING_SECONDS;
-  const instance = new SDJwtVcInstance({ signer: await ES256.getSigner(input.signingKey), signAlg: 'ES256', hasher: digest, hashAlg: 'sha-256', saltGenerator: generateSalt });
+  const instance = new SDJwtVcInstance({ signer: await ES256.getSigner(input.signingKey), signAlg: 'ES256', hasher: digest, hashAlg: 'sha-256', saltGenerator: salt });
   const cnfKey = { kty: publicDeviceKey.kty, crv: publicDeviceKey.crv, x: publicDeviceKey.x, y: publicDeviceKey.y };
   const payload: SdJwtVcPayload = { iss: input.issuer, vct: credentialType(input.issuer), jti: id, iat, exp, cnf: { jwk: cnfKey }, ...input.values };
   // The frame's type lists the payload's literal keys; the chosen attributes are only known at run time.

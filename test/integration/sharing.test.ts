@@ -48,6 +48,18 @@ describe('sharing by QR', () => {
     expect(JSON.stringify(answer.body)).not.toContain(an.personalId);
   });
 
+  it('salts every disclosure with 128 random bits, so a counter cannot guess an undisclosed value from its digest', async () => {
+    const { credential } = await share(['name', 'birthdate', 'age_over_18', 'gender']);
+    const disclosures = credential.split('~').slice(1).filter(Boolean);
+    expect(disclosures).toHaveLength(4);
+    const salts = disclosures.map((disclosure) => (JSON.parse(Buffer.from(disclosure, 'base64url').toString()) as [string, string, unknown])[0]);
+    for (const salt of salts) {
+      expect(salt).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(salt, 'base64url').length, salt).toBeGreaterThanOrEqual(16);
+    }
+    expect(new Set(salts).size).toBe(salts.length);
+  });
+
   it('shows the chosen attributes on the /verify page, pasted or uploaded, in Vietnamese and English', async () => {
     const first = await share(['name', 'gender', 'age_over_18']);
     const pasted = await verifyOnPage(suite.provider.url, await presentCredential(first.credential, first.device, { now: clock.now() }));
