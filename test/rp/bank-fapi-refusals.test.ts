@@ -16,7 +16,7 @@ let testDb: TestDatabase;
 let provider: RunningProvider;
 let bank: Bank;
 let dpopKey: Awaited<ReturnType<typeof generateKeyPair>>;
-/** Why the provider refused a grant: it answers invalid_grant with a generic description and tells the reason in its grant.error event. */
+/** Why the provider refused a grant, from its grant.error event (the answer's error_description carries it too). */
 const grantErrors: string[] = [];
 let tokens: oidc.TokenEndpointResponse;
 
@@ -180,7 +180,12 @@ describe('bank requests refused', () => {
     // A proof at PAR binds the code (dpop_jkt): another key cannot redeem it.
     const bound = await pushAuthorization(bank, oidc.getDPoPHandle(bank.config, dpopKey));
     const otherKey = oidc.getDPoPHandle(bank.config, await generateKeyPair('ES256'));
-    await expect(redeemAtBank(bank, bound, await signIn(bound), otherKey)).rejects.toMatchObject({ status: 400, error: 'invalid_grant' });
+    // The bank reads why (README: bank profile), not only that.
+    await expect(redeemAtBank(bank, bound, await signIn(bound), otherKey)).rejects.toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      error_description: 'grant request is invalid: DPoP proof key thumbprint does not match dpop_jkt',
+    });
     expect(grantErrors.at(-1)).toBe('DPoP proof key thumbprint does not match dpop_jkt');
   });
 
