@@ -180,6 +180,8 @@ async function counterVerifies(issuer: string, text: string, seen: Set<string>, 
   }
   const { payload: kb } = await jwtVerify(keyBinding, await importJWK((payload.cnf as { jwk: JWK }).jwk, 'ES256'), { algorithms: ['ES256'], typ: 'kb+jwt', audience: 'urn:vn:eid:counter', currentDate });
   if (kb.nonce !== payload.jti) throw new Error('key binding for another credential');
+  // README step 4: iat at most 60 s ahead of the counter's clock, and at most 60 s before the credential's iat.
+  if (kb.iat! > Math.floor(currentDate.getTime() / 1000) + 60 || kb.iat! < payload.iat! - 60) throw new Error('key binding not made during the credential\'s validity');
   if (kb.sd_hash !== createHash('sha256').update(text.slice(0, text.length - keyBinding.length)).digest('base64url')) throw new Error('disclosures changed');
   if (seen.has(payload.jti!)) throw new Error('replayed');
   seen.add(payload.jti!);
@@ -200,6 +202,25 @@ describe('the counter procedure in the README', () => {
     await expect(counterVerifies(suite.provider.url, withChangedPayload(presentation, { nationality: 'X' }), new Set())).rejects.toThrow(/signature/);
     const stolen = await presentCredential(credential, await deviceKey(), { now: clock.now() });
     await expect(counterVerifies(suite.provider.url, stolen, new Set())).rejects.toThrow(/signature/);
+  });
+});
+
+describe('the key binding\'s iat, as the README tells counters to check it', () => {
+  it('accepts a device clock up to 60 s ahead, as /verify does, and refuses one further ahead, as /verify does', async () => {
+    for (const [ahead, accepted] of [[30, true], [90, false]] as const) {
+      const { credential, device } = await share(['name']);
+      const presentation = await presentCredential(credential, device, { now: new Date(clock.now().getTime() + ahead * 1000) });
+      // The counter's own check first: /verify uses the sharing up.
+      const own = await counterVerifies(suite.provider.url, presentation, new Set()).then((claims) => claims, (error: Error) => error);
+      const answer = await verifyJson(suite.provider.url, presentation);
+      if (accepted) {
+        expect(own, `${ahead} s ahead`).toMatchObject({ name: 'Nguyễn Văn An' });
+        expect(answer.status, `${ahead} s ahead`).toBe(200);
+      } else {
+        expect(String(own), `${ahead} s ahead`).toContain('validity');
+        expect(answer, `${ahead} s ahead`).toMatchObject({ status: 400, body: { reason: 'key_binding' } });
+      }
+    }
   });
 });
 
