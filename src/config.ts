@@ -45,6 +45,7 @@ const schema = z.object({
   SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
   SMS_DISPATCH_INTERVAL_SECONDS: int(1, 3600).default(5),
+  SMS_GIVE_UP_HOURS: int(1, 720).default(24),
   SEED_SANDBOX: bool.optional(),
   SANDBOX_REDIRECT_URIS: z.string().default('http://localhost:8080/callback'),
   SANDBOX_CLIENT_SECRET: z.string().min(16).default('sandbox-secret-not-for-production'),
@@ -93,7 +94,7 @@ export interface Config {
   /** Sign-in and reset form posts one network address may make per minute. */
   signInRatePerMinute: number;
   /** Absent: SMS stay in the outbox table (development, sandbox, tests). */
-  smsGateway: { url: string; token: string | undefined; intervalSeconds: number } | undefined;
+  smsGateway: { url: string; token: string | undefined; intervalSeconds: number; giveUpSeconds: number } | undefined;
   /** postLogoutRedirectUris: besides each redirect URI's origin + '/' and the redirect URIs themselves. */
   sandbox: { seed: boolean; redirectUris: string[]; clientSecret: string; postLogoutRedirectUris: string[] };
   /**
@@ -208,7 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secondFactor: { codeSeconds: e.OTP_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS, resendBaseSeconds: e.OTP_RESEND_BASE_SECONDS, maxSends: e.OTP_MAX_SENDS, maxCodesPerDay: e.OTP_MAX_CODES_PER_DAY, maxWrongPerDay: e.OTP_MAX_WRONG_PER_DAY },
     officerSessionSeconds: e.OFFICER_SESSION_SECONDS,
     signInRatePerMinute: e.SIGN_IN_RATE_PER_MINUTE,
-    smsGateway: e.SMS_GATEWAY_URL ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN, intervalSeconds: e.SMS_DISPATCH_INTERVAL_SECONDS } : undefined,
+    smsGateway: e.SMS_GATEWAY_URL ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN, intervalSeconds: e.SMS_DISPATCH_INTERVAL_SECONDS, giveUpSeconds: e.SMS_GIVE_UP_HOURS * 3600 } : undefined,
     sandbox: {
       seed: e.SEED_SANDBOX ?? e.NODE_ENV !== 'production',
       redirectUris,

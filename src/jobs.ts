@@ -43,7 +43,7 @@ export function startBackgroundJobs(database: Database, config: Config, logger: 
     }),
   ];
   const gateway = config.smsGateway;
-  if (gateway) jobs.push(every(gateway.intervalSeconds, 'sms delivery', () => deliverPendingSms(db, logger, gateway)));
+  if (gateway) jobs.push(every(gateway.intervalSeconds, 'sms delivery', () => deliverPendingSms(db, logger, { ...gateway, now })));
 
   function every(seconds: number, name: string, job: () => Promise<unknown>) {
     // A pass still running when the next is due is not joined by another.

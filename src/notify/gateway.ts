@@ -1,6 +1,8 @@
 // Delivers queued SMS to an HTTP gateway (production). Each message is posted once it is committed;
-// after delivery its text is erased from the outbox, since it may hold a password or a code.
-import type { Kysely } from 'kysely';
+// after delivery its text is erased from the outbox, since it may hold a password or a code. A refused or failed
+// send is retried after a growing pause, until what it carries is worthless (an expired code) or, for messages
+// that never expire (a first password cannot be resent), until giveUpSeconds after it was queued.
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { recordAudit } from '../audit/audit.ts';
 import type { Schema } from '../db/schema.ts';
@@ -9,7 +11,11 @@ export interface GatewayOptions {
   url: string;
   token: string | undefined;
   batchSize?: number;
-  maxAttempts?: number;
+  /** The pause after a message's first failed send; it doubles with each further failure, up to retryMaxSeconds. */
+  retryBaseSeconds?: number;
+  retryMaxSeconds?: number;
+  /** How long after it was queued a message still undelivered is given up (default 24 h). */
+  giveUpSeconds?: number;
   /** How long a claim keeps other dispatchers off a message (default 60 s; a send times out after 10 s). */
   claimSeconds?: number;
   fetch?: typeof fetch;
@@ -22,7 +28,9 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
   const send = options.fetch ?? fetch;
   const now = options.now ?? (() => new Date());
   const claimMs = (options.claimSeconds ?? 60) * 1000;
-  const maxAttempts = options.maxAttempts ?? 5;
+  const retryBaseMs = (options.retryBaseSeconds ?? 5) * 1000;
+  const retryMaxMs = (options.retryMaxSeconds ?? 900) * 1000;
+  const giveUpMs = (options.giveUpSeconds ?? 86_400) * 1000;
   const claimedAt = now();
   const claim = new Date(claimedAt.getTime() + claimMs);
   // Codes that expired before they could go (the gateway was down, the queue long) are dropped, never sent late.
@@ -38,6 +46,22 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
     logger.warn({ event: 'sms.expired', sms: message.id, purpose: message.purpose }, 'SMS expired before delivery; not sent');
     await recordAudit(db, { actor: { type: 'system' }, action: 'sms.expired', subject: { type: 'sms', id: String(message.id) }, detail: { purpose: message.purpose } });
   }
+  // A message the gateway kept refusing for the whole bound: its text is erased and the operator told, loudly,
+  // since someone is now without their first password or notice.
+  const givenUp = await db
+    .updateTable('sms_outbox')
+    .set({ body: null, last_error: sql<string>`left('given up: ' || coalesce(last_error, 'never sent'), 200)` })
+    .where('delivered_at', 'is', null)
+    .where('body', 'is not', null)
+    .where('created_at', '<=', new Date(claimedAt.getTime() - giveUpMs))
+    .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', claimedAt)]))
+    .returning(['id', 'purpose', 'attempts'])
+    .execute();
+  for (const message of givenUp) {
+    const detail = { purpose: message.purpose, attempts: message.attempts, hours: Math.round(giveUpMs / 3_600_000) };
+    logger.error({ event: 'sms.given_up', sms: message.id, ...detail }, 'SMS given up: the gateway did not take it within SMS_GIVE_UP_HOURS; its text is erased');
+    await recordAudit(db, { actor: { type: 'system' }, action: 'sms.given_up', subject: { type: 'sms', id: String(message.id) }, detail });
+  }
   // Claim a batch atomically (SKIP LOCKED): concurrent dispatchers on other instances take other rows.
   const pending = await db
     .updateTable('sms_outbox')
@@ -47,7 +71,6 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
         .selectFrom('sms_outbox')
         .select('id')
         .where('delivered_at', 'is', null)
-        .where('attempts', '<', maxAttempts)
         .where('body', 'is not', null)
         .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', claimedAt)]))
         .orderBy('id')
@@ -85,16 +108,18 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
       delivered++;
     } catch (error) {
       const reason = (error as Error).message.slice(0, 200);
-      // Given up after the last attempt: the text (a password, a code) is erased too, it will never be sent.
-      const givenUp = message.attempts >= maxAttempts;
+      // Kept for a later pass, after a pause that grows with each failure (the claim keeps dispatchers off it
+      // until then): a gateway down for an hour is asked a few dozen times, not every pass.
+      const retryInMs = Math.min(retryBaseMs * 2 ** Math.min(message.attempts - 1, 30), retryMaxMs);
       await db
         .updateTable('sms_outbox')
-        .set({ claimed_until: null, last_error: reason, ...(givenUp ? { body: null } : {}) })
+        .set({ claimed_until: new Date(now().getTime() + retryInMs), last_error: reason })
         .where('id', '=', message.id)
         .where('claimed_until', '=', renewed)
         .execute();
-      logger.warn({ event: 'sms.failed', sms: message.id, purpose: message.purpose, reason, givenUp }, 'SMS delivery failed');
-      await recordAudit(db, { actor: { type: 'system' }, action: 'sms.failed', subject: { type: 'sms', id: String(message.id) }, detail: { purpose: message.purpose, reason, givenUp } });
+      const retryInSeconds = Math.round(retryInMs / 1000);
+      logger.warn({ event: 'sms.failed', sms: message.id, purpose: message.purpose, attempts: message.attempts, reason, retryInSeconds }, 'SMS delivery failed; it will be retried');
+      await recordAudit(db, { actor: { type: 'system' }, action: 'sms.failed', subject: { type: 'sms', id: String(message.id) }, detail: { purpose: message.purpose, reason, retryInSeconds } });
     }
   }
   return delivered;

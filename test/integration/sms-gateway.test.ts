@@ -134,18 +134,21 @@ describe('SMS delivery through the HTTP gateway', () => {
   });
 
   it('keeps a message the gateway refused, with the reason, and delivers it on a later pass', async () => {
+    const clock = testClock();
     const [message] = await queue(1);
     gateway.answer((_request, response) => void response.writeHead(500).end('busy'));
-    expect(await deliverPendingSms(database.db, logger, options())).toBe(0);
-    expect((await outbox())[0]).toMatchObject({ body: message!.body, delivered_at: null, claimed_until: null, attempts: 1, last_error: 'gateway answered 500' });
+    expect(await deliverPendingSms(database.db, logger, options({ now: clock.now }))).toBe(0);
+    expect((await outbox())[0]).toMatchObject({ body: message!.body, delivered_at: null, attempts: 1, last_error: 'gateway answered 500' });
 
     // A gateway that cannot be reached at all is the same kind of failure, not a crash.
-    expect(await deliverPendingSms(database.db, logger, options({ url: `http://127.0.0.1:${await freePort()}/sms` }))).toBe(0);
+    clock.advance(6);
+    expect(await deliverPendingSms(database.db, logger, options({ now: clock.now, url: `http://127.0.0.1:${await freePort()}/sms` }))).toBe(0);
     expect((await outbox())[0]).toMatchObject({ body: message!.body, delivered_at: null, attempts: 2 });
     expect((await outbox())[0]!.last_error).toBeTruthy();
 
     gateway.answer((_request, response) => void response.writeHead(202).end());
-    expect(await deliverPendingSms(database.db, logger, options())).toBe(1);
+    clock.advance(11);
+    expect(await deliverPendingSms(database.db, logger, options({ now: clock.now }))).toBe(1);
     expect((await outbox())[0]).toMatchObject({ body: null, last_error: null, attempts: 3 });
     expect(gateway.received.map((r) => r.body.reference)).toEqual([String(message!.id), String(message!.id)]);
 
@@ -157,14 +160,28 @@ describe('SMS delivery through the HTTP gateway', () => {
     expect(lines).not.toContain(message!.recipient.slice(3));
   });
 
-  it('gives a message up after maxAttempts, and erases its text then too', async () => {
-    const [message] = await queue(1);
+  it('retries a first password with a growing pause for as long as the bound, then gives it up, erases it and says so', async () => {
+    const clock = testClock();
+    await queueSms(database.db, { to: PHONES[0], purpose: 'first_password', text: 'Định danh điện tử: Mật khẩu đăng nhập lần đầu: Xk4-pq7-Lm2 .', at: clock.now() });
     gateway.answer((_request, response) => void response.writeHead(503).end());
-    for (let pass = 1; pass <= 2; pass++) await deliverPendingSms(database.db, logger, options({ maxAttempts: 3 }));
-    expect((await outbox())[0]).toMatchObject({ body: message!.body, attempts: 2 });
-    for (let pass = 3; pass <= 5; pass++) await deliverPendingSms(database.db, logger, options({ maxAttempts: 3 }));
-    expect(gateway.received).toHaveLength(3);
-    expect((await outbox())[0]).toMatchObject({ body: null, delivered_at: null, attempts: 3, last_error: 'gateway answered 503' });
+    // Passes every 5 s for an hour: the pauses double (5 s, 10 s, 20 s … up to 15 min), so the gateway is asked
+    // about a dozen times, not 720, and the message is still waiting at the end of it.
+    for (let second = 0; second < 3600; second += 5, clock.advance(5)) await deliverPendingSms(database.db, logger, options({ now: clock.now, giveUpSeconds: 6 * 3600 }));
+    const tries = gateway.received.length;
+    expect(tries).toBeGreaterThan(5);
+    expect(tries).toBeLessThan(15);
+    expect((await outbox())[0]).toMatchObject({ delivered_at: null, last_error: 'gateway answered 503' });
+    expect((await outbox())[0]!.body).toContain('Xk4-pq7-Lm2');
+
+    // Six hours after it was queued it is given up: the password is erased and the operator told.
+    clock.advance(5 * 3600);
+    await deliverPendingSms(database.db, logger, options({ now: clock.now, giveUpSeconds: 6 * 3600 }));
+    expect((await outbox())[0]).toMatchObject({ body: null, delivered_at: null, last_error: 'given up: gateway answered 503' });
+    const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'sms.given_up');
+    expect(line).toMatchObject({ level: 50, purpose: 'first_password', hours: 6 });
+    expect(JSON.stringify(line)).not.toContain(PHONES[0].slice(3));
+    const audited = await database.db.selectFrom('audit_events').select('detail').where('action', '=', 'sms.given_up').execute();
+    expect(audited).toHaveLength(1);
   });
 
   it('never sends a message twice when two dispatchers run at the same time', async () => {
@@ -242,6 +259,37 @@ describe('the provider with SMS_GATEWAY_URL', () => {
       await appDb.drop();
     }
   });
+});
+
+describe('the provider with a gateway in trouble', () => {
+  it('still delivers a first password after the gateway refused it for two hours', async () => {
+    const clock = testClock();
+    let ticking: NodeJS.Timeout | undefined;
+    const appDb = await createTestDatabase();
+    const provider = await startProvider(appDb, {
+      clock: clock.now,
+      env: { SMS_GATEWAY_URL: `${gateway.url}/provider`, SMS_GATEWAY_TOKEN: TOKEN, SMS_DISPATCH_INTERVAL_SECONDS: '1' },
+    });
+    try {
+      // The gateway answers 503 to its first eight sends, while the provider's clock runs 20 minutes a second.
+      let refusals = 0;
+      gateway.answer((_request, response) => void response.writeHead(refusals++ < 8 ? 503 : 200).end());
+      const supervisor = await officerClient(provider.url, 'giamsat');
+      const desk = await officerClient(provider.url, 'canbo');
+      const filed = await desk.call('POST', '/admin/applications', { personal_id: '036079000987', phone: '0987 654 321', requested_level: 1 });
+      expect((await supervisor.call('POST', `/admin/applications/${filed.body.id}/approve`)).status).toBe(200);
+      ticking = setInterval(() => clock.advance(120), 100);
+
+      await until(async () => (await provider.database.db.selectFrom('sms_outbox').select('delivered_at').where('recipient', '=', '+84987654321').executeTakeFirst())?.delivered_at != null, 25);
+      const sent = gateway.received.filter((r) => r.path === '/provider');
+      expect(sent).toHaveLength(9);
+      expect(sent.at(-1)!.body.text).toMatch(/Mật khẩu đăng nhập lần đầu: \S+ \./);
+    } finally {
+      clearInterval(ticking);
+      await provider.close();
+      await appDb.drop();
+    }
+  }, 60_000);
 });
 
 async function until(condition: () => Promise<boolean>, seconds = 15) {
