@@ -162,6 +162,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ' set it to the number of proxies in front of the provider (TRUST_PROXY=1) or to their addresses (TRUST_PROXY=10.0.0.2,10.0.1.0/24)',
     );
   }
+  // First passwords and codes go out by SMS: in production there is no sandbox inbox, so without a gateway they
+  // would sit in the outbox in plain text, and over plain http they would cross the network readable.
+  if (e.NODE_ENV === 'production' && !e.SMS_GATEWAY_URL) {
+    throw new ConfigError('invalid configuration:\n  SMS_GATEWAY_URL: required when NODE_ENV=production (first passwords and codes are sent through it; there is no SMS inbox in production)');
+  }
+  if (e.NODE_ENV === 'production' && e.SMS_GATEWAY_URL?.startsWith('http:') && !isLoopbackUrl(e.SMS_GATEWAY_URL)) {
+    throw new ConfigError(`invalid configuration:\n  SMS_GATEWAY_URL: must be an https URL when NODE_ENV=production, or http to a relay on this host (127.0.0.1, ::1, localhost) (got ${new URL(e.SMS_GATEWAY_URL).origin})`);
+  }
   if (e.DIRECT_DATABASE_URL && !e.DATABASE_URL) {
     throw new ConfigError('invalid configuration:\n  DIRECT_DATABASE_URL: only means something beside DATABASE_URL (the same PostgreSQL database, reached without PgBouncer)');
   }
@@ -221,6 +229,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keys: { activationDelaySeconds: e.KEY_ACTIVATION_DELAY_SECONDS, reloadSeconds: e.KEY_RELOAD_SECONDS },
     metrics: { token: e.METRICS_TOKEN },
   };
+}
+
+/** A URL to this host: its requests never cross the network. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);

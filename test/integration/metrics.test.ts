@@ -186,7 +186,7 @@ describe('metrics in production', () => {
   const apps: App[] = [];
 
   async function productionApp(env: Record<string, string> = {}) {
-    const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn', TRUST_PROXY: '1', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
+    const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn', TRUST_PROXY: '1', SMS_GATEWAY_URL: 'https://sms.example.vn/send', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
     const built = await buildApp({ config, database, logger: createLogger('silent') });
     apps.push(built);
     return built.app;

@@ -30,6 +30,7 @@ beforeAll(async () => {
     NODE_ENV: 'production',
     ISSUER: 'https://id.example.vn',
     TRUST_PROXY: '1',
+    SMS_GATEWAY_URL: 'https://sms.example.vn/send',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
@@ -108,5 +109,15 @@ describe('production configuration', () => {
     const result = run(['src/main.ts'], { ...production, PORT: '0', SEED_SANDBOX: 'true' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('SEED_SANDBOX');
+  });
+
+  it('refuses to start without an SMS gateway, or with one over plain http, in one line naming SMS_GATEWAY_URL', () => {
+    const { SMS_GATEWAY_URL: _gateway, ...withoutGateway } = production;
+    for (const env of [withoutGateway, { ...production, SMS_GATEWAY_URL: 'http://sms.example.vn/send' }]) {
+      const result = run(['src/main.ts'], { ...env, PORT: '0' });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('SMS_GATEWAY_URL');
+      expect(result.stderr).not.toContain('    at ');
+    }
   });
 });

@@ -39,7 +39,7 @@ describe('configuration from the environment', () => {
 
   it('requires a public issuer in production and never seeds the sandbox there', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ISSUER/);
-    const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn/', TRUST_PROXY: '1' });
+    const config = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn/', TRUST_PROXY: '1', SMS_GATEWAY_URL: 'https://sms.example.vn/send' });
     expect(config.issuer).toBe('https://id.example.vn');
     expect(config.sandbox.seed).toBe(false);
   });
@@ -51,6 +51,20 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ CIBA_REQUEST_SECONDS: '3600' })).toThrow(/CIBA_REQUEST_SECONDS/);
     expect(loadConfig({ OUTBOUND_EXTRA_CA_FILE: '/tmp/ca.pem' }).outbound.extraCaFile).toBe('/tmp/ca.pem');
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn', TRUST_PROXY: '1', OUTBOUND_EXTRA_CA_FILE: '/tmp/ca.pem' })).toThrow(/OUTBOUND_EXTRA_CA_FILE/);
+  });
+
+  it('requires an SMS gateway over https in production, where first passwords have no other way out', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.vn', TRUST_PROXY: '1' };
+    expect(() => loadConfig(production)).toThrow(/^invalid configuration:\n  SMS_GATEWAY_URL: required when NODE_ENV=production/);
+    expect(() => loadConfig({ ...production, SMS_GATEWAY_URL: 'http://sms.example.vn/send' })).toThrow(/SMS_GATEWAY_URL: must be an https URL when NODE_ENV=production.*\(got http:\/\/sms\.example\.vn\)/);
+    expect(loadConfig({ ...production, SMS_GATEWAY_URL: 'https://sms.example.vn/send' }).smsGateway?.url).toBe('https://sms.example.vn/send');
+    // A relay on the same host: the text never crosses the network.
+    for (const url of ['http://127.0.0.1:8025/send', 'http://localhost:8025/send', 'http://[::1]:8025/send']) {
+      expect(loadConfig({ ...production, SMS_GATEWAY_URL: url }).smsGateway?.url).toBe(url);
+    }
+    // Development and tests keep the outbox and may use any gateway.
+    expect(loadConfig({}).smsGateway).toBeUndefined();
+    expect(loadConfig({ SMS_GATEWAY_URL: 'http://sms.example.vn/send' }).smsGateway?.url).toBe('http://sms.example.vn/send');
   });
 
   it('requires an https issuer in production', () => {
