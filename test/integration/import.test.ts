@@ -15,6 +15,7 @@ import { insertRecords } from '../../src/registry/import/insert-records.ts';
 import type { Format } from '../../src/registry/import/readers.ts';
 import type { PopulationRecord } from '../../src/registry/records.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { freePort } from '../helpers/provider.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TODAY = '2026-11-22';
@@ -341,5 +342,21 @@ describe('npm run cli -- import', () => {
     expect(run('import').status).toBe(2);
     expect(run('import', path, '--batch', 'many').status).toBe(2);
     expect(run('generate', '--count', '3').stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('says in one line, exit 1, that the database is unreachable or does not exist: no stack trace', async () => {
+    const path = join(dir, 'cli-unreachable.ndjson');
+    writeFileSync(path, `${json(good[0]!)}\n`);
+    const importInto = (databaseUrl: string) =>
+      spawnSync(process.execPath, ['src/cli.ts', 'import', path], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, DATABASE_WAIT_SECONDS: '0' }, encoding: 'utf8' });
+    const unreachable = importInto(`postgres://postgres@127.0.0.1:${await freePort()}/dinhdanh`);
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr.trim()).toMatch(/^dinhdanh: the database did not answer: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+    // A server to ask (the PostgreSQL pass): a database name it does not have.
+    if (testDb.location.engine === 'postgres') {
+      const misnamed = importInto(testDb.location.url.replace(/\/[^/?]+(\?|$)/, '/no_such_database$1'));
+      expect(misnamed.status).toBe(1);
+      expect(misnamed.stderr.trim()).toBe('dinhdanh: database "no_such_database" does not exist (3D000)');
+    }
   });
 });

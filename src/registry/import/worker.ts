@@ -17,7 +17,7 @@ export interface ImportJob {
 export type WorkerMessage =
   | { progress: ImportCounts }
   | { done: ImportSummary }
-  | { failed: { message: string; stack?: string; importError: boolean } };
+  | { failed: { message: string; stack?: string; operatorsToFix: boolean } };
 
 /** Migrates and imports in a worker; progress arrives through onProgress. Rejects with the worker's error. */
 export function importInWorker(job: ImportJob, onProgress?: (counts: ImportCounts) => void): Promise<ImportSummary> {
@@ -33,7 +33,7 @@ export function importInWorker(job: ImportJob, onProgress?: (counts: ImportCount
       if ('progress' in message) onProgress?.(message.progress);
       else if ('done' in message) settle(() => resolve(message.done));
       else {
-        const error = message.failed.importError ? new ImportError(message.failed.message) : Object.assign(new Error(message.failed.message), { stack: message.failed.stack });
+        const error = message.failed.operatorsToFix ? new ImportError(message.failed.message) : Object.assign(new Error(message.failed.message), { stack: message.failed.stack });
         settle(() => reject(error));
       }
     });
