@@ -1,6 +1,7 @@
 // With WORKERS > 1 the scrape reaches whichever worker the kernel hands the connection to; that worker asks the
 // primary, which collects every worker's figures and sums them (prom-client's AggregatorRegistry.aggregate), so
-// one scrape sees the whole instance. Workers answer collections from their own app's registry.
+// one scrape sees the whole instance; a figure of the whole database every worker reads alike (the SMS queue, the
+// engine) declares aggregator 'max' instead. Workers answer collections from their own app's registry.
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { AggregatorRegistry, type Registry } from 'prom-client';

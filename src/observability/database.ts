@@ -61,11 +61,14 @@ export function observeQueries(db: Kysely<Schema>, metrics: Metrics): Kysely<Sch
 
 export function poolGauges(database: Database, registry: Registry) {
   const registers = [registry];
+  // One figure for the instance, not one per worker: with WORKERS > 1 the primary takes the largest instead of
+  // the sum (src/observability/cluster-metrics.ts), so it reads 1 however many workers there are.
   new Gauge({
     name: 'dinhdanh_db_info',
     help: 'The database engine this instance uses (always 1)',
     labelNames: ['engine'] as const,
     registers,
+    aggregator: 'max',
   }).set({ engine: database.engine }, 1);
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({

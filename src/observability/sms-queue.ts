@@ -15,6 +15,8 @@ export function smsQueueGauge(db: Kysely<Schema>, registry: Registry, logger: Lo
     name: 'dinhdanh_sms_queue_pending',
     help: `SMS queued and not yet delivered (read at most every ${SMS_QUEUE_CACHE_MS / 1000} s)`,
     registers: [registry],
+    // Every worker counts the same database-wide queue: the primary keeps one count (the largest), not their sum.
+    aggregator: 'max',
     async collect() {
       if (!cached || performance.now() - cached.at > SMS_QUEUE_CACHE_MS) {
         // Scrapes that arrive together share one count.

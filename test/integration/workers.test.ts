@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseLocation, openDatabase } from '../../src/db/database.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/db/scratch.ts';
+import { pendingSmsCount, queueSms } from '../../src/notify/sms.ts';
 import { startPostgresServer, type PostgresServer } from '../helpers/postgres-server.ts';
 import { cli, isRunning, ROOT, startProviderProcess, type ProviderProcess } from '../helpers/process.ts';
 
@@ -141,6 +143,22 @@ describe('WORKERS=2 on PostgreSQL', () => {
     expect(new Set(later.map((line) => line.pid)).size).toBe(1);
     expect(later[0]!.pid).not.toBe(leader);
   }, 300_000);
+
+  it('counts what belongs to the database once in /metrics, not once per worker', async () => {
+    await seeWorkers((seen) => seen.size === 2);
+    const database = await openDatabase(databaseLocation({ databaseUrl: scratch.url, dataDir }));
+    try {
+      await queueSms(database.db, { to: '+84912345678', purpose: 'first_password', text: 'Mật khẩu đăng nhập lần đầu: abc .' });
+      const pending = await pendingSmsCount(database.db);
+      const text = (await send('/metrics')).body;
+      expect(text).toMatch(/^dinhdanh_db_info\{engine="postgres"\} 1$/m);
+      expect(text).toMatch(new RegExp(`^dinhdanh_sms_queue_pending ${pending}$`, 'm'));
+      // The pools are each worker's own: those are summed.
+      expect(Number(/^dinhdanh_db_pool_max_connections (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(1);
+    } finally {
+      await database.close();
+    }
+  }, 120_000);
 
   it('answers /metrics at any worker with the figures of every worker, summed', async () => {
     const workers = await seeWorkers((seen) => seen.size === 2);
