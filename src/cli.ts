@@ -63,7 +63,8 @@ function format(path: string | undefined, explicit: string | undefined): Format 
   }
 }
 
-async function runMigrate(): Promise<number> {
+async function runMigrate(argv: string[]): Promise<number> {
+  options(argv, {}, 0);
   const { databaseLocation, openDatabase } = await import('./db/database.ts');
   const { migrate } = await import('./db/migrator.ts');
   const database = await openDatabase(databaseLocation(loadConfig()));
@@ -203,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'migrate':
-        return await runMigrate();
+        return await runMigrate(rest);
       case 'import':
         return await runImport(rest);
       case 'generate':

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { reachEveryInstance } from '../db/notifications.ts';
 import type { ClientState, Schema } from '../db/schema.ts';
 import { changeClientState, listClients, registerClient, rotateClientSecret, setClientApproval, showClient, type NewClient, type Outcome, type ValidateMetadata } from './lifecycle.ts';
+import { REGISTRY_PROFILES } from './profiles.ts';
 import type { ClientRecord } from './registry.ts';
 
 export const CLIENTS_USAGE = `  clients create --profile public_service|bank|service|sandbox --name "SERVICE" --organisation "ORG"
@@ -15,7 +16,7 @@ export const CLIENTS_USAGE = `  clients create --profile public_service|bank|ser
                  [--redirect-uri URL …] [--post-logout-redirect-uri URL …] [--jwks-uri URL]
                  [--backchannel-logout-uri URL] [--metadata-file FILE.json]
              register a relying party (pending until approved); prints its client_secret once
-  clients list [--state pending|approved|suspended] [--profile P]
+  clients list [--state pending|approved|suspended] [--profile public_service|bank|service|sandbox|first_party]
   clients show CLIENT_ID           the client, its approval and its audit trail (never its secret)
   clients approve|reinstate CLIENT_ID
   clients suspend CLIENT_ID --reason "WHY"
@@ -30,6 +31,9 @@ export const CLIENTS_USAGE = `  clients create --profile public_service|bank|ser
 export class ClientsUsageError extends Error {}
 
 const CLI_ACTOR = { type: 'system', id: 'cli' } as const;
+const CLIENT_STATES: readonly ClientState[] = ['pending', 'approved', 'suspended'];
+/** What `clients list --profile` can find: the profiles a client is registered with, and the provider's own page. */
+const LISTED_PROFILES: readonly string[] = [...REGISTRY_PROFILES, 'first_party'];
 
 const SPEC: ParseArgsOptionsConfig = {
   json: { type: 'boolean' },
@@ -55,6 +59,9 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
   if (!sub || !(COMMANDS_ON_A_CLIENT.has(sub) || sub === 'create' || sub === 'list')) throw new ClientsUsageError(`unknown clients command: ${sub ?? '(none)'}`);
   const needsId = COMMANDS_ON_A_CLIENT.has(sub);
   if (positionals.length !== (needsId ? 1 : 0)) throw new ClientsUsageError(`clients ${sub}: expected ${needsId ? 'a CLIENT_ID' : 'no argument'}`);
+  // A filter nothing can match is a mistake, not an empty registry: say which values exist.
+  if (values.state !== undefined && !CLIENT_STATES.includes(values.state as ClientState)) throw new ClientsUsageError(`--state must be one of ${CLIENT_STATES.join(', ')}`);
+  if (values.profile !== undefined && sub === 'list' && !LISTED_PROFILES.includes(String(values.profile))) throw new ClientsUsageError(`--profile must be one of ${LISTED_PROFILES.join(', ')}`);
   const level = levelOf(values.level);
   if (sub === 'set' && values.scope === undefined && level === undefined) throw new ClientsUsageError('clients set: give --scope and/or --level');
   const input = sub === 'create' ? await newClient(values, level) : undefined;

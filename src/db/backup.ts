@@ -35,7 +35,8 @@ export async function backupEmbedded(dataDir: string, file: string): Promise<Bac
       const dump = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
       const partial = join(dirname(file), `.${basename(file)}.partial`);
       try {
-        writeFileSync(partial, dump, { flag: 'wx' }); // EEXIST: another backup's file, left alone
+        // EEXIST: another backup's file, left alone. Owner-only: it holds personal data and the signing keys.
+        writeFileSync(partial, dump, { flag: 'wx', mode: 0o600 });
         try {
           linkSync(partial, file); // unlike a rename, never replaces a file that appeared meanwhile
         } finally {

@@ -1,5 +1,5 @@
 // Backups of the embedded database: `cli backup FILE` and `cli restore FILE`, as an operator runs them.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -49,6 +49,10 @@ afterAll(() => {
 });
 
 describe('backup and restore of the embedded database', () => {
+  it('writes the backup for its owner alone: it holds personal data and the signing keys', () => {
+    expect((statSync(backupFile).mode & 0o777).toString(8)).toBe('600');
+  });
+
   it('brings back changed and deleted data, keeps what it replaced, and the provider signs in on it', async () => {
     const before = await snapshot();
     expect(before.vehicles).toBeGreaterThan(0);

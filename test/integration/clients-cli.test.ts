@@ -103,3 +103,13 @@ it('registers, approves, suspends, reinstates and rotates a client; the provider
   // The secret is nowhere in what the registry shows.
   expect(shown.stdout).not.toContain(fresh!);
 });
+
+it('refuses a list filter no client can match, naming the values that exist, instead of listing nothing', () => {
+  const byState = cli(['list', '--state', 'bogus']);
+  expect(byState.status).toBe(2);
+  expect(byState.stderr).toContain('--state must be one of pending, approved, suspended');
+  const byProfile = cli(['list', '--profile', 'bogus']);
+  expect(byProfile.status).toBe(2);
+  expect(byProfile.stderr).toContain('--profile must be one of public_service, bank, service, sandbox, first_party');
+  expect(cli(['list', '--state', 'approved']).status).toBe(0);
+});

@@ -342,6 +342,10 @@ describe('npm run cli -- import', () => {
     expect(run('import').status).toBe(2);
     expect(run('import', path, '--batch', 'many').status).toBe(2);
     expect(run('generate', '--count', '3').stdout.trim().split('\n')).toHaveLength(3);
+    // An argument a command does not take is a mistake, not something to ignore.
+    const migrateWithExtra = run('migrate', 'now');
+    expect(migrateWithExtra.status).toBe(2);
+    expect(migrateWithExtra.stderr).toContain("migrate: Unexpected argument 'now'");
   });
 
   it('says in one line, exit 1, that the database is unreachable or does not exist: no stack trace', async () => {
