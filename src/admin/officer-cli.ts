@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { loadConfig } from '../config.ts';
 import type { Kysely } from 'kysely';
 import type { OfficerRole, Schema } from '../db/schema.ts';
-import { createOfficer, disableOfficer, listOfficers, resetSecondFactor, unlockOfficer, USERNAME } from './officers.ts';
+import { createOfficer, disableOfficer, enableOfficer, listOfficers, resetOfficerPassword, resetSecondFactor, unlockOfficer, USERNAME } from './officers.ts';
 
 export const OFFICERS_USAGE = `  officers add USERNAME --name "FULL NAME" --role officer|supervisor|operator --unit "UNIT" [--password-stdin]
              add a desk officer (or an operator, who runs the client registry and nothing else); prints a generated initial password once (or reads one line from stdin);
@@ -15,8 +15,13 @@ export const OFFICERS_USAGE = `  officers add USERNAME --name "FULL NAME" --role
              every officer: role, unit, disabled, second factor enrolled, locked until
   officers disable USERNAME
              the officer can no longer sign in; every session ends at once
+  officers enable USERNAME
+             a disabled officer may sign in again (same password and authenticator)
   officers unlock USERNAME
              lift a lock left by failed sign-ins
+  officers reset-password USERNAME [--password-stdin]
+             a forgotten password: prints a generated one once (or reads one line from stdin); every session
+             ends and the lock from failed sign-ins is lifted
   officers reset-2fa USERNAME
              forget the officer's authenticator (lost phone): sessions end, the next sign-in enrols anew
 `;
@@ -36,7 +41,8 @@ export async function runOfficers(argv: string[], io: { stdin: NodeJS.ReadableSt
   const { databaseLocation, openDatabase } = await import('../db/database.ts');
   const config = loadConfig();
   // Read the password before opening the database: a pipe that never ends should not hold it.
-  const password = sub === 'add' ? (parsed.values['password-stdin'] ? await passwordFromStdin(io.stdin) : generatedPassword()) : undefined;
+  const setsPassword = sub === 'add' || sub === 'reset-password';
+  const password = setsPassword ? (parsed.values['password-stdin'] ? await passwordFromStdin(sub!, io.stdin) : generatedPassword()) : undefined;
   const database = await openDatabase(databaseLocation(config));
   try {
     const db = database.db;
@@ -52,6 +58,20 @@ export async function runOfficers(argv: string[], io: { stdin: NodeJS.ReadableSt
         const result = await disableOfficer(db, username, { actor: CLI_ACTOR, now });
         if (result === 'unknown') return unknown(username, io);
         io.out(result === 'already' ? `officer ${username} was already disabled; no session is open` : `officer ${username} disabled; every session ended`);
+        return 0;
+      }
+      case 'enable': {
+        const result = await enableOfficer(db, username, { actor: CLI_ACTOR, now });
+        if (result === 'unknown') return unknown(username, io);
+        io.out(result === 'already' ? `officer ${username} was not disabled` : `officer ${username} enabled: may sign in again`);
+        return 0;
+      }
+      case 'reset-password': {
+        const { passwordHasher } = await import('../accounts/passwords.ts');
+        const result = await resetOfficerPassword(db, passwordHasher(config.argon2), username, password!, { actor: CLI_ACTOR, now });
+        if (result === 'unknown') return unknown(username, io);
+        io.out(`officer ${username}: password replaced, every session ended, sign-in lock lifted`);
+        if (!parsed.values['password-stdin']) io.out(`new password (shown once; hand it over in person): ${password}`);
         return 0;
       }
       case 'unlock': {
@@ -76,9 +96,10 @@ export async function runOfficers(argv: string[], io: { stdin: NodeJS.ReadableSt
 function parse(sub: string | undefined, rest: string[]) {
   const spec: ParseArgsOptionsConfig = sub === 'add'
     ? { name: { type: 'string' }, role: { type: 'string' }, unit: { type: 'string' }, 'password-stdin': { type: 'boolean' } }
-    : {};
+    : sub === 'reset-password' ? { 'password-stdin': { type: 'boolean' } } : {};
   const positionals = sub === 'list' ? 0 : 1;
-  if (!sub || !['add', 'list', 'disable', 'unlock', 'reset-2fa'].includes(sub)) throw new OfficerUsageError(`expected officers add|list|disable|unlock|reset-2fa, got ${sub ?? 'nothing'}`);
+  const commands = ['add', 'list', 'disable', 'enable', 'unlock', 'reset-password', 'reset-2fa'];
+  if (!sub || !commands.includes(sub)) throw new OfficerUsageError(`expected officers ${commands.join('|')}, got ${sub ?? 'nothing'}`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: spec, allowPositionals: true, strict: true });
@@ -113,10 +134,10 @@ async function add(db: Kysely<Schema>, config: ReturnType<typeof loadConfig>, us
   return 0;
 }
 
-async function passwordFromStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+async function passwordFromStdin(sub: string, stdin: NodeJS.ReadableStream): Promise<string> {
   const password = (await text(stdin)).split(/\r?\n/)[0] ?? '';
   if (password.length < MIN_OFFICER_PASSWORD || password.length > MAX_OFFICER_PASSWORD) {
-    throw new OfficerUsageError(`add: the password read from stdin must be ${MIN_OFFICER_PASSWORD} to ${MAX_OFFICER_PASSWORD} characters`);
+    throw new OfficerUsageError(`${sub}: the password read from stdin must be ${MIN_OFFICER_PASSWORD} to ${MAX_OFFICER_PASSWORD} characters`);
   }
   return password;
 }

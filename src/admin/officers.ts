@@ -1,5 +1,5 @@
 // Police officers and supervisors of the registration desk, their API sessions (opaque bearer tokens), and the
-// changes an operator makes to them (add, disable, unlock, reset the second factor).
+// changes an operator makes to them (add, disable and enable, unlock, reset the password or the second factor).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditEvent } from '../audit/audit.ts';
@@ -118,6 +118,35 @@ export async function disableOfficer(db: Kysely<Schema>, username: string, chang
     await trx.updateTable('officers').set({ disabled_at: change.now }).where('id', '=', officer.id).execute();
     await recordAudit(trx, { ...change, at: change.now, action: 'officer.disabled', subject: { type: 'officer', id: officer.id }, detail: { sessions_ended: sessionsEnded } });
     return 'disabled';
+  });
+}
+
+/** Lets a disabled officer sign in again (the same password and authenticator). 'already' if not disabled. */
+export async function enableOfficer(db: Kysely<Schema>, username: string, change: Change): Promise<'enabled' | 'already' | 'unknown'> {
+  return db.transaction().execute(async (trx) => {
+    const officer = await officerNamed(trx, username);
+    if (!officer) return 'unknown';
+    if (!officer.disabled_at) return 'already';
+    await trx.updateTable('officers').set({ disabled_at: null }).where('id', '=', officer.id).execute();
+    await recordAudit(trx, { ...change, at: change.now, action: 'officer.enabled', subject: { type: 'officer', id: officer.id } });
+    return 'enabled';
+  });
+}
+
+/**
+ * Gives a forgotten password a replacement: every session ends (whoever knew the old one is out) and failures
+ * counted against the name are forgotten, so the officer can sign in with the new one at once.
+ */
+export async function resetOfficerPassword(db: Kysely<Schema>, passwords: PasswordHasher, username: string, password: string, change: Change): Promise<'reset' | 'unknown'> {
+  const passwordHash = await passwords.hash(password);
+  return db.transaction().execute(async (trx) => {
+    const officer = await officerNamed(trx, username);
+    if (!officer) return 'unknown';
+    const sessionsEnded = await endSessions(trx, officer.id);
+    await trx.updateTable('officers').set({ password_hash: passwordHash }).where('id', '=', officer.id).execute();
+    await trx.deleteFrom('officer_sign_in_failures').where('username', '=', username.toLowerCase()).execute();
+    await recordAudit(trx, { ...change, at: change.now, action: 'officer.password_reset', subject: { type: 'officer', id: officer.id }, detail: { sessions_ended: sessionsEnded } });
+    return 'reset';
   });
 }
 

@@ -1,4 +1,4 @@
-// `npm run cli -- officers …` as real processes on a scratch database: an operator adds, lists, unlocks,
+// `npm run cli -- officers …` as real processes on a scratch database: an operator adds, lists, unlocks, enables,
 // resets and disables officers without SQL, and the running provider honours every change.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -111,4 +111,57 @@ it('adds, lists, unlocks, resets and disables officers; every change is audited 
     expect(actions.map((a) => a.action)).toEqual(['officer.added', 'officer.unlocked', 'officer.second_factor_reset', 'officer.disabled']);
   });
   expect(cli(['list']).stdout.split('\n').find((line) => line.startsWith('thu.tran '))).toMatch(/disabled\s+totp/);
+}, 900_000);
+
+it('enables a disabled officer again, and replaces a forgotten password: sessions end, the old password opens nothing', async () => {
+  expect(spawnSync(process.execPath, ['src/cli.ts', 'migrate'], { cwd: ROOT, env: cliEnv(), encoding: 'utf8' }).status).toBe(0);
+  const added = cli(['add', 'lan.pham', '--name', 'Phạm Thị Lan', '--role', 'officer', '--unit', 'Công an phường Láng']);
+  expect(added.status, added.stderr).toBe(0);
+  const first = /initial password[^:]*: (\S+)/.exec(added.stdout)![1]!;
+  const secret = await withProvider(async (provider) => {
+    const challenge = await signIn(provider, { username: 'lan.pham', password: first });
+    expect((await signIn(provider, { enrolment_token: challenge.body.enrolment_token, otp: totpCode(challenge.body.totp.secret, clock.now()) }, '/admin/sessions/enrolment')).status).toBe(201);
+    return challenge.body.totp.secret as string;
+  });
+
+  // Disabled by mistake (or back from leave): enabled again, with the same password and authenticator.
+  expect(cli(['disable', 'lan.pham']).status).toBe(0);
+  const enabled = cli(['enable', 'lan.pham']);
+  expect(enabled.status, enabled.stderr).toBe(0);
+  expect(enabled.stdout).toContain('officer lan.pham enabled');
+  expect(cli(['enable', 'lan.pham']).stdout).toContain('was not disabled');
+  expect(cli(['enable', 'khong.co.ai']).status).toBe(1);
+  expect(cli(['list']).stdout.split('\n').find((line) => line.startsWith('lan.pham '))).toMatch(/active\s+totp/);
+  clock.advance(60);
+  const session = await withProvider(async (provider) => {
+    const signedIn = await signIn(provider, { username: 'lan.pham', password: first, otp: totpCode(secret, clock.now()) });
+    expect(signedIn.status).toBe(201);
+    return signedIn.body.token as string;
+  });
+
+  // The password forgotten: a new one, printed once; the session open with the old one is over.
+  const reset = cli(['reset-password', 'lan.pham']);
+  expect(reset.status, reset.stderr).toBe(0);
+  const second = /new password[^:]*: (\S+)/.exec(reset.stdout)?.[1];
+  expect(second).toMatch(/^[A-Za-z0-9_-]{20}$/);
+  expect(second).not.toBe(first);
+  expect(cli(['reset-password', 'khong.co.ai']).status).toBe(1);
+  expect(cli(['reset-password', 'lan.pham', '--password-stdin'], 'ngan\n').status).toBe(2);
+  clock.advance(60);
+  await withProvider(async (provider) => {
+    expect((await bearerClient(provider.url, session).call('GET', '/admin/me')).status).toBe(401);
+    expect((await signIn(provider, { username: 'lan.pham', password: first, otp: totpCode(secret, clock.now()) })).status).toBe(401);
+    expect((await signIn(provider, { username: 'lan.pham', password: second!, otp: totpCode(secret, clock.now()) })).status).toBe(201);
+  });
+  // Or one the operator chose, read from stdin and never printed.
+  const piped = cli(['reset-password', 'lan.pham', '--password-stdin'], 'Mat-khau-moi-cua-Lan-2026\n');
+  expect(piped.status, piped.stderr).toBe(0);
+  expect(piped.stdout).not.toContain('Mat-khau-moi-cua-Lan-2026');
+  clock.advance(60);
+  await withProvider(async (provider) => {
+    expect((await signIn(provider, { username: 'lan.pham', password: 'Mat-khau-moi-cua-Lan-2026', otp: totpCode(secret, clock.now()) })).status).toBe(201);
+    const officer = await provider.database.db.selectFrom('officers').select('id').where('username', '=', 'lan.pham').executeTakeFirstOrThrow();
+    const actions = await provider.database.db.selectFrom('audit_events').select('action').where('subject_id', '=', officer.id).where('actor_id', '=', 'cli').orderBy('id').execute();
+    expect(actions.map((a) => a.action)).toEqual(['officer.added', 'officer.disabled', 'officer.enabled', 'officer.password_reset', 'officer.password_reset']);
+  });
 }, 900_000);
