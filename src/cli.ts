@@ -67,7 +67,7 @@ async function runMigrate(argv: string[]): Promise<number> {
   options(argv, {}, 0);
   const { databaseLocation, openDatabase } = await import('./db/database.ts');
   const { migrate } = await import('./db/migrator.ts');
-  const database = await openDatabase(databaseLocation(loadConfig()));
+  const database = await openDatabase(databaseLocation(loadConfig(process.env, { serving: false })));
   try {
     const result = await migrate(database);
     process.stdout.write(
@@ -95,7 +95,7 @@ async function runImport(argv: string[]): Promise<number> {
   const { progressDisplay } = await import('./registry/import/progress.ts');
   const display = progressDisplay(process.stderr);
   // A session of its own (advisory lock, temporary tables, SET): past PgBouncer when DIRECT_DATABASE_URL says how.
-  const summary = await importInWorker({ location: databaseLocation(loadConfig(), { direct: true }), options: { path, ...settings } }, display.update).finally(display.done);
+  const summary = await importInWorker({ location: databaseLocation(loadConfig(process.env, { serving: false }), { direct: true }), options: { path, ...settings } }, display.update).finally(display.done);
   process.stdout.write(await describeSummary(path, summary));
   return 0;
 }
@@ -144,7 +144,7 @@ async function runRestore(argv: string[]): Promise<number> {
 async function embeddedDataDir(verb: string): Promise<string> {
   const { BackupError } = await import('./db/backup.ts');
   const { databaseLocation } = await import('./db/database.ts');
-  const location = databaseLocation(loadConfig());
+  const location = databaseLocation(loadConfig(process.env, { serving: false }));
   if (location.engine === 'postgres') {
     throw new BackupError(`DATABASE_URL is set: this command is for the embedded database; ${verb} PostgreSQL with pg_dump -Fc / pg_restore (README, "Backups")`);
   }
@@ -181,7 +181,7 @@ async function runSandbox(argv: string[]): Promise<number> {
   const { migrate } = await import('./db/migrator.ts');
   const { removeSandbox } = await import('./sandbox/presence.ts');
   const { endAccountSessions } = await import('./oidc/grants.ts');
-  const database = await openDatabase(databaseLocation(loadConfig()));
+  const database = await openDatabase(databaseLocation(loadConfig(process.env, { serving: false })));
   try {
     await migrate(database);
     const removed = await removeSandbox(database.db, endAccountSessions);

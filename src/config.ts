@@ -120,7 +120,14 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * serving: false for the operator CLI, which serves nothing: what only a serving provider needs (ISSUER,
+ * TRUST_PROXY, SMS_GATEWAY_URL in production) is not demanded, though a value given is still checked. A command
+ * that does use the issuer (clients: sectors, redirect rules) asks for it with needsIssuer.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: { serving?: boolean; needsIssuer?: boolean } = {}): Config {
+  const serving = use.serving ?? true;
+  const needsIssuer = use.needsIssuer ?? serving;
   // Empty strings mean "not set", as in most shells' `VAR= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
@@ -138,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const redirectUris = uriList('SANDBOX_REDIRECT_URIS');
   const postLogoutRedirectUris = uriList('SANDBOX_POST_LOGOUT_REDIRECT_URIS');
-  if (e.NODE_ENV === 'production' && !e.ISSUER) {
+  if (e.NODE_ENV === 'production' && !e.ISSUER && needsIssuer) {
     throw new ConfigError('invalid configuration:\n  ISSUER: required when NODE_ENV=production (the public https URL of the provider)');
   }
   if (e.NODE_ENV === 'production' && e.SEED_SANDBOX) {
@@ -150,13 +157,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && e.OUTBOUND_EXTRA_CA_FILE) {
     throw new ConfigError('invalid configuration:\n  OUTBOUND_EXTRA_CA_FILE: a local certificate authority for relying parties\' endpoints is for development and tests only');
   }
-  if (e.NODE_ENV === 'production' && !e.ISSUER?.startsWith('https:')) {
+  if (e.NODE_ENV === 'production' && e.ISSUER && !e.ISSUER.startsWith('https:')) {
     throw new ConfigError(`invalid configuration:\n  ISSUER: must be an https URL when NODE_ENV=production (got ${e.ISSUER})`);
   }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   // The provider itself only speaks plain HTTP: an https issuer means a TLS proxy in front, which must be trusted
   // to say the request came over https, or every secure cookie is refused.
-  if (e.ISSUER?.startsWith('https:') && trustProxy === false) {
+  if (e.ISSUER?.startsWith('https:') && trustProxy === false && serving) {
     throw new ConfigError(
       'invalid configuration:\n  TRUST_PROXY: required with an https ISSUER (the provider speaks plain HTTP, so a TLS proxy must be in front);' +
         ' set it to the number of proxies in front of the provider (TRUST_PROXY=1) or to their addresses (TRUST_PROXY=10.0.0.2,10.0.1.0/24)',
@@ -164,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // First passwords and codes go out by SMS: in production there is no sandbox inbox, so without a gateway they
   // would sit in the outbox in plain text, and over plain http they would cross the network readable.
-  if (e.NODE_ENV === 'production' && !e.SMS_GATEWAY_URL) {
+  if (e.NODE_ENV === 'production' && !e.SMS_GATEWAY_URL && serving) {
     throw new ConfigError('invalid configuration:\n  SMS_GATEWAY_URL: required when NODE_ENV=production (first passwords and codes are sent through it; there is no SMS inbox in production)');
   }
   if (e.NODE_ENV === 'production' && e.SMS_GATEWAY_URL?.startsWith('http:') && !isLoopbackUrl(e.SMS_GATEWAY_URL)) {

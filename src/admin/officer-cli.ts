@@ -39,7 +39,7 @@ export async function runOfficers(argv: string[], io: { stdin: NodeJS.ReadableSt
   const [sub, ...rest] = argv;
   const parsed = parse(sub, rest);
   const { databaseLocation, openDatabase } = await import('../db/database.ts');
-  const config = loadConfig();
+  const config = loadConfig(process.env, { serving: false });
   // Read the password before opening the database: a pipe that never ends should not hold it.
   const setsPassword = sub === 'add' || sub === 'reset-password';
   const password = setsPassword ? (parsed.values['password-stdin'] ? await passwordFromStdin(sub!, io.stdin) : generatedPassword()) : undefined;

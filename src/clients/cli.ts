@@ -66,7 +66,8 @@ export async function runClients(argv: string[], io: Io): Promise<number> {
   if (sub === 'set' && values.scope === undefined && level === undefined) throw new ClientsUsageError('clients set: give --scope and/or --level');
   const input = sub === 'create' ? await newClient(values, level) : undefined;
 
-  const config = loadConfig();
+  // The issuer decides sectors and what redirect URIs production accepts: required as for the provider.
+  const config = loadConfig(process.env, { serving: false, needsIssuer: true });
   const { databaseLocation } = await import('../db/database.ts');
   const { withMigratedDatabase } = await import('../db/migrator.ts');
   // A registry on a database no provider has started yet is still a registry: its schema is brought up to date.

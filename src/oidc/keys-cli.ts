@@ -34,7 +34,7 @@ export async function runKeys(argv: string[], io: Io, now: () => Date = () => ne
   if (alg !== 'all' && !SIGNING_ALGS.includes(alg as SigningAlg)) throw new KeysUsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')} or all`);
   const algs: SigningAlg[] = alg === 'all' ? [...SIGNING_ALGS] : [alg as SigningAlg];
 
-  const config = loadConfig();
+  const config = loadConfig(process.env, { serving: false });
   const { databaseLocation } = await import('../db/database.ts');
   const { withMigratedDatabase } = await import('../db/migrator.ts');
   return withMigratedDatabase(databaseLocation(config), async (database) => {

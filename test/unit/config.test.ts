@@ -67,6 +67,14 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ SMS_GATEWAY_URL: 'http://sms.example.vn/send' }).smsGateway?.url).toBe('http://sms.example.vn/send');
   });
 
+  it('asks the operator CLI only for what it uses: no ISSUER, TRUST_PROXY or SMS gateway in production, a given one still checked', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }, { serving: false }).env).toBe('production');
+    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn' }, { serving: false })).toThrow(/ISSUER: must be an https URL/);
+    // The clients commands use the issuer (sectors, production's redirect rules): they need it.
+    expect(() => loadConfig({ NODE_ENV: 'production' }, { serving: false, needsIssuer: true })).toThrow(/ISSUER: required when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.vn' }, { serving: false, needsIssuer: true }).issuer).toBe('https://id.example.vn');
+  });
+
   it('requires an https issuer in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn', TRUST_PROXY: '1' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.vn', TRUST_PROXY: '1' })).toThrow(/ISSUER: must be an https URL/);
