@@ -169,7 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   securityHeaders(root, { secureCookies });
   await app.register(fastifyCookie, { secret: keys.cookie });
   if (config.trustProxy !== false) showProviderTheTrustedView(root);
-  const plainHttp = guardPlainHttp(root, { issuer: config.issuer, pages, logger });
+  guardPlainHttp(root, { issuer: config.issuer, pages, logger, now });
   // Per-address limits only where a route asks for them (sign-in forms, officer sign-in): lockout stops
   // guessing one ID number, this stops one address from trying many. Counted where all instances share them.
   const limits = await rateLimitStore({ redis: config.redis, db, logger, now });
@@ -192,7 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // NUL, control characters and unpaired surrogates are refused before any route or query sees them.
   app.addHook('preValidation', refuseUnacceptableInput);
-  await app.register(healthRoutes, { db, notReady: plainHttp.notReady });
+  await app.register(healthRoutes, { db });
   await app.register(providerRoutes, { provider, errorPage: protocolPages.error });
   // Work started by requests finishes before the database closes.
   app.addHook('onClose', () => work.idle());

@@ -1,6 +1,8 @@
 // An https issuer, yet a request reached the provider over plain http: the TLS proxy in front did not send
-// X-Forwarded-Proto, or TRUST_PROXY does not trust it. Every secure cookie would fail, so the request is answered
-// with a clear 503 instead of a 500, the log names the setting once, and /readyz reports it from then on.
+// X-Forwarded-Proto, or TRUST_PROXY does not trust it — or someone called the port directly. Every secure cookie
+// would fail, so the request is answered with a clear 503 instead of a 500, and the log names the setting.
+// Readiness is left alone: a stray direct caller says nothing about the requests the proxy brings, and a
+// misconfigured proxy fails every instance alike, where a load balancer emptied of them would hide this 503's reason.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { translator } from '../interactions/i18n.ts';
@@ -15,18 +17,22 @@ export const PLAIN_HTTP_REASON =
 // a wrong proxy setting.
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
-export interface PlainHttpGuard {
-  /** Why the instance is not ready, once a plain-http request has been seen. */
-  notReady(): string | undefined;
-}
+// One warning a minute at most, with the count since the last one: a caller repeating itself cannot flood the log.
+const WARN_EVERY_MS = 60_000;
 
-export function guardPlainHttp(app: FastifyInstance, deps: { issuer: string; pages: Pages; logger: Logger }): PlainHttpGuard {
-  let seen = false;
-  if (!deps.issuer.startsWith('https:')) return { notReady: () => undefined };
+export function guardPlainHttp(app: FastifyInstance, deps: { issuer: string; pages: Pages; logger: Logger; now: () => Date }): void {
+  if (!deps.issuer.startsWith('https:')) return;
+  let lastWarning: number | undefined;
+  let refusedSince = 0;
   app.addHook('onRequest', async (request, reply) => {
     if (request.protocol === 'https' || PROBES.has(request.url.split('?')[0]!)) return;
-    if (!seen) deps.logger.error({ setting: 'TRUST_PROXY', header: 'X-Forwarded-Proto' }, PLAIN_HTTP_REASON);
-    seen = true;
+    refusedSince += 1;
+    const at = deps.now().getTime();
+    if (lastWarning === undefined || at - lastWarning >= WARN_EVERY_MS) {
+      deps.logger.warn({ setting: 'TRUST_PROXY', header: 'X-Forwarded-Proto', refused: refusedSince }, PLAIN_HTTP_REASON);
+      lastWarning = at;
+      refusedSince = 0;
+    }
     reply.code(503);
     if (!wantsHtml(request)) return reply.send({ error: 'temporarily_unavailable', error_description: PLAIN_HTTP_REASON });
     const query = request.query as { lang?: unknown } | undefined;
@@ -42,5 +48,4 @@ export function guardPlainHttp(app: FastifyInstance, deps: { issuer: string; pag
     });
     return reply.type('text/html').send(html);
   });
-  return { notReady: () => (seen ? PLAIN_HTTP_REASON : undefined) };
 }

@@ -1,7 +1,8 @@
 // An https issuer behind a TLS proxy: requests the proxy marks https work; one that reaches the provider over
-// plain http (proxy not sending X-Forwarded-Proto, or not trusted) is answered clearly — never a 500 — and the
-// instance reports itself not ready, naming the setting.
+// plain http (proxy not sending X-Forwarded-Proto, or not trusted, or a stray direct caller) is answered clearly —
+// never a 500 — the log names the setting at most once a minute, and readiness is not taken hostage.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startForwardingProxy, type ForwardingProxy } from '../helpers/forwarding-proxy.ts';
 import { startProvider, type RunningProvider } from '../helpers/provider.ts';
@@ -11,10 +12,11 @@ let testDb: TestDatabase;
 let provider: RunningProvider;
 let tlsProxy: ForwardingProxy;
 let plainProxy: ForwardingProxy;
+const clock = testClock();
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  provider = await startProvider(testDb, { env: { ISSUER: 'https://id.example.test', TRUST_PROXY: '1' } });
+  provider = await startProvider(testDb, { env: { ISSUER: 'https://id.example.test', TRUST_PROXY: '1' }, clock: clock.now });
   tlsProxy = await startForwardingProxy(provider.url, { proto: 'https' });
   plainProxy = await startForwardingProxy(provider.url);
 });
@@ -35,7 +37,7 @@ const authPath = `/auth?${new URLSearchParams({
 })}`;
 const browser = { accept: 'text/html' };
 
-it('works through a proxy that says https; a plain-http request is answered 503, never 500, and makes /readyz not ready', async () => {
+it('works through a proxy that says https; plain-http requests are answered 503, never 500, warned of once a minute, and leave /readyz ready', async () => {
   const response = await fetch(tlsProxy.url + authPath, { headers: browser, redirect: 'manual' });
   expect(response.status).toBe(303);
   // Browsers keep to https for a year, on pages and API answers alike.
@@ -50,8 +52,7 @@ it('works through a proxy that says https; a plain-http request is answered 503,
   expect(await form.text()).toContain('id="login"');
   expect((await fetch(`${provider.url}/readyz`)).status).toBe(200);
 
-  // The same provider reached over plain http: a page for people and JSON for programs, the setting logged once,
-  // and no longer ready.
+  // The same provider reached over plain http: a page for people and JSON for programs, the setting named in the log.
   const page = await fetch(plainProxy.url + authPath, { headers: browser, redirect: 'manual' });
   expect(page.status).toBe(503);
   const html = await page.text();
@@ -62,13 +63,21 @@ it('works through a proxy that says https; a plain-http request is answered 503,
   expect(token.status).toBe(503);
   expect(await token.json()).toMatchObject({ error: 'temporarily_unavailable', error_description: expect.stringContaining('X-Forwarded-Proto') });
 
+  // A stray curl or a caller that skips the proxy does not take the instance out of the load balancer.
+  for (let i = 0; i < 3; i += 1) expect((await fetch(`${provider.url}/jwks`)).status).toBe(503);
   const ready = await fetch(`${provider.url}/readyz`);
-  expect(ready.status).toBe(503);
-  expect(await ready.json()).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('TRUST_PROXY') });
+  expect(ready.status).toBe(200);
+  expect(await ready.json()).toEqual({ status: 'ready' });
   expect((await fetch(`${provider.url}/healthz`)).status).toBe(200);
+  expect((await fetch(tlsProxy.url + authPath, { headers: browser, redirect: 'manual' })).status).toBe(303);
 
-  const named = provider.logs.filter((line) => line.includes('TRUST_PROXY'));
-  expect(named).toHaveLength(1);
-  expect(JSON.parse(named[0]!)).toMatchObject({ level: 50, setting: 'TRUST_PROXY' });
+  // Five refusals, one warning; a minute later the next refusal is warned of again, with the count since.
+  const named = () => provider.logs.filter((line) => line.includes('TRUST_PROXY')).map((line) => JSON.parse(line));
+  expect(named()).toHaveLength(1);
+  expect(named()[0]).toMatchObject({ level: 40, setting: 'TRUST_PROXY', refused: 1 });
+  clock.advance(61);
+  expect((await fetch(`${provider.url}/jwks`)).status).toBe(503);
+  expect(named()).toHaveLength(2);
+  expect(named()[1]).toMatchObject({ level: 40, setting: 'TRUST_PROXY', refused: 5 });
   expect(provider.logs.join('\n')).not.toContain('Cannot send secure cookie');
 });

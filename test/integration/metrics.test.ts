@@ -222,7 +222,7 @@ describe('metrics in production', () => {
     // Its own registry: the sign-ins of the other app in this process are not here, nor in prom-client's global one.
     expect(value(samples, 'dinhdanh_sign_ins_total', { outcome: 'success', level: '1' })).toBe(0);
     expect(globalRegistry.getMetricsAsArray()).toEqual([]);
-    // A scrape over plain http is not taken for a misconfigured TLS proxy (which would make the instance not ready).
+    // A scrape over plain http is not taken for a misconfigured TLS proxy.
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 
