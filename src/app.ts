@@ -116,8 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     accounts: providerAccounts,
     relyingParties,
     pages: protocolPages,
-    // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below.
-    trustProxy: config.trustProxy !== false,
+    // The provider believes X-Forwarded-* only as rewritten by showProviderTheTrustedView below, which every
+    // request passes (with or without TRUST_PROXY), so that its URLs are on the issuer's host.
+    trustProxy: true,
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     ...(config.outbound.extraCaFile ? { outboundExtraCa: await readFile(config.outbound.extraCaFile, 'utf8') } : {}),
     // CIBA asks the citizen's app: only an account with a bound device can answer (src/oidc/ciba.ts).
@@ -168,8 +169,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const root = app as unknown as FastifyInstance;
   securityHeaders(root, { secureCookies });
   await app.register(fastifyCookie, { secret: keys.cookie });
-  if (config.trustProxy !== false) showProviderTheTrustedView(root);
+  // The guard reads the protocol as the proxy reported it, before the provider's view is rewritten.
   guardPlainHttp(root, { issuer: config.issuer, pages, logger, now });
+  showProviderTheTrustedView(root, config.issuer);
   // Per-address limits only where a route asks for them (sign-in forms, officer sign-in): lockout stops
   // guessing one ID number, this stops one address from trying many. Counted where all instances share them.
   const limits = await rateLimitStore({ redis: config.redis, db, logger, now });

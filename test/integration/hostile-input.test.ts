@@ -128,6 +128,24 @@ describe('the log (findings 8 and 13)', () => {
   });
 });
 
+describe('a forged Host', () => {
+  it("does not move the provider's endpoints off the issuer's host (no TRUST_PROXY: Host and X-Forwarded-Host alike)", async () => {
+    const { request } = await import('node:http');
+    const body = await new Promise<string>((resolve, reject) => {
+      request(`${provider.url}/.well-known/openid-configuration`, { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } }, (answer) => {
+        let text = '';
+        answer.setEncoding('utf8').on('data', (chunk) => (text += chunk)).on('end', () => resolve(text));
+      }).on('error', reject).end();
+    });
+    expect(body).not.toContain('evil.example');
+    expect(JSON.parse(body)).toMatchObject({
+      authorization_endpoint: `${provider.url}/auth`,
+      token_endpoint: `${provider.url}/token`,
+      jwks_uri: `${provider.url}/jwks`,
+    });
+  });
+});
+
 describe('a NUL byte or a prototype key (finding 8)', () => {
   const authQuery = (name: string, value: string) => {
     const params: [string, string][] = [['client_id', 'sandbox'], ['response_type', 'code'], ['scope', 'openid'], ['redirect_uri', REDIRECT], ['code_challenge', CHALLENGE], ['code_challenge_method', 'S256']];

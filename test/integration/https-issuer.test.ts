@@ -1,6 +1,7 @@
 // An https issuer behind a TLS proxy: requests the proxy marks https work; one that reaches the provider over
 // plain http (proxy not sending X-Forwarded-Proto, or not trusted, or a stray direct caller) is answered clearly —
 // never a 500 — the log names the setting at most once a minute, and readiness is not taken hostage.
+import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testClock } from '../helpers/clock.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -80,4 +81,27 @@ it('works through a proxy that says https; plain-http requests are answered 503,
   expect(named()).toHaveLength(2);
   expect(named()[1]).toMatchObject({ level: 40, setting: 'TRUST_PROXY', refused: 5 });
   expect(provider.logs.join('\n')).not.toContain('Cannot send secure cookie');
+});
+
+/** GET with the Host and other headers a client chooses (fetch will not send a Host of its own). */
+function getWithHost(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (answer) => {
+      let body = '';
+      answer.setEncoding('utf8').on('data', (chunk) => (body += chunk)).on('end', () => resolve({ status: answer.statusCode ?? 0, body }));
+    }).on('error', reject).end();
+  });
+}
+
+it("lists the issuer's endpoints in discovery whatever Host and X-Forwarded-Host the caller sends through the trusted proxy", async () => {
+  const forged = await getWithHost(`${tlsProxy.url}/.well-known/openid-configuration`, { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' });
+  expect(forged.status).toBe(200);
+  const discovery = JSON.parse(forged.body) as Record<string, unknown>;
+  expect(forged.body).not.toContain('evil.example');
+  expect(discovery).toMatchObject({
+    issuer: 'https://id.example.test',
+    authorization_endpoint: 'https://id.example.test/auth',
+    token_endpoint: 'https://id.example.test/token',
+    jwks_uri: 'https://id.example.test/jwks',
+  });
 });
