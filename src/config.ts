@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { HEAP_GROWING_PERCENT } from './runtime-tuning.ts';
+import { tooWide } from './trusted-ranges.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -11,7 +12,11 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('localhost'),
   PORT: int(0, 65535).default(3000),
-  ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  // The provider refuses an issuer with a query or fragment (OpenID Connect Discovery §3), after the migrations ran.
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => !url.includes('?') && !url.includes('#'), 'no query (?…) or fragment (#…): the issuer is the bare URL of the provider, e.g. https://id.example.vn')
+    .optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DIRECT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_NAMED_STATEMENTS: bool.optional(),
@@ -267,6 +272,8 @@ function parseTrustProxy(value: string | undefined): TrustProxy {
     }
   }
   if (addresses.length === 0) throw bad('give the number of proxies in front of the provider or their addresses');
+  const wide = tooWide(addresses);
+  if (wide) throw bad(wide);
   return { addresses };
 }
 

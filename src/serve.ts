@@ -68,8 +68,9 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     await app.listen({ host: config.host, port: config.port });
     return app;
   })().catch((error: unknown) => {
-    // Gone again between the migration and listening (each step that wrote is a transaction of its own).
-    const problem = databaseProblem(error);
+    // Gone again between the migration and listening (each step that wrote is a transaction of its own), or the
+    // port cannot be had.
+    const problem = databaseProblem(error) ?? listenProblem(error, config);
     if (!problem) throw error;
     return cannotStart(problem);
   });
@@ -101,4 +102,14 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   // A worker whose primary is gone gets no more connections: it finishes what it has and leaves.
   if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary gone'));
+}
+
+/** Why the port could not be listened on, in the settings' terms; undefined for anything else. */
+function listenProblem(error: unknown, config: Config): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return `PORT: ${config.port} is already in use on ${config.host} (another process listens on ${where}); stop it or choose another PORT`;
+  if (code === 'EACCES') return `PORT: ${config.port} needs privileges this process does not have; choose a PORT above 1023`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `HOST: ${config.host} is not an address of this machine (set HOST=0.0.0.0 to listen on every interface)`;
+  return undefined;
 }

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,40 @@ describe('operator commands', () => {
     expect(result.stderr).toContain('PORT');
     expect(result.stderr).not.toContain('    at ');
   });
+
+  it('refuses, in one line naming the variable, an issuer with a query or fragment and a TRUST_PROXY range that holds everyone', () => {
+    for (const bad of [
+      { ISSUER: 'https://id.example.vn/?a=b', TRUST_PROXY: '1' },
+      { ISSUER: 'https://id.example.vn/#top', TRUST_PROXY: '1' },
+      { TRUST_PROXY: '0.0.0.0/0' },
+      { TRUST_PROXY: '::/0' },
+      { TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1' },
+    ]) {
+      const result = spawnSync(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...env, ...bad }, encoding: 'utf8' });
+      const name = Object.keys(bad).find((key) => key !== 'TRUST_PROXY' || !('ISSUER' in bad))!;
+      expect(result.status, JSON.stringify(bad)).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^dinhdanh: invalid configuration:\\n  ${name}: [^\\n]+\\n$`));
+      expect(result.stderr).not.toContain('    at ');
+    }
+  });
+
+  it('says in one line that PORT is taken when another process listens there, and exits non-zero', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(stderr).toContain(`dinhdanh: cannot start: PORT: ${port} is already in use on 127.0.0.1`);
+      expect(stderr).not.toContain('    at ');
+      expect(stderr).not.toContain('EADDRINUSE');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  }, 300_000);
 
   it('starts, prints the sandbox for a newcomer, serves, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();

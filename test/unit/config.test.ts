@@ -101,6 +101,24 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('refuses TRUST_PROXY ranges that hold everyone or a good part of the internet, which is TRUST_PROXY=true by another name', () => {
+    for (const wide of ['0.0.0.0/0', '::/0', '10.0.0.0/0', '0.0.0.0/1,128.0.0.0/1', '::ffff:0.0.0.0/96', '::/16', '1.0.0.0/7']) {
+      expect(() => loadConfig({ TRUST_PROXY: wide }), wide).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: wide }), wide).toThrow(/TRUST_PROXY: .*X-Forwarded-For from/);
+    }
+    const everyEighth = Array.from({ length: 128 }, (_, i) => `${i}.0.0.0/8`).join(',');
+    expect(() => loadConfig({ TRUST_PROXY: everyEighth })).toThrow(/TRUST_PROXY: these ranges together hold half of all IPv4 addresses/);
+    for (const narrow of ['10.0.0.0/8', 'fc00::/7', '::ffff:10.0.0.0/104', '172.16.0.0/12,192.168.0.0/16']) {
+      expect(loadConfig({ TRUST_PROXY: narrow }).trustProxy, narrow).toEqual({ addresses: narrow.split(',') });
+    }
+  });
+
+  it('refuses an ISSUER with a query or a fragment, which the provider would refuse only after the migrations', () => {
+    for (const issuer of ['https://id.example.vn/?a=b', 'https://id.example.vn/#top', 'https://id.example.vn?']) {
+      expect(() => loadConfig({ ISSUER: issuer, TRUST_PROXY: '1' }), issuer).toThrow(/ISSUER: no query \(\?…\) or fragment/);
+    }
+  });
+
   it('refuses TRUST_PROXY=true, which would let every client choose its own address, and says what to set', () => {
     for (const value of ['true', 'yes']) {
       expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
