@@ -21,9 +21,21 @@ export const REDACT_PATHS = [
 const SENSITIVE_QUERY = new Set(['login_hint', 'id_token_hint', 'logout_hint', 'code', 'token', 'state', 'nonce', 'code_challenge', 'request', 'client_assertion']);
 const MAX_URL = 2048;
 
-/** Anything shaped like a personal ID or phone number (nine digits or more: 912345678 is a phone), masked. */
+// Digits may be grouped by spaces, dots, dashes or plus signs, written as such or percent-encoded as a URL carries
+// them (/citizens/001%20090%20012%20345, ?phone=0912+345+678 where + is a space), and led by a sign (+ or %2B).
+const SEPARATOR = String.raw`(?:[\s.\-+]|%(?:20|09|2[bBdDeE]|[cC]2%[aA]0))`;
+const DIGITS_AND_SEPARATORS = new RegExp(String.raw`(?:\+|%2[bB])?\d(?:\d|${SEPARATOR})*\d`, 'g');
+// An IPv4 address (127.0.0.1, the database's host in an error) stays readable. None of the numbers masked here
+// is written so: ID numbers begin with a province code 0xx, phones with 0, 84 or a group above 255.
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Anything shaped like a personal ID or phone number (nine characters or more: 912345678 is a phone), masked. */
 export function maskNumbers(text: string): string {
-  return text.replace(/(\+?\d[\d\s.-]{7,}\d)/g, '[number]');
+  return text.replace(DIGITS_AND_SEPARATORS, (found) => {
+    // Nine characters or more once decoded, as before separators were read encoded: dates (1990-01-15) stay masked.
+    const length = found.replace(/%[\da-fA-F]{2}/g, ' ').length;
+    return length < 9 || IPV4.test(found) ? found : '[number]';
+  });
 }
 
 /** The request URL as it may be logged: sensitive query values and anything shaped like an ID or phone number masked. */

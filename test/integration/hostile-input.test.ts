@@ -119,6 +119,39 @@ describe('the log (findings 8 and 13)', () => {
     for (const leak of [PLANTED_ID, SANDBOX_SECRET, BASIC.slice(6), cookie.split('=')[1]!.slice(0, 20), 'secret-state-value']) expect(line).not.toContain(leak);
   });
 
+  it('masks ID and phone numbers written with separators in a URL (%20, + for a space, dots, dashes)', async () => {
+    const id = PLANTED_ID.replace(/(\d{3})(?=\d)/g, '$1 '); // 001 090 012 345
+    const phone = `0${PHONE_DIGITS.slice(0, 3)}+${PHONE_DIGITS.slice(3, 6)}+${PHONE_DIGITS.slice(6)}`; // 0912+345+678
+    const paths = [
+      `/admin/citizens/${encodeURIComponent(id)}`,
+      `/admin/citizens/${PLANTED_ID.replace(/(\d{3})(?=\d)/g, '$1.')}`,
+      `/sandbox?phone=${phone}`,
+      `/sandbox?phone=%2B84+${PHONE_DIGITS.slice(0, 3)}+${PHONE_DIGITS.slice(3, 6)}+${PHONE_DIGITS.slice(6)}`,
+      `/sandbox?phone=0${PHONE_DIGITS.slice(0, 3)}-${PHONE_DIGITS.slice(3, 6)}-${PHONE_DIGITS.slice(6)}`,
+    ];
+    for (const path of paths) {
+      const response = await fetch(`${provider.url}${path}`, { headers: { authorization: `Bearer ${officerToken}` } });
+      await response.arrayBuffer();
+    }
+    const lines = () => provider.logs.filter((l) => l.includes('"request completed"') && (l.includes('/admin/citizens/') || l.includes('phone=')));
+    await expect.poll(() => lines().length).toBeGreaterThanOrEqual(paths.length);
+    const logged = lines().join('\n');
+    const decoded = logged.replace(/%[\da-f]{2}/gi, ' ');
+    const groups = (text: string) => text.match(/\d{3,}/g)!.join('\\D*');
+    for (const value of [PLANTED_ID, PHONE_DIGITS]) expect(decoded).not.toMatch(new RegExp(groups(value.replace(/(\d{3})(?=\d)/g, '$1 '))));
+    expect(logged).toContain('/admin/citizens/[number]');
+    expect(logged).toContain('phone=[number]');
+  });
+
+  it('keeps an IPv4 address readable in an error line (the database host during an outage)', async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ host: '127.0.0.1', port: 1, user: 'x', database: 'x', connectionTimeoutMillis: 2000 });
+    const error = await client.connect().catch((e: unknown) => e);
+    const lines: string[] = [];
+    createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })).warn({ err: error }, 'the database is unavailable');
+    expect(JSON.parse(lines[0]!).err.message).toBe('connect ECONNREFUSED 127.0.0.1:1');
+  });
+
   it('says which rule refused a request: the error code is not redacted', async () => {
     const { uid, cookie } = await interaction();
     const response = await fetch(`${provider.url}/interaction/${uid}/login`, { method: 'POST', headers: { cookie, 'content-type': FORM }, body: 'username=1&password=2' });
