@@ -21,6 +21,7 @@ const schema = z.object({
   DIRECT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_NAMED_STATEMENTS: bool.optional(),
   DATABASE_WAIT_SECONDS: int(0, 3600).default(60),
+  DATABASE_POOL_SIZE: int(1, 1000).default(10),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().trim().optional(),
@@ -78,6 +79,8 @@ export interface Config {
   databaseNamedStatements: boolean;
   /** How long a starting process waits for an unavailable database before it gives up (src/db/wait.ts). */
   databaseWaitSeconds: number;
+  /** PostgreSQL connections each serving process (each worker) pools; it also holds two of its own (notices, job lock). */
+  databasePoolSize: number;
   dataDir: string;
   logLevel: string;
   /** Which forwarding proxies' X-Forwarded-* headers are believed; false: none (the client connects directly). */
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: { serving?
     // A pooler declared (DIRECT_DATABASE_URL): off unless asked for, as PgBouncer before 1.21 cannot keep them.
     databaseNamedStatements: e.DATABASE_NAMED_STATEMENTS ?? !e.DIRECT_DATABASE_URL,
     databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     trustProxy,

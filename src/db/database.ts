@@ -253,13 +253,19 @@ export function databaseLabel(config: { databaseUrl: string | undefined; dataDir
  * LISTEN and the background jobs' leader lock also need a session: they connect to DIRECT_DATABASE_URL too.
  */
 export function databaseLocation(
-  config: { databaseUrl: string | undefined; directDatabaseUrl?: string | undefined; databaseNamedStatements?: boolean; dataDir: string },
+  config: { databaseUrl: string | undefined; directDatabaseUrl?: string | undefined; databaseNamedStatements?: boolean; databasePoolSize?: number; dataDir: string },
   options: { direct?: boolean } = {},
 ): DatabaseLocation {
   const url = options.direct ? (config.directDatabaseUrl ?? config.databaseUrl) : config.databaseUrl;
   // Past the pooler (direct), statements can always be kept by name.
   const namedStatements = options.direct && config.directDatabaseUrl ? true : (config.databaseNamedStatements ?? true);
   return url
-    ? { engine: 'postgres', url, namedStatements, ...(config.directDatabaseUrl ? { sessionUrl: config.directDatabaseUrl } : {}) }
+    ? {
+        engine: 'postgres',
+        url,
+        namedStatements,
+        ...(config.databasePoolSize ? { poolSize: config.databasePoolSize } : {}),
+        ...(config.directDatabaseUrl ? { sessionUrl: config.directDatabaseUrl } : {}),
+      }
     : { engine: 'pglite', dataDir: `${config.dataDir.replace(/\/$/, '')}/pglite` };
 }

@@ -31,10 +31,10 @@ describe('DIRECT_DATABASE_URL', () => {
   it('is where the import and the session-bound parts go (LISTEN, the job leader); queries use DATABASE_URL', () => {
     const config = loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: DIRECT });
     // Behind the pooler, statements are not kept by name (PgBouncer before 1.21 cannot keep them); past it, they are.
-    expect(databaseLocation(config)).toEqual({ engine: 'postgres', url: POOLED, sessionUrl: DIRECT, namedStatements: false });
-    expect(databaseLocation(config, { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, sessionUrl: DIRECT, namedStatements: true });
+    expect(databaseLocation(config)).toEqual({ engine: 'postgres', url: POOLED, sessionUrl: DIRECT, namedStatements: false, poolSize: 10 });
+    expect(databaseLocation(config, { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, sessionUrl: DIRECT, namedStatements: true, poolSize: 10 });
     // Unset, the import uses DATABASE_URL too (no pooler in between).
-    expect(databaseLocation(loadConfig({ DATABASE_URL: DIRECT }), { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, namedStatements: true });
+    expect(databaseLocation(loadConfig({ DATABASE_URL: DIRECT }), { direct: true })).toEqual({ engine: 'postgres', url: DIRECT, namedStatements: true, poolSize: 10 });
     // A pooler that keeps them (PgBouncer 1.21 and later, max_prepared_statements): asked for.
     expect(databaseLocation(loadConfig({ DATABASE_URL: POOLED, DIRECT_DATABASE_URL: DIRECT, DATABASE_NAMED_STATEMENTS: 'true' }))).toMatchObject({ namedStatements: true });
   });

@@ -32,6 +32,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     DATABASE_URL: scratch.url,
     WORKERS: '2',
+    DATABASE_POOL_SIZE: '3',
     // debug: each background-job pass is logged by the worker that ran it.
     LOG_LEVEL: 'debug',
     PURGE_INTERVAL_SECONDS: '10',
@@ -158,6 +159,12 @@ describe('WORKERS=2 on PostgreSQL', () => {
     } finally {
       await database.close();
     }
+  }, 120_000);
+
+  it('gives each worker a pool of DATABASE_POOL_SIZE connections: the instance may open WORKERS times that', async () => {
+    await seeWorkers((seen) => seen.size === 2);
+    const text = (await send('/metrics')).body;
+    expect(/^dinhdanh_db_pool_max_connections (\d+)$/m.exec(text)?.[1]).toBe('6');
   }, 120_000);
 
   it('answers /metrics at any worker with the figures of every worker, summed', async () => {

@@ -101,6 +101,15 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('sizes each worker\'s PostgreSQL pool with DATABASE_POOL_SIZE (10 by default), refusing what no pool can be', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).databasePoolSize).toBe(4);
+    for (const bad of ['0', '-1', 'many', '2.5', '1001']) {
+      expect(() => loadConfig({ DATABASE_POOL_SIZE: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ DATABASE_POOL_SIZE: bad }), bad).toThrow(/^invalid configuration:\n {2}DATABASE_POOL_SIZE: /);
+    }
+  });
+
   it('refuses TRUST_PROXY ranges that hold everyone or a good part of the internet, which is TRUST_PROXY=true by another name', () => {
     for (const wide of ['0.0.0.0/0', '::/0', '10.0.0.0/0', '0.0.0.0/1,128.0.0.0/1', '::ffff:0.0.0.0/96', '::/16', '1.0.0.0/7']) {
       expect(() => loadConfig({ TRUST_PROXY: wide }), wide).toThrow(ConfigError);

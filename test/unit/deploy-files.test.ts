@@ -44,6 +44,11 @@ describe('docker-compose.yml', () => {
       const config = loadConfig(env);
       expect(config).toMatchObject({ env: 'production', issuer: 'https://id.example.vn', trustProxy: { hops: 1 }, sandbox: { seed: false }, metrics: { token: undefined } });
       expect(config.databaseUrl).toBe('postgres://dinhdanh:Secret2026@postgres:5432/dinhdanh');
+      // Set, not the host's cores: two replicas' connections, WORKERS × (pool + listener + job lock) each, stay
+      // under PostgreSQL's default max_connections (100, 3 of them for superusers).
+      expect(env.WORKERS).toBeDefined();
+      expect(env.DATABASE_POOL_SIZE).toBeDefined();
+      expect(2 * config.workers * (config.databasePoolSize + 2)).toBeLessThanOrEqual(97);
     }
     // The second replica is the first's copy (a YAML merge), so it runs the same.
     expect(service(compose, 'provider-2')).toContain('<<: *provider');
