@@ -33,7 +33,7 @@ function environment(block: string, operator: Record<string, string>): Record<st
   return env;
 }
 
-const OPERATOR = { PUBLIC_HOST: 'id.example.vn', POSTGRES_PASSWORD: 'Secret2026' };
+const OPERATOR = { PUBLIC_HOST: 'id.example.vn', POSTGRES_PASSWORD: 'Secret2026', SMS_GATEWAY_URL: 'https://sms.example.vn/send' };
 
 describe('docker-compose.yml', () => {
   it('runs the replicas in production, on an https issuer behind the one trusted proxy, and the config accepts it', async () => {
@@ -60,6 +60,7 @@ describe('docker-compose.yml', () => {
     expect(compose).not.toMatch(/postgres:\/\/dinhdanh:(?!\$\{POSTGRES_PASSWORD:\?)/);
     expect(() => environment(service(compose, 'provider-1'), { POSTGRES_PASSWORD: 'x' })).toThrow(/PUBLIC_HOST/);
     expect(() => environment(service(compose, 'provider-1'), { PUBLIC_HOST: 'id.example.vn' })).toThrow(/POSTGRES_PASSWORD/);
+    expect(() => environment(service(compose, 'provider-1'), { PUBLIC_HOST: 'id.example.vn', POSTGRES_PASSWORD: 'x' })).toThrow(/SMS_GATEWAY_URL/);
   });
 
   it('publishes only the proxy: the replicas are reached through it alone, which is what makes TRUST_PROXY=1 safe', async () => {
