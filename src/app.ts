@@ -49,6 +49,7 @@ import { relyingPartiesQueries, type RelyingParties } from './oidc/relying-parti
 import { withRequestMemo } from './oidc/request-memo.ts';
 import { writeOncePerRequest } from './oidc/request-writes.ts';
 import { sectorRoutes } from './oidc/sectors.ts';
+import { sessionAccountId } from './oidc/session.ts';
 import { sandboxRoutes } from './sandbox/routes.ts';
 import { qrSignIn } from './devices/qr-sign-in/assemble.ts';
 import { appSimulatorQrRoutes } from './sandbox/app-simulator-qr.ts';
@@ -295,7 +296,14 @@ function providerPages(pages: Pages): ProviderPages {
     },
     loggedOut: async (ctx) => {
       const lang = languageOf(ctx);
-      return pages.message(lang, { heading: 'logout.title', message: 'logout.done', ...(ctx.method === 'GET' ? { switchUrl: switchUrl(ctx.originalUrl, lang) } : {}) });
+      // "Ở lại" (stay) on the confirmation page lands here too, the browser still signed in: the page says which.
+      const stillSignedIn = Boolean(await sessionAccountId(ctx.oidc.provider, ctx.req, ctx.res));
+      return pages.message(lang, {
+        heading: 'logout.title',
+        message: stillSignedIn ? 'logout.stayed' : 'logout.done',
+        ...(stillSignedIn ? { link: { href: '/account', text: 'logout.to_account' } } : {}),
+        ...(ctx.method === 'GET' ? { switchUrl: switchUrl(ctx.originalUrl, lang) } : {}),
+      });
     },
   };
 }

@@ -159,6 +159,8 @@ export const en: Record<MessageKey, string> = {
   'logout.confirm': 'Sign out',
   'logout.stay': 'Stay signed in',
   'logout.done': 'You have signed out.',
+  'logout.stayed': 'You have not signed out: this browser is still signed in to your e-ID account.',
+  'logout.to_account': 'Go to My account',
   'logout.refused': 'The service asked to send you back to an address it has not registered, so you have not been signed out.',
   'logout.anyway': 'Sign out of your e-ID account here',
   'upgrade.title': 'Level 2 account needed',

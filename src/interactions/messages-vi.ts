@@ -158,6 +158,8 @@ export const vi = {
   'logout.confirm': 'Đăng xuất',
   'logout.stay': 'Ở lại',
   'logout.done': 'Bạn đã đăng xuất.',
+  'logout.stayed': 'Bạn chưa đăng xuất: trình duyệt này vẫn đang đăng nhập tài khoản định danh điện tử của bạn.',
+  'logout.to_account': 'Đến trang Tài khoản của tôi',
   'logout.refused': 'Dịch vụ yêu cầu đưa bạn về một địa chỉ chưa được đăng ký, nên bạn chưa được đăng xuất.',
   'logout.anyway': 'Đăng xuất khỏi tài khoản định danh điện tử tại đây',
   'upgrade.title': 'Cần tài khoản mức độ 2',

@@ -18,7 +18,7 @@ export interface Pages {
   /** A page that only says something: expired, error, not found, signed out. */
   message(
     lang: Language,
-    parts: { heading: MessageKey; message: MessageKey; code?: string; retryUrl?: string; switchUrl?: string },
+    parts: { heading: MessageKey; message: MessageKey; code?: string; retryUrl?: string; switchUrl?: string; link?: { href: string; text: MessageKey } },
   ): Promise<string>;
 }
 
@@ -30,9 +30,9 @@ export function createPages(): Pages {
   return {
     eta,
     render,
-    message(lang, { heading, message, ...rest }) {
+    message(lang, { heading, message, link, ...rest }) {
       const t = translator(lang);
-      return render('message', { lang, title: t(heading), heading: t(heading), message: t(message), ...rest });
+      return render('message', { lang, title: t(heading), heading: t(heading), message: t(message), ...(link ? { link: { href: link.href, text: t(link.text) } } : {}), ...rest });
     },
   };
 }

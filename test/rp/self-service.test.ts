@@ -64,3 +64,40 @@ describe('/account', () => {
     expect(page.page?.html).toContain('id="svc-sandbox"');
   });
 });
+
+/** Signs in to /account through the real pages; returns the account page. */
+async function signInToAccount(agent: UserAgent, personalId = binh.personalId) {
+  const first = await agent.follow(`${suite.provider.url}/account`, suite.provider.url);
+  const back = await agent.follow(new URL(formAction(first.page!.html, 'login'), first.page!.url).href, suite.provider.url, {
+    form: { _csrf: csrfToken(first.page!.html), username: personalId, password: SANDBOX_PASSWORD },
+  });
+  expect(back.page?.html).toContain('Xin chào');
+  return back.page!;
+}
+
+describe('signing out from /account', () => {
+  it('"Ở lại" keeps the citizen signed in and the page says so; "Đăng xuất" signs out and says that', async () => {
+    const agent = new UserAgent();
+    const account = await signInToAccount(agent);
+    const signOut = /<a href="([^"]+)">Đăng xuất<\/a>/.exec(account.html)![1]!;
+    const confirm = (await agent.follow(new URL(signOut, suite.provider.url).href, suite.provider.url)).page!;
+    expect(confirm.html).toContain('id="op.logoutForm"');
+    const action = new URL(formAction(confirm.html, 'op.logoutForm'), confirm.url).href;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)![1]!;
+
+    // The "Ở lại" button submits the form without logout=yes.
+    const stayed = (await agent.follow(action, suite.provider.url, { form: { xsrf } })).page!;
+    expect(stayed.html).not.toContain('Bạn đã đăng xuất.');
+    expect(stayed.html).toContain('Bạn chưa đăng xuất');
+    expect(stayed.html).toContain('<a href="/account">');
+    expect((await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page?.html).toContain('Xin chào, Trần Thị Bình');
+
+    const again = (await agent.follow(new URL(signOut, suite.provider.url).href, suite.provider.url)).page!;
+    const done = (await agent.follow(new URL(formAction(again.html, 'op.logoutForm'), again.url).href, suite.provider.url, {
+      form: { xsrf: /name="xsrf" value="([^"]+)"/.exec(again.html)![1]!, logout: 'yes' },
+    })).page!;
+    expect(done.html).toContain('Bạn đã đăng xuất.');
+    expect(done.html).not.toContain('Bạn chưa đăng xuất');
+    expect((await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page?.html).toContain('id="login"');
+  });
+});
