@@ -22,7 +22,7 @@ import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { healthRoutes } from './health.ts';
 import { requestChildLogger } from './logger.ts';
 import { startBackgroundJobs } from './jobs.ts';
-import { wantsHtml } from './http/audience.ts';
+import { isAccountPage, wantsHtml } from './http/audience.ts';
 import { guardPlainHttp } from './http/plain-http-guard.ts';
 import { rateLimitStore } from './http/rate-limits.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -258,7 +258,8 @@ function errorHandler(pages: Pages) {
       });
     }
     const lang = chooseLanguage({ cookie: request.cookies?.[LANGUAGE_COOKIE] });
-    const retryUrl = request.url.match(/^\/interaction\/[\w-]+/)?.[0];
+    // A form on /account that failed (its CSRF token outlived by a browser restart, say): back to the page, fresh.
+    const retryUrl = request.url.match(/^\/interaction\/[\w-]+/)?.[0] ?? (isAccountPage(request.url) ? '/account' : undefined);
     return reply
       .code(status)
       .type('text/html')

@@ -101,3 +101,28 @@ describe('signing out from /account', () => {
     expect((await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page?.html).toContain('id="login"');
   });
 });
+
+describe('a form on /account whose CSRF secret is gone (the browser restarted, the session did not end)', () => {
+  it('answers with the Vietnamese error page leading back to /account, never raw JSON', async () => {
+    const agent = new UserAgent();
+    const request = await authorizationRequest(suite.rp);
+    await redeem(suite.rp, request, await signInThroughPages(agent, request.url.href, { username: binh.personalId, password: SANDBOX_PASSWORD }));
+    const page = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
+    // A session cookie: a browser restart drops it, the 24-hour provider session stays.
+    agent.cookies.delete('_csrf');
+    const response = await agent.request(`${suite.provider.url}/account/services/sandbox/revoke`, { method: 'POST', form: { _csrf: csrfToken(page.html) } });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    expect(html).not.toContain('Missing csrf secret');
+    expect(html).toContain('<html lang="vi">');
+    expect(html).toContain('Biểu mẫu đã hết hiệu lực. Vui lòng tải lại trang và thử lại.');
+    expect(html).toContain('<a href="/account">Thử lại</a>');
+    const again = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
+    expect(again.html).toContain('id="svc-sandbox"');
+    // The device forms too.
+    const rename = await agent.request(`${suite.provider.url}/account/devices/00000000-0000-0000-0000-000000000000/rename`, { method: 'POST', form: { _csrf: 'stale', name: 'x' } });
+    expect(rename.status).toBe(403);
+    expect(await rename.text()).toContain('Biểu mẫu đã hết hiệu lực.');
+  });
+});
