@@ -7,7 +7,7 @@ import type { CitizenAccount } from '../accounts/accounts.ts';
 import { startSecondFactor, type SecondFactorDeps } from '../accounts/second-factor.ts';
 import { acrForLevel } from '../oidc/claims.ts';
 import { requiredLevel, type Level } from '../oidc/levels.ts';
-import { INTERACTION_PATH } from '../oidc/provider.ts';
+import { FIRST_PARTY_CLIENT, INTERACTION_PATH } from '../oidc/provider.ts';
 import { writeHeldAndStop } from '../oidc/request-memo.ts';
 import { translator, type Language, type MessageKey } from './i18n.ts';
 import { chooseLanguage, LANGUAGE_COOKIE, switchUrl } from './language.ts';
@@ -27,6 +27,12 @@ export const field = (body: unknown, name: string): string => {
 
 /** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
 export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset', qrCode: 'qr_code' } as const;
+
+/**
+ * Marks an interaction as a sign-in to the citizen's own page (/account), for as long as a citizen may come back to
+ * it: once it has expired, nothing else says where it started, and "return to the service" would lead nowhere.
+ */
+const ACCOUNT_SIGN_IN = 'account_sign_in';
 
 export function interactionFlow(provider: Provider, options: { secureCookies: boolean; secondFactor: SecondFactorDeps; signIns?: SignInObserver | undefined }) {
   const cookieOptions = { path: '/', sameSite: 'lax' as const, httpOnly: true, secure: options.secureCookies };
@@ -73,12 +79,25 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     const lang = chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE], uiLocales: details?.params.ui_locales });
     if (request.query.lang === lang) reply.setCookie(LANGUAGE_COOKIE, lang, { ...cookieOptions, maxAge: 365 * 24 * 3600 });
     reply.header('cache-control', 'no-store');
+    const uid = request.params.uid;
     if (!details) {
       const t = translator(lang);
-      await reply.code(400).view('message', page(lang, request, 'expired.title', { heading: t('expired.title'), message: t('expired.body') }));
+      // A sign-in to /account can simply start again; a service's sign-in starts at the service.
+      const forAccount = request.cookies[ACCOUNT_SIGN_IN] === uid;
+      await reply.code(400).view('message', page(lang, request, 'expired.title', {
+        heading: t('expired.title'),
+        message: t(forAccount ? 'expired.body_account' : 'expired.body'),
+        ...(forAccount ? { link: { href: '/account', text: t('expired.account_again') } } : {}),
+      }));
       return undefined;
     }
+    if (isFirstParty(details)) reply.setCookie(ACCOUNT_SIGN_IN, uid, { ...cookieOptions, path: `${INTERACTION_PATH}/${uid}`, maxAge: 7 * 24 * 3600 });
     return { details, lang };
+  }
+
+  /** The sign-in is for the citizen's own page (/account), not for a service. */
+  function isFirstParty(details: Details): boolean {
+    return details.params.client_id === FIRST_PARTY_CLIENT;
   }
 
   async function clientName(details: Details): Promise<string> {
@@ -150,7 +169,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     return chooseLanguage({ query: request.query.lang, cookie: request.cookies[LANGUAGE_COOKIE], uiLocales: details.params.ui_locales });
   }
 
-  return { page, load, clientName, finish, finishLogin, completeLogin, codesExhausted, signInEnded, setPending, readPending, clearPending, cookieOptions };
+  return { page, load, isFirstParty, clientName, finish, finishLogin, completeLogin, codesExhausted, signInEnded, setPending, readPending, clearPending, cookieOptions };
 }
 
 export type InteractionFlow = ReturnType<typeof interactionFlow>;

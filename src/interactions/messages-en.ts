@@ -93,6 +93,8 @@ export const en: Record<MessageKey, string> = {
   'claim.offline_access': 'Keep access while you are not signed in',
   'expired.title': 'Your sign-in has expired',
   'expired.body': 'This sign-in has expired or was already used. Please go back to the service and sign in again.',
+  'expired.body_account': 'This sign-in to My account has expired or has already been used. You can start signing in again.',
+  'expired.account_again': 'Sign in to My account again',
   'error.title': 'Something went wrong',
   'error.body': 'Sorry, your request could not be completed. Please go back to the service and try again.',
   'error.csrf': 'This form has expired. Please reload the page and try again.',

@@ -92,6 +92,8 @@ export const vi = {
   'claim.offline_access': 'Duy trì quyền truy cập khi bạn không trực tuyến',
   'expired.title': 'Phiên đăng nhập đã hết hạn',
   'expired.body': 'Phiên đăng nhập này đã hết hạn hoặc đã được sử dụng. Vui lòng quay lại trang của dịch vụ và đăng nhập lại.',
+  'expired.body_account': 'Phiên đăng nhập vào trang Tài khoản của tôi đã hết hạn hoặc đã được sử dụng. Bạn có thể bắt đầu đăng nhập lại.',
+  'expired.account_again': 'Đăng nhập lại vào trang Tài khoản của tôi',
   'error.title': 'Đã xảy ra lỗi',
   'error.body': 'Rất tiếc, yêu cầu của bạn không thể thực hiện. Vui lòng quay lại trang của dịch vụ và thử lại.',
   'error.csrf': 'Biểu mẫu đã hết hiệu lực. Vui lòng tải lại trang và thử lại.',

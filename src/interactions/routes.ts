@@ -54,7 +54,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return reply.code(extra.status ?? 200).view('login', flow.page(lang, request, 'login.title', {
       clientName: await flow.clientName(details),
       action: `${INTERACTION_PATH}/${details.uid}/login`,
-      abortUrl: `${INTERACTION_PATH}/${details.uid}/abort`,
+      // The account page has no service to go back to: cancelling would only start its sign-in again.
+      abortUrl: flow.isFirstParty(details) ? undefined : `${INTERACTION_PATH}/${details.uid}/abort`,
       resetUrl: `${INTERACTION_PATH}/${details.uid}/reset`,
       csrf: await reply.generateCsrf(),
       error: extra.error,

@@ -126,3 +126,37 @@ describe('a form on /account whose CSRF secret is gone (the browser restarted, t
     expect(await rename.text()).toContain('Biểu mẫu đã hết hiệu lực.');
   });
 });
+
+describe('the sign-in page of /account', () => {
+  it('offers no "cancel and return to the service" (there is none: it looped back to a fresh sign-in); a service\'s sign-in still does', async () => {
+    const agent = new UserAgent();
+    const login = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
+    expect(login.html).toContain('id="login"');
+    expect(login.html).not.toContain('Hủy và quay lại dịch vụ');
+    const request = await authorizationRequest(suite.rp);
+    const serviceLogin = (await new UserAgent().follow(request.url.href, suite.provider.url)).page!;
+    expect(serviceLogin.html).toContain('Hủy và quay lại dịch vụ');
+  });
+
+  it('once expired, offers to sign in to /account again', async () => {
+    const agent = new UserAgent();
+    const login = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
+    // The interaction's cookie is gone (it expired): the page cannot know more than its address.
+    for (const name of [...agent.cookies.keys()]) if (name.startsWith('_interaction')) agent.cookies.delete(name);
+    const expired = (await agent.follow(login.url, suite.provider.url)).page!;
+    expect(expired.status).toBe(400);
+    expect(expired.html).toContain('Phiên đăng nhập đã hết hạn');
+    expect(expired.html).not.toContain('quay lại trang của dịch vụ');
+    expect(expired.html).toContain('<a href="/account">Đăng nhập lại vào trang Tài khoản của tôi</a>');
+    const again = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
+    expect(again.html).toContain('id="login"');
+
+    // A service's expired sign-in still sends the citizen back to the service.
+    const other = new UserAgent();
+    const serviceLogin = (await other.follow((await authorizationRequest(suite.rp)).url.href, suite.provider.url)).page!;
+    for (const name of [...other.cookies.keys()]) if (name.startsWith('_interaction')) other.cookies.delete(name);
+    const serviceExpired = (await other.follow(serviceLogin.url, suite.provider.url)).page!;
+    expect(serviceExpired.html).toContain('quay lại trang của dịch vụ');
+    expect(serviceExpired.html).not.toContain('href="/account"');
+  });
+});
