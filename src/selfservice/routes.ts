@@ -71,16 +71,21 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceD
     const t = translator(lang);
     const disclosures = new Map((await disclosuresFor(db, account.id)).map((d) => [d.clientId, d]));
     const grants = (await grantsOf(db, account.id)).filter((g) => g.clientId !== ACCOUNT_CLIENT_ID);
-    const clientIds = [...new Set(grants.map((g) => g.clientId))];
+    // Every service that holds a grant, then every one that received data and holds none any more (revoked, or
+    // its grant ran out): what went to whom and when stays on the page after a revocation.
+    const clientIds = [...new Set([...grants.map((g) => g.clientId), ...disclosures.keys()])].filter((id) => id !== ACCOUNT_CLIENT_ID);
     const servicesList = await Promise.all(
       clientIds.map(async (clientId) => {
         const client = await provider.Client.find(clientId);
-        const scopes = [...new Set(grants.filter((g) => g.clientId === clientId).flatMap((g) => g.scopes))];
+        const held = grants.filter((g) => g.clientId === clientId);
+        const scopes = [...new Set(held.flatMap((g) => g.scopes))];
         const granted = scopes.flatMap((scope) => [...(CATALOGUE[scope as keyof typeof CATALOGUE]?.claims ?? [])]);
         const received = disclosures.get(clientId);
+        const name = client?.clientName ?? clientId;
         return {
           clientId,
-          name: client?.clientName ?? clientId,
+          name,
+          active: held.length > 0,
           granted: claimLabels(granted, t),
           received: received ? claimLabels(received.claims, t) : [],
           lastAt: received ? received.lastAt.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' }) : null,

@@ -44,7 +44,13 @@ describe('/account', () => {
 
     const revoked = await agent.follow(new URL('/account/services/sandbox/revoke', suite.provider.url).href, suite.provider.url, { form: { _csrf: csrfToken(html) } });
     expect(revoked.page?.html).toContain('Đã thu hồi.');
-    expect(revoked.page?.html).not.toContain('id="svc-sandbox"');
+    // What went to whom and when stays on the page: the service is marked revoked, with nothing left to revoke.
+    const after = revoked.page!.html;
+    expect(after).not.toContain('Chưa có dịch vụ nào nhận thông tin của bạn.');
+    expect(after).toMatch(/<h3 id="svc-sandbox">Sandbox <span class="badge revoked">Đã thu hồi quyền truy cập<\/span><\/h3>/);
+    expect(after).toMatch(/Đã nhận:<\/strong> [^<]*Họ và tên[^<]*Số điện thoại/);
+    expect(after).toContain('Lần gần nhất');
+    expect(after).not.toContain('action="/account/services/sandbox/revoke"');
 
     await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
     await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
@@ -61,7 +67,7 @@ describe('/account', () => {
     const forged = await agent.request(`${suite.provider.url}/account/services/sandbox/revoke`, { method: 'POST', form: { _csrf: 'forged' } });
     expect(forged.status).toBe(403);
     const page = await agent.follow(`${suite.provider.url}/account`, suite.provider.url);
-    expect(page.page?.html).toContain('id="svc-sandbox"');
+    expect(page.page?.html).toContain('action="/account/services/sandbox/revoke"');
   });
 });
 
@@ -119,7 +125,7 @@ describe('a form on /account whose CSRF secret is gone (the browser restarted, t
     expect(html).toContain('Biểu mẫu đã hết hiệu lực. Vui lòng tải lại trang và thử lại.');
     expect(html).toContain('<a href="/account">Thử lại</a>');
     const again = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
-    expect(again.html).toContain('id="svc-sandbox"');
+    expect(again.html).toContain('action="/account/services/sandbox/revoke"');
     // The device forms too.
     const rename = await agent.request(`${suite.provider.url}/account/devices/00000000-0000-0000-0000-000000000000/rename`, { method: 'POST', form: { _csrf: 'stale', name: 'x' } });
     expect(rename.status).toBe(403);
