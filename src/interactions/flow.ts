@@ -28,6 +28,17 @@ export const field = (body: unknown, name: string): string => {
 /** Signed, short-lived cookies that carry "this account proved X in this interaction" to the next step. */
 export const PENDING = { passwordChange: 'pw_change', secondFactor: 'otp_pending', passwordReset: 'pw_reset', qrCode: 'qr_code' } as const;
 
+/** Steps whose page a GET shows again, from the signed cookie the step before left (the form's POST goes to the same path). */
+const STEP_PAGES: Record<string, string> = { otp: 'otp', 'otp/resend': 'otp', password: 'password', reset: 'reset', 'reset/confirm': 'reset/confirm' };
+
+/** The page that shows again the step a POST answered, for the language switch. */
+function stepPage(url: string, uid: string): string {
+  const root = `${INTERACTION_PATH}/${uid}`;
+  const path = url.split('?')[0] ?? '';
+  const step = path.startsWith(`${root}/`) ? path.slice(root.length + 1) : '';
+  return Object.hasOwn(STEP_PAGES, step) ? `${root}/${STEP_PAGES[step]}` : root;
+}
+
 /**
  * Marks an interaction as a sign-in to the citizen's own page (/account), for as long as a citizen may come back to
  * it: once it has expired, nothing else says where it started, and "return to the service" would lead nowhere.
@@ -62,8 +73,9 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
   function page(lang: Language, request: FastifyRequest, title: MessageKey, data: Record<string, unknown>) {
     const t = translator(lang);
     const uid = (request.params as { uid: string }).uid;
-    // After a POST the switch leads back to the interaction's page, which shows the current step.
-    const here = request.method === 'GET' ? request.url : `${INTERACTION_PATH}/${uid}`;
+    // After a POST the switch leads to the same step's own page (a wrong SMS code: the code page again, in the
+    // other language); a step without one (the password, consent) is what the interaction's page shows anyway.
+    const here = request.method === 'GET' ? request.url : stepPage(request.url, uid);
     return { lang, t, title: t(title), switchUrl: switchUrl(here, lang), ...data };
   }
 
@@ -100,7 +112,9 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
     return details.params.client_id === FIRST_PARTY_CLIENT;
   }
 
-  async function clientName(details: Details): Promise<string> {
+  async function clientName(details: Details, lang: Language): Promise<string> {
+    // The account page is ours: its name is in the page's language, not the registry's Vietnamese.
+    if (isFirstParty(details)) return translator(lang)('account.client_name');
     const client = await provider.Client.find(String(details.params.client_id));
     return client?.clientName ?? String(details.params.client_id);
   }
@@ -137,7 +151,7 @@ export function interactionFlow(provider: Provider, options: { secureCookies: bo
       signInEnded(details, 'level_unavailable');
       const lang = languageOf(request, details);
       return reply.code(403).view('upgrade', page(lang, request, 'upgrade.title', {
-        clientName: await clientName(details),
+        clientName: await clientName(details, lang),
         accountLevel: account.level,
         returnUrl: `${INTERACTION_PATH}/${details.uid}/abort?reason=level`,
       }));

@@ -104,6 +104,7 @@ export const en: Record<MessageKey, string> = {
   'error.unavailable': 'The service is briefly unavailable. Please try again in a few seconds.',
   'error.code': 'Error code',
   'error.retry': 'Try again',
+  'account.client_name': 'Your e-ID account',
   'account.title': 'My account',
   'account.heading': 'Hello, {name}',
   'account.level': 'Level {level} e-ID account',

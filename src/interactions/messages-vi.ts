@@ -103,6 +103,7 @@ export const vi = {
   'error.unavailable': 'Hệ thống đang tạm thời không phục vụ được. Vui lòng thử lại sau ít giây.',
   'error.code': 'Mã lỗi',
   'error.retry': 'Thử lại',
+  'account.client_name': 'Tài khoản định danh điện tử',
   'account.title': 'Tài khoản của tôi',
   'account.heading': 'Xin chào, {name}',
   'account.level': 'Tài khoản định danh điện tử mức độ {level}',

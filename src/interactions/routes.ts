@@ -52,7 +52,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const asked = request.query.notice;
     const notice = typeof asked === 'string' && Object.hasOwn(NOTICES, asked) ? NOTICES[asked] : undefined;
     return reply.code(extra.status ?? 200).view('login', flow.page(lang, request, 'login.title', {
-      clientName: await flow.clientName(details),
+      clientName: await flow.clientName(details, lang),
       action: `${INTERACTION_PATH}/${details.uid}/login`,
       // The account page has no service to go back to: cancelling would only start its sign-in again.
       abortUrl: flow.isFirstParty(details) ? undefined : `${INTERACTION_PATH}/${details.uid}/abort`,
@@ -84,7 +84,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const metadata = client?.metadata();
     const notice = metadata?.consent_mode === 'notice';
     return reply.view(notice ? 'notice' : 'consent', flow.page(lang, request, 'consent.title', {
-      clientName: await flow.clientName(details),
+      clientName: await flow.clientName(details, lang),
       // Who is asking, as the registry approved it: the citizen sees the organisation behind the service.
       organisation: metadata?.organisation_name ? { name: metadata.organisation_name, domain: metadata.organisation_domain, logoUri: metadata.logo_uri } : undefined,
       accountName: account ? fullName(account) : '',

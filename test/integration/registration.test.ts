@@ -101,6 +101,14 @@ describe('applications', () => {
     expect((await change('Long24121979!')).page?.html).toContain('không được chứa ngày sinh');
     expect((await change('Cay-Xoai-Vuon-Nha', 'Cay-Xoai-Vuon-Nhaa')).page?.html).toContain('không khớp');
     expect((await change('ngan')).page?.html).toContain('ít nhất 8 ký tự');
+    // The language switch on a refused password shows the same step in English, not the password form of the start.
+    const switchLink = (html: string) => /<header>[\s\S]*?<a href="([^"]+)" hreflang/.exec(html)![1]!.replace(/&amp;/g, '&');
+    step = await agent.follow(new URL(switchLink(step.page!.html), step.page!.url).href, suite.provider.url);
+    expect(step.page?.html).toContain('<html lang="en">');
+    expect(step.page?.html).toContain('id="password-change"');
+    expect(step.page?.html).toContain('Choose a new password before you continue');
+    step = await agent.follow(new URL(switchLink(step.page!.html), step.page!.url).href, suite.provider.url);
+    expect(step.page?.html).toContain('Đặt mật khẩu mới trước khi tiếp tục');
     expect((await change(firstPassword!)).page?.status).toBe(400);
     const done = await change('Cay-Xoai-Vuon-Nha');
     // On to consent and back to the service, signed in at level 1.

@@ -46,7 +46,16 @@ describe('level 2 by SMS code', () => {
     expect(wrong.page?.status).toBe(400);
     expect(wrong.page?.html).toContain('Mã xác thực không đúng. Bạn còn 4 lần thử.');
 
-    const done = await approveConsentIfAsked(agent, await submit(agent, wrong.page!, 'otp', { otp: code! }));
+    // The language switch on that page shows the code page in English (not the password form), and back.
+    const switchLink = (html: string) => /<header>[\s\S]*?<a href="([^"]+)" hreflang/.exec(html)![1]!.replace(/&amp;/g, '&');
+    const english = await agent.follow(new URL(switchLink(wrong.page!.html), wrong.page!.url).href, suite.provider.url);
+    expect(english.page?.html).toContain('<html lang="en">');
+    expect(english.page?.html).toContain('id="otp"');
+    expect(english.page?.html).toContain('Enter the confirmation code');
+    const back = await agent.follow(new URL(switchLink(english.page!.html), english.page!.url).href, suite.provider.url);
+    expect(back.page?.html).toContain('Nhập mã xác thực');
+
+    const done = await approveConsentIfAsked(agent, await submit(agent, back.page!, 'otp', { otp: code! }));
     const tokens = await redeem(suite.rp, request, done.redirect!);
     expect(tokens.claims()).toMatchObject({ acr: LOA2, amr: ['pwd', 'otp', 'sms'] });
   });

@@ -166,3 +166,13 @@ describe('the sign-in page of /account', () => {
     expect(serviceExpired.html).not.toContain('href="/account"');
   });
 });
+
+describe('/account in English', () => {
+  it('names the account page in English on its sign-in page', async () => {
+    const agent = new UserAgent();
+    const login = (await agent.follow(`${suite.provider.url}/account?lang=en`, suite.provider.url)).page!;
+    expect(login.html).toContain('<html lang="en">');
+    expect(login.html).toContain('Your e-ID account asks you to sign in to continue.');
+    expect(login.html).not.toContain('Tài khoản định danh điện tử');
+  });
+});
