@@ -46,7 +46,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     reply: FastifyReply,
     details: Details,
     lang: Language,
-    extra: { error?: string; username?: string; status?: number } = {},
+    extra: { error?: string; username?: string; status?: number; errorField?: 'username' | 'password' } = {},
   ) {
     // Own keys only: ?notice=toString must not find Object.prototype's.
     const asked = request.query.notice;
@@ -59,6 +59,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       resetUrl: `${INTERACTION_PATH}/${details.uid}/reset`,
       csrf: await reply.generateCsrf(),
       error: extra.error,
+      // The field the error is about (aria-invalid, described by the error): the password unless the number is.
+      errorField: extra.errorField ?? 'password',
       notice: notice ? translator(lang)(notice) : undefined,
       username: extra.username,
       qr: await qr?.block(request, reply, details, lang),
@@ -127,7 +129,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const password = field(request.body, 'password').slice(0, 1024);
       if (!username || !password) {
         flow.signInEnded(details, 'missing_fields');
-        return showLogin(request, reply, details, lang, { error: t('login.error.missing'), username, status: 400 });
+        return showLogin(request, reply, details, lang, { error: t('login.error.missing'), username, status: 400, errorField: username ? 'password' : 'username' });
       }
 
       const outcome = await authenticate(services.authentication, { personalId: username, password });
@@ -146,7 +148,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         }
         switch (outcome.reason) {
           case 'malformed_id':
-            return showLogin(request, reply, details, lang, { error: t('login.error.malformed_id'), username, status: 400 });
+            return showLogin(request, reply, details, lang, { error: t('login.error.malformed_id'), username, status: 400, errorField: 'username' });
           case 'invalid_credentials':
             return showLogin(request, reply, details, lang, { error: t('login.error.invalid_credentials'), username, status: 401 });
           case 'throttled': {

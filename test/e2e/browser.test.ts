@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { enrolDevice, smsCode } from '../helpers/app-device.ts';
 import { launchChromium, relyingPartyCallback, type CallbackPage } from '../helpers/browser.ts';
 import { startProvider, type RunningProvider } from '../helpers/provider.ts';
 import { authorizationRequest, redeem, relyingParty } from '../helpers/relying-party.ts';
@@ -69,6 +70,12 @@ describe('sign-in and consent in a browser', () => {
     await signIn(page, 'sai-mat-khau');
     await expect.poll(() => page.locator('[role="alert"]').textContent()).toBe('Số định danh cá nhân hoặc mật khẩu không đúng.');
     expect(await page.inputValue('form#login input[name="username"]')).toBe(an.personalId);
+    // The password field says it is wrong and why: a screen reader on the field hears the alert.
+    const password = page.locator('#password');
+    expect(await password.getAttribute('aria-invalid')).toBe('true');
+    expect(await password.evaluate((el) => (el.getAttribute('aria-describedby') ?? '').split(' ').map((id: string) => el.ownerDocument.getElementById(id)?.textContent).join(' ')))
+      .toContain('Số định danh cá nhân hoặc mật khẩu không đúng.');
+    expect(await page.locator('#username').getAttribute('aria-invalid')).toBeNull();
 
     await signIn(page, SANDBOX_PASSWORD);
     await page.waitForSelector('form#consent');
@@ -83,6 +90,28 @@ describe('sign-in and consent in a browser', () => {
     const tokens = await finishAt(page, request);
     const userinfo = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
     expect(userinfo).toMatchObject({ name: 'Nguyễn Văn An', personal_id: an.personalId });
+    await context.close();
+  });
+
+  it('on /account, each revoke and device button names what it acts on, and the device name field is full width', async () => {
+    await enrolDevice(provider, { personalId: an.personalId, password: SANDBOX_PASSWORD, readSmsCode: smsCode(provider, an.phone), deviceName: 'iPhone của An' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { redirect_uri: redirectUri, scope: 'openid profile' });
+    await page.goto(request.url.href);
+    await signIn(page, SANDBOX_PASSWORD);
+    await page.waitForSelector('form#consent');
+    await page.locator('form#consent button[name="decision"][value="approve"]').click();
+    await finishAt(page, request);
+    await page.goto(`${provider.url}/account`);
+    await page.waitForSelector('h1');
+    // Read by name, as a screen reader lists buttons: one per service and device, never the same name twice.
+    expect(await page.getByRole('button', { name: 'Thu hồi quyền truy cập của Cổng Dịch vụ công', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Đổi tên thiết bị iPhone của An', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Gỡ liên kết thiết bị iPhone của An', exact: true }).count()).toBe(1);
+    const field = page.getByRole('textbox', { name: 'Tên thiết bị' });
+    const [fieldWidth, formWidth] = await field.evaluate((el) => [el.getBoundingClientRect().width, el.closest('form')!.getBoundingClientRect().width]);
+    expect(fieldWidth).toBe(formWidth);
     await context.close();
   });
 

@@ -118,7 +118,8 @@ describe('QR sign-in: the sign-in page', () => {
     clock.advance(121);
     await page.waitForSelector('#qr-expired:not([hidden])');
     expect(await page.locator('#qr-code').isHidden()).toBe(true);
-    expect(await page.textContent('#qr-expired')).toContain('Mã QR đã hết hạn.');
+    // Said in the live region a screen reader follows, not only in the part that appears.
+    expect(await page.getByRole('status').filter({ hasText: 'Mã QR đã hết hạn.' }).getAttribute('id')).toBe('qr-status');
     await page.getByRole('link', { name: 'Lấy mã mới' }).click();
     await page.waitForSelector('#qr-code');
     expect(await scannedText(page)).not.toBe(first);

@@ -101,6 +101,9 @@ describe('applications', () => {
     expect((await change('Long24121979!')).page?.html).toContain('không được chứa ngày sinh');
     expect((await change('Cay-Xoai-Vuon-Nha', 'Cay-Xoai-Vuon-Nhaa')).page?.html).toContain('không khớp');
     expect((await change('ngan')).page?.html).toContain('ít nhất 8 ký tự');
+    // The field is marked wrong and described by the message, as on the SMS code page.
+    expect(step.page?.html).toContain('<div class="error" id="password-error" role="alert">Mật khẩu cần ít nhất 8 ký tự.</div>');
+    expect(step.page?.html).toMatch(/<input type="password" id="password" [^>]*aria-describedby="password-rules password-error" aria-invalid="true"/);
     // The language switch on a refused password shows the same step in English, not the password form of the start.
     const switchLink = (html: string) => /<header>[\s\S]*?<a href="([^"]+)" hreflang/.exec(html)![1]!.replace(/&amp;/g, '&');
     step = await agent.follow(new URL(switchLink(step.page!.html), step.page!.url).href, suite.provider.url);

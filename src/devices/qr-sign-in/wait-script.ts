@@ -1,5 +1,5 @@
 // The sign-in page's one script: it looks at the QR request every two seconds and moves on when the app has
-// decided, or offers a new code when it expired. The policy allows exactly this text, by its hash (app.ts);
+// decided, or offers a new code when it expired (said in the live #qr-status, so screen readers hear it). The policy allows exactly this text, by its hash (app.ts);
 // without JavaScript the page's "continue" button leads to a waiting page that refreshes itself.
 import { createHash } from 'node:crypto';
 
@@ -13,7 +13,7 @@ export const WAIT_SCRIPT = `(function () {
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (s) {
         if (s.status === 'approved' || s.status === 'denied') { location.assign(box.getAttribute('data-wait-url')); return; }
-        if (s.status === 'expired' || s.status === 'used') { show('qr-code', false); show('qr-continue', false); show('qr-expired', true); status.textContent = ''; return; }
+        if (s.status === 'expired' || s.status === 'used') { show('qr-code', false); show('qr-continue', false); show('qr-expired', true); status.textContent = box.getAttribute('data-text-expired'); return; }
         if (s.status === 'scanned') status.textContent = box.getAttribute('data-text-scanned');
         setTimeout(look, 2000);
       }, function () { setTimeout(look, 4000); });
