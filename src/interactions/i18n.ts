@@ -55,6 +55,7 @@ const CLAIM_LABEL: Record<string, MessageKey> = {
   social_insurance_number: 'claim.social_insurance_number',
   dependents: 'claim.dependents',
   age_over_18: 'claim.age_over_18',
+  verified_claims: 'claim.verified_claims',
 };
 
 /** Labels, in order and without repeats, for the claims a relying party will receive. */

@@ -6,12 +6,14 @@ import type Provider from 'oidc-provider';
 import { fullName } from '../accounts/accounts.ts';
 import { authenticate } from '../accounts/authenticate.ts';
 import type { AccountServices } from '../accounts/services.ts';
-import { CATALOGUE, CLAIM_SCOPE } from '../oidc/claims.ts';
+import { CATALOGUE } from '../oidc/claims.ts';
+import { approvedLevel, levelOfAcr, type Level } from '../oidc/levels.ts';
 import { GrantWithdrawn } from '../oidc/grants.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { holdWrites } from '../oidc/request-memo.ts';
 import { field, interactionFlow, PENDING, type Details, type UidRequest } from './flow.ts';
-import { claimLabels, translator, type Language, type MessageKey } from './i18n.ts';
+import { consentLists } from './consent-items.ts';
+import { translator, type Language, type MessageKey } from './i18n.ts';
 import type { Background } from '../background.ts';
 import { passwordRoutes } from './password-routes.ts';
 import { qrSignInPages, type QrSignInDeps } from './qr-routes.ts';
@@ -76,12 +78,18 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     for (const scope of scopes) {
       for (const claim of CATALOGUE[scope as keyof typeof CATALOGUE]?.claims ?? []) claims.add(claim);
     }
-    const levelOf = (claim: string) => CATALOGUE[CLAIM_SCOPE.get(claim) ?? 'openid'].level;
-    const basic = claimLabels([...claims].filter((c) => levelOf(c) === 1), t);
-    if (scopes.includes('offline_access')) basic.push(t('claim.offline_access'));
-    const verified = claimLabels([...claims].filter((c) => levelOf(c) === 2), t);
     const account = await services.accounts.findById(String(details.session?.accountId));
     const client = await provider.Client.find(String(details.params.client_id));
+    // What this sign-in would release, at the level it reached: level-2 items at level 1, and data the record does
+    // not hold, are said to be so, not listed as if they went out.
+    const lists = await consentLists(services.registration.db, account, {
+      claims,
+      level: Math.min(levelOfAcr(details.session?.acr) ?? 1, approvedLevel(client)) as Level,
+      approvedScopes: new Set((client?.scope ?? 'openid').split(' ')),
+      tokenScopes: new Set(String(details.params.scope ?? '').split(' ')),
+    }, t);
+    const basic = lists.basic;
+    if (scopes.includes('offline_access')) basic.push(t('claim.offline_access'));
     // A public-service client registered for notice informs instead of asking (consent_mode "notice").
     const metadata = client?.metadata();
     const notice = metadata?.consent_mode === 'notice';
@@ -91,7 +99,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       organisation: metadata?.organisation_name ? { name: metadata.organisation_name, domain: metadata.organisation_domain, logoUri: metadata.logo_uri } : undefined,
       accountName: account ? fullName(account) : '',
       claims: basic,
-      verifiedClaims: verified,
+      verifiedClaims: lists.verified,
+      laterClaims: lists.later,
+      absentClaims: lists.absent,
       action: `${INTERACTION_PATH}/${details.uid}/consent`,
       abortUrl: `${INTERACTION_PATH}/${details.uid}/abort`,
       csrf: await reply.generateCsrf(),

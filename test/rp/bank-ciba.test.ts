@@ -61,7 +61,7 @@ describe('CIBA: the bank asks, the citizen answers in the app', () => {
     const started = await ask(pollBank, 'GD 1001', {
       scope: 'openid profile personal_id address',
       // id_card is not in this bank's approval: asked for, never released.
-      claims: JSON.stringify({ id_token: { address: null, id_card: null }, userinfo: { id_card: null } }),
+      claims: JSON.stringify({ id_token: { address: null, id_card: null }, userinfo: { id_card: null, verified_claims: { verification: { trust_framework: null }, claims: { given_name: null } } } }),
     });
     expect(started.interval).toBe(1);
 
@@ -74,6 +74,9 @@ describe('CIBA: the bank asks, the citizen answers in the app', () => {
     expect(request!.claims).toEqual(expect.arrayContaining(['name', 'personal_id', 'address']));
     expect(request!.claims).not.toContain('id_card');
     expect(request!.labels.length).toBeGreaterThan(0);
+    // verified_claims is named to the citizen like any other item asked for.
+    expect(request!.claims).toContain('verified_claims');
+    expect(request!.labels).toContain('Danh tính kèm bằng chứng xác thực (thẻ căn cước được kiểm tra trực tiếp tại cơ quan công an, Bộ Công an xác nhận)');
     expect(request!.expires_in).toBeGreaterThan(250);
 
     const approved = await phone.request('POST', `/app/ciba-requests/${request!.request_id}/approve`, { user_verification: 'pin' });
