@@ -208,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Sharing attributes at a counter by QR (src/sharing/): issued to the app, verified at /verify.
   const sharing = sharingService({ db, issuer: config.issuer, accounts: services.accounts, now });
   await app.register(verifyRoutes, { sharing });
-  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, revokeClient: logouts.revokeClient, sharings: sharing.history });
+  await app.register(selfServiceRoutes, { provider, services, issuer: config.issuer, secureCookies, signInRatePerMinute: config.signInRatePerMinute, revokeClient: logouts.revokeClient, sharings: sharing.history });
   await relyingParties.save(accountClient(config.issuer));
   // The e-ID app's API (/app): device enrolment and device-signed requests; other app features extend its scope.
   await app.register(appApi, { services, issuer: config.issuer, checkResponses: !production, signInRatePerMinute: config.signInRatePerMinute, extensions: [

@@ -15,6 +15,7 @@ import { FIRST_PARTY_CLIENT } from '../oidc/provider.ts';
 import { sessionAccountId } from '../oidc/session.ts';
 import type { SharingEntry } from '../sharing/sharings.ts';
 import { deviceList, deviceNotice, deviceRoutes } from './device-routes.ts';
+import { ACCOUNT_PASSWORD_PATH, accountPasswordRoutes } from './password-routes.ts';
 
 export const ACCOUNT_CLIENT_ID = FIRST_PARTY_CLIENT;
 
@@ -39,6 +40,8 @@ export interface SelfServiceDeps {
   secureCookies: boolean;
   /** Ends the grants the citizen gave one service and tells that service (back-channel logout); how many there were. */
   revokeClient(accountId: string, clientId: string): Promise<number>;
+  /** Form posts per minute from one network address (the password change, like the sign-in forms). */
+  signInRatePerMinute?: number;
   /** The citizen's sharings by QR at counters, newest first (src/sharing/). */
   sharings?(accountId: string): Promise<SharingEntry[]>;
 }
@@ -110,12 +113,14 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceD
       level: account.level,
       services: servicesList,
       devices: await deviceList(db, account.id, lang, t),
+      passwordUrl: ACCOUNT_PASSWORD_PATH,
       notice: (request.query as { revoked?: string }).revoked ? t('account.revoked') : deviceNotice(request.query, t),
       csrf: await reply.generateCsrf(),
     });
   });
 
   deviceRoutes(app, { provider, db, now: services.now });
+  accountPasswordRoutes(app, { provider, services, languageOf, ratePerMinute: deps.signInRatePerMinute ?? 20 });
 
   // Back from signing in (or from a cancelled sign-in): the page itself knows which it was.
   app.get('/account/callback', async (_request, reply) => reply.redirect('/account', 303));

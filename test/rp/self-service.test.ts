@@ -176,3 +176,61 @@ describe('/account in English', () => {
     expect(login.html).not.toContain('Tài khoản định danh điện tử');
   });
 });
+
+describe('changing the password on /account', () => {
+  const cuong = SANDBOX_CITIZENS.find((c) => c.givenName === 'Cường')!;
+  const NEW_PASSWORD = 'Hoa-Sen-Nở-Muộn-2026';
+
+  it('asks the current password and the new one twice, then ends every session of the account and says so', async () => {
+    // Another browser, signed in to a service with a refresh token: whoever knew the old password.
+    const other = new UserAgent();
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const tokens = await redeem(suite.rp, request, await signInThroughPages(other, request.url.href, { username: cuong.personalId, password: SANDBOX_PASSWORD }));
+
+    const agent = new UserAgent();
+    const account = await signInToAccount(agent, cuong.personalId);
+    const link = /<a href="([^"]+)">Đổi mật khẩu<\/a>/.exec(account.html)![1]!;
+    let page = (await agent.follow(new URL(link, suite.provider.url).href, suite.provider.url)).page!;
+    expect(page.html).toContain('id="password-change"');
+    for (const id of ['current_password', 'password', 'password_confirm']) expect(page.html).toContain(`<label for="${id}">`);
+    const change = async (fields: Record<string, string>) => {
+      page = (await agent.follow(new URL(formAction(page.html, 'password-change'), page.url).href, suite.provider.url, { form: { _csrf: csrfToken(page.html), ...fields } })).page!;
+      return page;
+    };
+
+    expect((await change({ current_password: 'not-my-password', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD })).status).toBe(401);
+    expect(page.html).toContain('Mật khẩu hiện tại không đúng.');
+    expect(page.html).toMatch(/id="current_password"[^>]*aria-invalid="true" aria-describedby="password-error"/);
+    expect((await change({ current_password: SANDBOX_PASSWORD, password: NEW_PASSWORD, password_confirm: `${NEW_PASSWORD}x` })).status).toBe(400);
+    expect(page.html).toContain('Hai mật khẩu bạn nhập không khớp nhau.');
+    expect((await change({ current_password: SANDBOX_PASSWORD, password: 'matkhau123', password_confirm: 'matkhau123' })).html).toContain('quá phổ biến');
+    expect((await change({ current_password: SANDBOX_PASSWORD, password: SANDBOX_PASSWORD, password_confirm: SANDBOX_PASSWORD })).status).toBe(400);
+
+    const done = await change({ current_password: SANDBOX_PASSWORD, password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
+    expect(done.status).toBe(200);
+    expect(done.html).toContain('Đã đổi mật khẩu');
+    expect(done.html).toContain('mọi phiên đăng nhập bằng tài khoản này đã kết thúc');
+    expect(done.html).toContain('<a href="/account">Đăng nhập lại</a>');
+
+    // Every session ended, this browser's and the other's, and the service's tokens with them.
+    expect((await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page?.html).toContain('id="login"');
+    expect((await other.follow(`${suite.provider.url}/account`, suite.provider.url)).page?.html).toContain('id="login"');
+    await expect(oidc.fetchUserInfo(suite.rp, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({ status: 401 });
+    await expect(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+
+    // The old password is dead, the new one signs in.
+    const login = (await agent.follow(`${suite.provider.url}/account`, suite.provider.url)).page!;
+    const refused = await agent.follow(new URL(formAction(login.html, 'login'), login.url).href, suite.provider.url, { form: { _csrf: csrfToken(login.html), username: cuong.personalId, password: SANDBOX_PASSWORD } });
+    expect(refused.page?.status).toBe(401);
+    const back = await agent.follow(new URL(formAction(refused.page!.html, 'login'), refused.page!.url).href, suite.provider.url, { form: { _csrf: csrfToken(refused.page!.html), username: cuong.personalId, password: NEW_PASSWORD } });
+    expect(back.page?.html).toContain('Xin chào, Lê Hoàng Cường');
+  });
+
+  it('refuses a change posted without the page’s CSRF token, on a page', async () => {
+    const agent = new UserAgent();
+    await signInToAccount(agent);
+    const forged = await agent.request(`${suite.provider.url}/account/password`, { method: 'POST', form: { _csrf: 'forged', current_password: SANDBOX_PASSWORD, password: NEW_PASSWORD, password_confirm: NEW_PASSWORD } });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('Biểu mẫu đã hết hiệu lực.');
+  });
+});
