@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../accounts/authenticate.ts';
 import { checkPassword } from '../accounts/password-policy.ts';
+import { SIGN_IN_FORMS } from '../http/rate-limit-store.ts';
 import type { AccountServices } from '../accounts/services.ts';
 import type Provider from 'oidc-provider';
 import { field } from '../interactions/flow.ts';
@@ -64,7 +65,7 @@ export function accountPasswordRoutes(
     return show(request, reply);
   });
 
-  app.post<Route>(ACCOUNT_PASSWORD_PATH, { preHandler: app.csrfProtection, config: { rateLimit: { max: deps.ratePerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.post<Route>(ACCOUNT_PASSWORD_PATH, { preHandler: app.csrfProtection, config: { rateLimit: { max: deps.ratePerMinute, timeWindow: 60_000, groupId: SIGN_IN_FORMS } } }, async (request, reply) => {
     const account = await signedIn(request, reply);
     if (!account) return reply.redirect('/account', 303);
     const t = translator(deps.languageOf(request));
