@@ -41,9 +41,11 @@ export async function startProviderProcess(env: Record<string, string>, options:
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  // The log reaches stdout in blocks (src/logger.ts): the first line may come just after the server answers.
+  // Started directly, the child is the provider (the primary, under WORKERS). Through npm it is npm, and the provider's
+  // pid is read from its log, which reaches stdout in blocks (src/logger.ts): the first line may come just after the
+  // server answers, and under WORKERS a worker's line may come before the primary's.
   for (let i = 0; i < 50 && !/"pid":\d+/.test(output); i++) await new Promise((r) => setTimeout(r, 100));
-  const pid = Number(/"pid":(\d+)/.exec(output)?.[1]);
+  const pid = options.viaNpm ? Number(/"pid":(\d+)/.exec(output)?.[1]) : child.pid!;
   return {
     child,
     pid,
