@@ -41,6 +41,7 @@ import { answerProviderOutages, RETRY_AFTER, UNAVAILABLE_JSON, UNAVAILABLE_STATU
 import { accountClient, selfServiceRoutes } from './selfservice/routes.ts';
 import { operatorRoutes } from './operator/routes.ts';
 import { clientMetadataValidator } from './oidc/client-internals.ts';
+import { newClientRules } from './oidc/bank-profile.ts';
 import { followSigningKeys, type KeyFollower } from './oidc/key-follower.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { providerRoutes } from './oidc/mount.ts';
@@ -204,7 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const qr = qrSignIn({ db, provider, accounts: services.accounts, issuer: config.issuer, now });
   await app.register(interactionRoutes, { provider, services: { ...services, accounts: providerAccounts }, secureCookies, signInRatePerMinute: config.signInRatePerMinute, background: work, signIns: measure.signIns, qrSignIn: qr.pages });
   await app.register(adminRoutes, { services, sessionSeconds: config.officerSessionSeconds, lockout: config.lockout, issuer: config.issuer, checkResponses: !production, reachEveryInstance });
-  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider), issuer: config.issuer, checkResponses: !production, reachEveryInstance });
+  await app.register(operatorRoutes, { db, now, validateMetadata: clientMetadataValidator(provider, newClientRules({ httpsRedirectsOnly: production })), issuer: config.issuer, checkResponses: !production, reachEveryInstance });
   // Sharing attributes at a counter by QR (src/sharing/): issued to the app, verified at /verify.
   const sharing = sharingService({ db, issuer: config.issuer, accounts: services.accounts, now });
   await app.register(verifyRoutes, { sharing });

@@ -141,5 +141,17 @@ export function assertBankClientMetadata(metadata: Record<string, unknown>): voi
       );
     }
   }
-  assertHttpsRedirects(metadata, 'for a bank client (FAPI 2.0)');
+}
+
+/**
+ * The rules a client is held to when it is registered or changed, never when a stored one is loaded: a client stored
+ * before a rule existed keeps serving its citizens (the operator re-registers it), so a deploy never breaks a running
+ * service. Keys nobody can use; redirects over plain http for a bank (FAPI 2.0) and, in production, for everyone.
+ */
+export function newClientRules(options: { httpsRedirectsOnly: boolean }): (metadata: Record<string, unknown>) => void {
+  return (metadata) => {
+    assertUsableKeys(metadata);
+    if (metadata['profile'] === 'bank') assertHttpsRedirects(metadata, 'for a bank client (FAPI 2.0)');
+    else if (options.httpsRedirectsOnly) assertHttpsRedirects(metadata, 'in production');
+  };
 }

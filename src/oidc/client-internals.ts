@@ -60,7 +60,10 @@ export function reuseBuiltClients(provider: Provider, kept: (clientId: string) =
  * the schema (lib/helpers/client_schema.js, ensureStripUnrecognized) has dropped every field it does not recognise
  * with the features configured — a field missing there would be stored and take no effect.
  */
-export function clientMetadataValidator(provider: Provider): (metadata: Record<string, unknown>) => Promise<Record<string, unknown>> {
+export function clientMetadataValidator(
+  provider: Provider,
+  newClientRules: (metadata: Record<string, unknown>) => void = () => {},
+): (metadata: Record<string, unknown>) => Promise<Record<string, unknown>> {
   const Client = provider.Client as unknown as { validate(metadata: Record<string, unknown>): Promise<void>; new (metadata: Record<string, unknown>): { metadata(): Record<string, unknown> } };
   return async (metadata) => {
     // The schema reads hosts with `new URL()` before it checks that redirect URIs are URLs, so a malformed one
@@ -72,6 +75,8 @@ export function clientMetadataValidator(provider: Provider): (metadata: Record<s
       const description = `${field} must only contain valid URLs (${JSON.stringify(bad)} is not one)`;
       throw field === 'redirect_uris' ? invalidRedirectUri(description) : new errors.InvalidClientMetadata(description);
     }
+    // What a new or changed client must meet beyond what the provider checks whenever it loads one (bank-profile.ts).
+    newClientRules(metadata);
     await Client.validate(metadata);
     return new Client(metadata).metadata();
   };

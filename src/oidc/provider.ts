@@ -14,7 +14,7 @@ import { trimScopesForTrimmingClients } from './scope-policy.ts';
 import { assertVerifiedClaimsRequest, VERIFIED_CLAIMS_DISCOVERY, verifiedClaims } from './verified-claims.ts';
 import { compareHashedClientSecrets, reuseBuiltClients } from './client-internals.ts';
 import { outboundFetch } from './outbound.ts';
-import { assertBankClientMetadata, assertHttpsRedirects, assertOfferedAlgorithms, assertUsableKeys, bankProfile } from './bank-profile.ts';
+import { assertBankClientMetadata, assertOfferedAlgorithms, bankProfile, newClientRules } from './bank-profile.ts';
 import { assertPublicServiceMetadata, publicServiceConfiguration } from './public-service.ts';
 import type { RelyingParties } from './relying-parties.ts';
 import { apiTokenTtl, introspectionPolicy, resourceIndicatorsFeature } from './resource-indicators.ts';
@@ -49,7 +49,7 @@ export interface ProviderDeps {
   outboundExtraCa?: string;
   /** Dynamic client registration (creating sandbox clients only): with the developer sandbox, never in production. */
   sandboxRegistration?: boolean;
-  /** Every client's redirect URIs https (or loopback): production. */
+  /** Every new client's redirect URIs https (or loopback): production (newClientRules). */
   httpsRedirectsOnly?: boolean;
   /** Token lifetimes in seconds; tests shorten them. */
   /** CIBA (ciba.ts): who can be asked in the app, and the request's lifetime and poll pace. */
@@ -283,12 +283,11 @@ export function createProvider(deps: ProviderDeps): Provider {
           throw new errors.InvalidClientMetadata(`profile must be one of ${CLIENT_PROFILES.join(', ')}`);
         }
         if (key === 'profile') assertOfferedAlgorithms(metadata as Record<string, unknown>);
-        if (key === 'profile') assertUsableKeys(metadata as Record<string, unknown>);
         if (key === 'profile') assertBankClientMetadata(metadata as Record<string, unknown>);
         if (key === 'profile') assertCibaClientMetadata(metadata as Record<string, unknown>);
         if (key === 'profile' && value === 'public_service') assertPublicServiceMetadata(metadata);
-        // In production no citizen-facing client receives codes over plain http (only banks are held to it always).
-        if (key === 'profile' && deps.httpsRedirectsOnly && value !== 'bank') assertHttpsRedirects(metadata as Record<string, unknown>, 'in production');
+        // Rules for new and changed clients only (self-service registration here; the registry calls them itself).
+        if (ctx && key === 'profile') newClientRules({ httpsRedirectsOnly: deps.httpsRedirectsOnly ?? false })(metadata as Record<string, unknown>);
       },
     },
     async renderError(ctx, out) {

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { accountServices } from '../accounts/services.ts';
 import type { Config } from '../config.ts';
 import type { Schema } from '../db/schema.ts';
+import { newClientRules } from './bank-profile.ts';
 import { clientMetadataValidator } from './client-internals.ts';
 import { endAccountSessions } from './grants.ts';
 import { loadOrCreateKeys } from './keys.ts';
@@ -25,5 +26,5 @@ export async function providerForValidation(db: Kysely<Schema>, config: Config) 
     allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     httpsRedirectsOnly: config.env === 'production',
   });
-  return clientMetadataValidator(provider);
+  return clientMetadataValidator(provider, newClientRules({ httpsRedirectsOnly: config.env === 'production' }));
 }

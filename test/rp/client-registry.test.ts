@@ -175,6 +175,24 @@ describe('client registry (operator API)', () => {
     expect((await operator.call('POST', '/operator/clients', { ...bank, client_id: 'ngan-hang-f', metadata: { ...bank.metadata, redirect_uris: ['http://127.0.0.1:8080/cb'] } })).status).toBe(201);
   });
 
+  it('holds new and changed clients to the newer rules, and leaves a client stored before them serving its citizens', async () => {
+    // Stored as a registration before these rules would have stored it: a weak key it never uses, a plain-http redirect.
+    const weak = { ...generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }), use: 'enc', alg: 'RSA-OAEP' };
+    await suite.provider.addClient({
+      client_id: 'cong-cu', client_secret: 'cong-cu-secret-0123456789abcdef', profile: 'public_service', scope: 'openid profile',
+      redirect_uris: [REDIRECT_URI], jwks: { keys: [weak] },
+    } as Parameters<typeof suite.provider.addClient>[0]);
+    const old = await relyingParty(suite.provider.url, 'cong-cu', 'cong-cu-secret-0123456789abcdef');
+    const start = await fetch((await authorizationRequest(old)).url, { redirect: 'manual' });
+    expect(start.status).toBe(303);
+    expect(start.headers.get('location')).toMatch(/\/interaction\//);
+    // Registered now, the same key is refused.
+    const operator = await officerClient(suite.provider.url, 'vanhanh');
+    const anew = await operator.call('POST', '/operator/clients', { ...portal, client_id: 'cong-moi', metadata: { redirect_uris: [REDIRECT_URI], jwks: { keys: [weak] } } });
+    expect(anew).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
+    expect(anew.body.error_description).toMatch(/^jwks\.keys\[0\] is a 1024-bit RSA key/);
+  });
+
   it('refuses bank key sets that could never authenticate, naming jwks, and picks the assertion algorithm its keys can sign', async () => {
     const operator = await officerClient(suite.provider.url, 'vanhanh');
     const publicJwk = (pair: ReturnType<typeof generateKeyPairSync>) => ({ ...pair.publicKey.export({ format: 'jwk' }), use: 'sig' });
