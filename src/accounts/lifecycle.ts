@@ -5,6 +5,7 @@ import type { Schema } from '../db/schema.ts';
 import { unbindDevices } from '../devices/devices.ts';
 import { queueSms } from '../notify/sms.ts';
 import type { PasswordHasher } from './passwords.ts';
+import { firstPasswordSms, generateFirstPassword } from './registration.ts';
 
 type Actor = AuditEvent['actor'];
 
@@ -132,16 +133,27 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
     },
 
     async changePhoneByOfficer(accountId, phone, { officerId, reason, ip }) {
+      // A first password not yet replaced went to the old phone: it stops working, and a new one goes to the new phone
+      // (hashed before the transaction, as argon2 takes its time; unused when the account chose its own password).
+      // What still waits in the outbox for the old phone is left: its password and codes no longer open anything, and
+      // a phone two accounts share would lose the other account's messages.
+      const firstPassword = generateFirstPassword();
+      const firstPasswordHash = await passwords.hash(firstPassword);
       const outcome = await db.transaction().execute(async (trx) => {
-        const account = await trx.selectFrom('accounts').select(['phone', 'status']).where('id', '=', accountId).forUpdate().executeTakeFirst();
+        const account = await trx.selectFrom('accounts').select(['phone', 'status', 'password_must_change']).where('id', '=', accountId).forUpdate().executeTakeFirst();
         if (!account) return 'no_account' as const;
         if (account.status === 'revoked') return 'revoked' as const;
         if (account.phone === phone) return 'unchanged' as const;
         const at = now();
-        await trx.updateTable('accounts').set({ phone, phone_verified: true, updated_at: at }).where('id', '=', accountId).execute();
+        await trx
+          .updateTable('accounts')
+          .set({ phone, phone_verified: true, updated_at: at, ...(account.password_must_change ? { password_hash: firstPasswordHash } : {}) })
+          .where('id', '=', accountId)
+          .execute();
         // Codes already sent went to the old phone: none of them may still open the account.
         await trx.deleteFrom('password_reset_codes').where('account_id', '=', accountId).execute();
         await trx.deleteFrom('sign_in_codes').where('account_id', '=', accountId).execute();
+        if (account.password_must_change) await queueSms(trx, { to: phone, purpose: 'first_password', text: firstPasswordSms(firstPassword), at });
         const devices = await unbindDevices(trx, accountId, at);
         const afterCommit = await endSessions(trx, accountId);
         if (account.phone) await queueSms(trx, { to: account.phone, purpose: 'phone_changed', text: phoneChangedSms(at), at });

@@ -67,6 +67,31 @@ describe('changing an account’s phone at the desk', () => {
     expect(JSON.stringify(trail)).not.toContain('903111222');
   });
 
+  it('replaces a first password the old phone received: it stops working, and a new one reaches the new phone', async () => {
+    const hoa = '001188000321';
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    const filed = await officer.call('POST', '/admin/applications', { personal_id: hoa, phone: '0912 777 888', requested_level: 1 });
+    const accountId = (await supervisor.call('POST', `/admin/applications/${filed.body.id}/approve`)).body.account_id as string;
+    const firstPasswordIn = (sms: string | undefined) => /Mật khẩu đăng nhập lần đầu: (\S+) \./.exec(sms ?? '')?.[1];
+    const oldFirst = firstPasswordIn(await suite.provider.lastSms('+84912777888'))!;
+    expect(oldFirst).toBeTruthy();
+
+    expect((await supervisor.call('POST', `/admin/accounts/${accountId}/phone`, { phone: '0903 777 888', reason: 'Nhập nhầm số khi đăng ký' })).status).toBe(200);
+    const newFirst = firstPasswordIn(await suite.provider.lastSms('+84903777888'));
+    expect(newFirst).toMatch(/^[A-Za-z2-9]{10}$/);
+    expect(newFirst).not.toBe(oldFirst);
+    const firstStep = async (password: string) => {
+      const agent = new UserAgent();
+      const start = await agent.follow((await authorizationRequest(suite.rp)).url.href, suite.provider.url);
+      return agent.follow(new URL(formAction(start.page!.html, 'login'), start.page!.url).href, suite.provider.url, {
+        form: { _csrf: csrfToken(start.page!.html), username: hoa, password },
+      });
+    };
+    expect((await firstStep(oldFirst)).page?.status).toBe(401);
+    expect((await firstStep(newFirst!)).page?.html).toContain('id="password-change"');
+  });
+
   it('refuses a revoked account', async () => {
     const supervisor = await officerClient(suite.provider.url, 'giamsat');
     const dung = SANDBOX_CITIZENS.find((c) => c.personalId === '031303007890')!;
