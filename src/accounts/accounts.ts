@@ -99,9 +99,16 @@ export function fullName(account: Pick<CitizenAccount, 'familyName' | 'middleNam
  * Runs fn in a transaction holding the account row's lock. What is checked, then sent or written, for one account
  * (an SMS code and its limits) is done under it, so requests sent all at once wait for each other and the limits hold.
  */
-export async function underAccountLock<T>(db: Kysely<Schema>, accountId: string, fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+/** What the row said once locked: a phone read before the lock may have been changed at the desk meanwhile. */
+export interface LockedAccount {
+  phone: string | null;
+  status: AccountStatus;
+  lockReason: LockReason | null;
+}
+
+export async function underAccountLock<T>(db: Kysely<Schema>, accountId: string, fn: (trx: Transaction<Schema>, locked: LockedAccount | undefined) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst();
-    return fn(trx);
+    const row = await trx.selectFrom('accounts').select(['phone', 'status', 'lock_reason']).where('id', '=', accountId).forUpdate().executeTakeFirst();
+    return fn(trx, row && { phone: row.phone, status: row.status, lockReason: row.lock_reason });
   });
 }

@@ -44,13 +44,16 @@ export async function requestResetCode(deps: PasswordResetDeps, personalId: stri
   if (!account?.phone || account.status === 'revoked' || account.lockReason === 'officer') return;
   // Checked and sent under the account row's lock: requests sent all at once (8 in parallel sent 8 SMS
   // before) wait for each other, so the resend and daily limits hold.
-  await underAccountLock(deps.db, account.id, async (trx) => {
+  await underAccountLock(deps.db, account.id, async (trx, locked) => {
+    // The phone as it is now: a desk change since the read above sends nothing to the old one.
+    const phone = locked?.phone;
+    if (!phone || locked.status === 'revoked' || locked.lockReason === 'officer') return;
     const existing = await trx.selectFrom('password_reset_codes').select('created_at').where('account_id', '=', account.id).executeTakeFirst();
     if (existing && now.getTime() - existing.created_at.getTime() < deps.resendSeconds * 1000) return;
     const { sentToday } = await trx
       .selectFrom('sms_outbox')
       .select((eb) => eb.fn.countAll<number>().as('sentToday'))
-      .where('recipient', '=', account.phone)
+      .where('recipient', '=', phone)
       .where('purpose', '=', 'password_reset')
       .where('created_at', '>', new Date(now.getTime() - 24 * 3600 * 1000))
       .executeTakeFirstOrThrow();
@@ -58,7 +61,7 @@ export async function requestResetCode(deps: PasswordResetDeps, personalId: stri
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const row = { code_hash: hashCode(deps.secret, account.id, code), expires_at: new Date(now.getTime() + deps.codeSeconds * 1000), attempts: 0, created_at: now };
     await trx.insertInto('password_reset_codes').values({ account_id: account.id, ...row }).onConflict((oc) => oc.column('account_id').doUpdateSet(row)).execute();
-    await queueSms(trx, { to: account.phone!, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
+    await queueSms(trx, { to: phone, purpose: 'password_reset', text: resetCodeSms(code, Math.round(deps.codeSeconds / 60)), at: now, expiresAt: row.expires_at });
   });
 }
 

@@ -41,12 +41,14 @@ export function signInCodeSms(code: string, minutes: number): string {
 export async function startSecondFactor(deps: SecondFactorDeps, input: CodeRecipient): Promise<'sent' | 'live' | 'daily_limit'> {
   const now = deps.now();
   // Under the account row's lock: a replayed sign-in POST does not send a second code.
-  return underAccountLock(deps.db, input.accountId, async (trx) => {
+  return underAccountLock(deps.db, input.accountId, async (trx, locked) => {
+    // The phone as it is now (a desk change may have come since the caller read it).
+    if (!locked?.phone) return 'daily_limit';
     const live = await trx.selectFrom('sign_in_codes').select(['account_id', 'expires_at']).where('interaction_uid', '=', input.uid).executeTakeFirst();
     if (live && live.account_id === input.accountId && live.expires_at > now) return 'live';
     if (await allowanceSpent(trx, input.accountId, 'wrong_codes', deps.maxWrongPerDay, now)) return 'daily_limit';
     if (!(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now))) return 'daily_limit';
-    await send(trx, deps, input, 1, now);
+    await send(trx, deps, { ...input, phone: locked.phone }, 1, now);
     return 'sent';
   });
 }
@@ -86,7 +88,8 @@ export async function resendSecondFactor(
 ): Promise<{ sent: boolean; wait: number | null; dailyLimit?: true }> {
   const now = deps.now();
   // Under the account row's lock: of several "send a new code" at once, one finds the wait over.
-  return underAccountLock(deps.db, input.accountId, async (trx) => {
+  return underAccountLock(deps.db, input.accountId, async (trx, locked) => {
+    if (!locked?.phone) return { sent: false, wait: null };
     const before = await sendsSoFar(trx, input.uid);
     const wait = waitFor(deps, before, now);
     if (wait !== 0) return { sent: false, wait };
@@ -95,7 +98,7 @@ export async function resendSecondFactor(
       !(await takeAllowance(trx, input.accountId, 'codes_sent', deps.maxCodesPerDay, now));
     if (spent) return { sent: false, wait: null, dailyLimit: true as const };
     const sends = (before?.sends ?? 0) + 1;
-    await send(trx, deps, input, sends, now);
+    await send(trx, deps, { ...input, phone: locked.phone }, sends, now);
     return { sent: true, wait: waitFor(deps, { sends, last_sent_at: now }, now) };
   });
 }

@@ -36,7 +36,7 @@ export async function createTestDatabase(options: { persistent?: boolean } = {})
  */
 export async function betweenReadAndWrite<A, M>(
   db: Kysely<Schema>,
-  row: { model: string; id: string },
+  row: { model: string; id: string } | { account: string },
   act: () => Promise<A>,
   meanwhile: (trx: Transaction<Schema>) => Promise<M>,
 ): Promise<{ acted: A; meant: M }> {
@@ -45,7 +45,8 @@ export async function betweenReadAndWrite<A, M>(
   let go!: () => void;
   const waited = new Promise<void>((resolve) => (go = resolve));
   const holder = db.transaction().execute(async (trx) => {
-    await sql`select 1 from oidc_payloads where model = ${row.model} and id = ${row.id} for update`.execute(trx);
+    if ('account' in row) await sql`select 1 from accounts where id = ${row.account} for update`.execute(trx);
+    else await sql`select 1 from oidc_payloads where model = ${row.model} and id = ${row.id} for update`.execute(trx);
     holding();
     await waited;
     return meanwhile(trx);

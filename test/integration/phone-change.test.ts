@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_CITIZENS, SANDBOX_PASSWORD } from '../../src/sandbox/seed.ts';
 import { enrolDevice, smsCode } from '../helpers/app-device.ts';
+import { betweenReadAndWrite, ENGINE } from '../helpers/database.ts';
 import { officerClient } from '../helpers/officer-api.ts';
 import { authorizationRequest, redeem, sandboxProviderForSuite } from '../helpers/relying-party.ts';
 import { csrfToken, formAction, signInThroughPages, UserAgent } from '../helpers/user-agent.ts';
@@ -90,6 +91,21 @@ describe('changing an account’s phone at the desk', () => {
     };
     expect((await firstStep(oldFirst)).page?.status).toBe(401);
     expect((await firstStep(newFirst!)).page?.html).toContain('id="password-change"');
+  });
+
+  it.runIf(ENGINE === 'postgres')('sends a reset asked just before the change to the new phone, not the one read before it', async () => {
+    const cuong = SANDBOX_CITIZENS.find((c) => c.personalId === '048201004567')!;
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    const accountId = (await supervisor.call('GET', `/admin/citizens/${cuong.personalId}`)).body.account.id as string;
+    // The reset's work reads the account, then waits for its row, which the desk's change holds and commits meanwhile.
+    await betweenReadAndWrite(
+      suite.provider.database.db,
+      { account: accountId },
+      () => askResetCode(cuong.personalId),
+      (trx) => trx.updateTable('accounts').set({ phone: '+84903555666' }).where('id', '=', accountId).execute(),
+    );
+    expect(await suite.provider.lastSms('+84903555666')).toMatch(/mã đặt lại mật khẩu của bạn là \d{6},/);
+    expect((await suite.provider.lastSms(cuong.phone)) ?? '').not.toMatch(/mã đặt lại mật khẩu/);
   });
 
   it('refuses a revoked account', async () => {
