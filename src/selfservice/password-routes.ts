@@ -76,7 +76,10 @@ export function accountPasswordRoutes(
     const proven = await authenticate(services.authentication, { personalId: account.personalId, password: current });
     if (!proven.ok) {
       request.log.info({ event: 'password_change.refused', reason: proven.reason, account: account.id }, 'password change refused');
-      if (proven.reason === 'invalid_credentials' || proven.reason === 'throttled') await services.lifecycle.recordSignInFailure(account.id, { ip: request.ip });
+      // A failure for the audit trail only when a password was compared: a lock already in force compared none.
+      if (proven.reason === 'invalid_credentials' || (proven.reason === 'throttled' && 'accountId' in proven)) {
+        await services.lifecycle.recordSignInFailure(account.id, { ip: request.ip });
+      }
       if (proven.reason === 'throttled') {
         const seconds = Math.max(1, Math.ceil((proven.until.getTime() - services.now().getTime()) / 1000));
         reply.header('retry-after', String(seconds));

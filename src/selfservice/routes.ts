@@ -41,7 +41,7 @@ export interface SelfServiceDeps {
   /** Ends the grants the citizen gave one service and tells that service (back-channel logout); how many there were. */
   revokeClient(accountId: string, clientId: string): Promise<number>;
   /** Form posts per minute from one network address (the password change, like the sign-in forms). */
-  signInRatePerMinute?: number;
+  signInRatePerMinute: number;
   /** The citizen's sharings by QR at counters, newest first (src/sharing/). */
   sharings?(accountId: string): Promise<SharingEntry[]>;
 }
@@ -120,7 +120,7 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceD
   });
 
   deviceRoutes(app, { provider, db, now: services.now });
-  accountPasswordRoutes(app, { provider, services, languageOf, ratePerMinute: deps.signInRatePerMinute ?? 20 });
+  accountPasswordRoutes(app, { provider, services, languageOf, ratePerMinute: deps.signInRatePerMinute });
 
   // Back from signing in (or from a cancelled sign-in): the page itself knows which it was.
   app.get('/account/callback', async (_request, reply) => reply.redirect('/account', 303));
