@@ -1,4 +1,5 @@
 // Passwords inside the sign-in flow: the forced change after the SMS password, and reset by SMS code.
+import { createHash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizePersonalId } from '../accounts/authenticate.ts';
@@ -15,15 +16,24 @@ import { switchUrl } from './language.ts';
 
 type Route = { Params: { uid: string }; Querystring: { lang?: string } };
 
+/** Which password a pending step was proven with, without carrying the hash: a short digest of it. */
+export function passwordFingerprint(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
+}
+
 export async function passwordRoutes(
   app: FastifyInstance,
   { flow, services, limited, background }: { flow: InteractionFlow; services: AccountServices; limited: { rateLimit: { max: number; timeWindow: number } }; background: Background },
 ) {
-  /** The account that just proved its SMS password in this interaction, from the signed cookie set at sign-in. */
+  /**
+   * The account that just proved its SMS password in this interaction, from the signed cookie set at sign-in, while
+   * that password is still the account's: one replaced since (a re-issue, a phone change) voids the step.
+   */
   async function pendingAccount(request: FastifyRequest, uid: string) {
-    const accountId = flow.readPending(request, PENDING.passwordChange, uid);
+    const [accountId, proven] = (flow.readPending(request, PENDING.passwordChange, uid) ?? '').split('~');
     const account = accountId ? await services.accounts.findById(accountId) : undefined;
-    return account?.status === 'active' && account.passwordMustChange ? account : undefined;
+    if (!account || account.status !== 'active' || !account.passwordMustChange) return undefined;
+    return proven === passwordFingerprint(account.passwordHash) ? account : undefined;
   }
 
   async function showChange(request: UidRequest, reply: FastifyReply, { details, lang }: Loaded, error?: MessageKey, status = 200) {

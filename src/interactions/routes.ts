@@ -15,7 +15,7 @@ import { field, interactionFlow, PENDING, type Details, type UidRequest } from '
 import { consentLists } from './consent-items.ts';
 import { translator, type Language, type MessageKey } from './i18n.ts';
 import type { Background } from '../background.ts';
-import { passwordRoutes } from './password-routes.ts';
+import { passwordFingerprint, passwordRoutes } from './password-routes.ts';
 import { qrSignInPages, type QrSignInDeps } from './qr-routes.ts';
 import { secondFactorRoutes } from './second-factor-routes.ts';
 import type { SignInObserver } from './sign-in-outcome.ts';
@@ -180,7 +180,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       }
       if (outcome.account.passwordMustChange) {
         // The first password came by SMS: nothing else happens until the citizen chooses their own.
-        flow.setPending(reply, PENDING.passwordChange, details.uid, outcome.account.id);
+        flow.setPending(reply, PENDING.passwordChange, details.uid, `${outcome.account.id}~${passwordFingerprint(outcome.account.passwordHash)}`);
         return reply.redirect(`${INTERACTION_PATH}/${details.uid}/password`, 303);
       }
       return flow.completeLogin(request, reply, details, outcome.account);

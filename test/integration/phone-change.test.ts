@@ -78,7 +78,21 @@ describe('changing an account’s phone at the desk', () => {
     const oldFirst = firstPasswordIn(await suite.provider.lastSms('+84912777888'))!;
     expect(oldFirst).toBeTruthy();
 
+    // Whoever has the old phone signs in with its first password and waits on the page that asks for a new one.
+    const intruder = new UserAgent();
+    const start = await intruder.follow((await authorizationRequest(suite.rp)).url.href, suite.provider.url);
+    const held = await intruder.follow(new URL(formAction(start.page!.html, 'login'), start.page!.url).href, suite.provider.url, {
+      form: { _csrf: csrfToken(start.page!.html), username: hoa, password: oldFirst },
+    });
+    expect(held.page?.html).toContain('id="password-change"');
+
     expect((await supervisor.call('POST', `/admin/accounts/${accountId}/phone`, { phone: '0903 777 888', reason: 'Nhập nhầm số khi đăng ký' })).status).toBe(200);
+    // The step that password opened is void: choosing a password there signs nobody in.
+    const chosen = await intruder.follow(new URL(formAction(held.page!.html, 'password-change'), held.page!.url).href, suite.provider.url, {
+      form: { _csrf: csrfToken(held.page!.html), password: 'Ke-gian-2026-dai', password_confirm: 'Ke-gian-2026-dai' },
+    });
+    expect(chosen.redirect).toBeUndefined();
+    expect(chosen.page?.html).toContain('id="login"');
     const newFirst = firstPasswordIn(await suite.provider.lastSms('+84903777888'));
     expect(newFirst).toMatch(/^[A-Za-z2-9]{10}$/);
     expect(newFirst).not.toBe(oldFirst);
