@@ -47,8 +47,8 @@ export async function takeSharing(db: Kysely<Schema>, id: string, shown: string[
           .select('accounts.id')
           .whereRef('accounts.id', '=', 'sharings.account_id')
           .where('accounts.level', '=', 2)
-          // As for the device's proofs: a lock from failed password attempts ends by itself at locked_until.
-          .where((a) => a.or([a('accounts.status', '=', 'active'), a.and([a('accounts.status', '=', 'locked'), a('accounts.lock_reason', '=', 'failed_sign_ins'), a('accounts.locked_until', '<=', now)])])),
+          // As opensToDevices (accounts.ts) judges it: a lock from failed password attempts guards the password only.
+          .where((a) => a.or([a('accounts.status', '=', 'active'), a.and([a('accounts.status', '=', 'locked'), a('accounts.lock_reason', '=', 'failed_sign_ins')])])),
       ),
     )
     .where((eb) => eb.exists(eb.selectFrom('app_devices').select('app_devices.id').whereRef('app_devices.id', '=', 'sharings.device_id').where('app_devices.removed_at', 'is', null)))

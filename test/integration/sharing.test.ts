@@ -111,6 +111,24 @@ describe('sharing by QR', () => {
     expect(page.html).toContain('The code has expired');
   });
 
+  it('verifies at the counter while a lock from wrong passwords lasts: that lock guards the password only', async () => {
+    const { credential, device } = await share(['name']);
+    const presentation = await presentCredential(credential, device, { now: clock.now() });
+    // Someone typed wrong passwords for An's number until it locked.
+    for (let i = 0; i < 5; i++) {
+      await fetch(`${suite.provider.url}/app/enrolments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ personal_id: an.personalId, password: `doan-${i}` }) });
+    }
+    const db = suite.provider.database.db;
+    expect(await db.selectFrom('accounts').select(['status', 'lock_reason']).where('personal_id', '=', an.personalId).executeTakeFirstOrThrow()).toEqual({ status: 'locked', lock_reason: 'failed_sign_ins' });
+    try {
+      expect(await verifyJson(suite.provider.url, presentation)).toMatchObject({ status: 200, body: { verified: true } });
+    } finally {
+      // Lifted, as an officer would, for the tests after this one.
+      await db.updateTable('accounts').set({ status: 'active', lock_reason: null, locked_until: null }).where('personal_id', '=', an.personalId).execute();
+      await db.deleteFrom('sign_in_failures').where('personal_id', '=', an.personalId).execute();
+    }
+  });
+
   it('refuses a sharing presented a second time', async () => {
     const { credential, device } = await share(['name', 'birthdate']);
     const presentation = await presentCredential(credential, device, { now: clock.now() });
