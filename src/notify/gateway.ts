@@ -81,16 +81,21 @@ export async function deliverPendingSms(db: Kysely<Schema>, logger: Logger, opti
     .returning(['id', 'recipient', 'body', 'attempts', 'purpose'])
     .execute();
   let delivered = 0;
+  // Oldest first (RETURNING keeps no order): a code does not wait behind messages queued after it.
+  pending.sort((a, b) => Number(a.id) - Number(b.id));
   for (const message of pending) {
     // A slow batch can outlive its claim, and another dispatcher may have taken the rest over meanwhile:
-    // renew the claim just before sending, and send only what is still ours.
-    const renewed = new Date(now().getTime() + claimMs);
+    // renew the claim just before sending, and send only what is still ours and, for a code, still valid (one that
+    // expired while the batch went out is dropped by the next pass, never sent late).
+    const sendingAt = now();
+    const renewed = new Date(sendingAt.getTime() + claimMs);
     const ours = await db
       .updateTable('sms_outbox')
       .set({ claimed_until: renewed })
       .where('id', '=', message.id)
       .where('claimed_until', '=', claim)
       .where('delivered_at', 'is', null)
+      .where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', sendingAt)]))
       .executeTakeFirst();
     if (Number(ours.numUpdatedRows) === 0) continue;
     try {

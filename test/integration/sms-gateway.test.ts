@@ -133,6 +133,21 @@ describe('SMS delivery through the HTTP gateway', () => {
     expect(gateway.received).toHaveLength(1);
   });
 
+  it('never sends a code that expired while a slow batch went out before it, and sends the oldest first', async () => {
+    const at = new Date();
+    await queueSms(database.db, { to: PHONES[0], purpose: 'phone_changed', text: 'Định danh điện tử: số điện thoại của tài khoản đã được thay đổi.', at });
+    await queueSms(database.db, { to: PHONES[1], purpose: 'sign_in_code', text: 'Định danh điện tử: mã xác thực đăng nhập của bạn là 123456, hiệu lực 5 phút.', at, expiresAt: new Date(at.getTime() + 300_000) });
+    // A gateway so slow that each step of the pass takes 200 s: the code has expired by the time its turn comes.
+    let ticks = 0;
+    const slow = () => new Date(at.getTime() + 200_000 * ticks++);
+    expect(await deliverPendingSms(database.db, logger, options({ now: slow }))).toBe(1);
+    expect(gateway.received.map((r) => r.body.to)).toEqual([PHONES[0]]);
+    // The next pass drops it as expired, never sends it.
+    expect(await deliverPendingSms(database.db, logger, options({ now: () => new Date(at.getTime() + 900_000) }))).toBe(0);
+    expect(gateway.received).toHaveLength(1);
+    expect((await outbox())[1]).toMatchObject({ body: null, delivered_at: null, last_error: 'expired before delivery' });
+  });
+
   it('keeps a message the gateway refused, with the reason, and delivers it on a later pass', async () => {
     const clock = testClock();
     const [message] = await queue(1);
