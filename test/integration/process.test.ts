@@ -106,25 +106,33 @@ describe('operator commands', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 200));
-    // What a newcomer reads on the console.
-    expect(stderr).toContain(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
-    expect(stderr).toContain('client_id      sandbox');
-    expect(stderr).toContain(`password for all: ${SANDBOX_PASSWORD}`);
-    for (const citizen of SANDBOX_CITIZENS) expect(stderr).toContain(citizen.personalId);
-    // Logs on stdout are JSON lines.
-    for (const line of stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
-    // The embedded database has no autovacuum to check (it runs single-user): no false alarm for a newcomer.
-    // (On PostgreSQL the warning is the server's to earn: faults.test.ts tests it.)
-    if (!env.DATABASE_URL) expect(stdout).not.toContain('autovacuum');
+    try {
+      // What a newcomer reads on the console.
+      expect(stderr).toContain(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
+      expect(stderr).toContain('client_id      sandbox');
+      expect(stderr).toContain(`password for all: ${SANDBOX_PASSWORD}`);
+      for (const citizen of SANDBOX_CITIZENS) expect(stderr).toContain(citizen.personalId);
+      // Logs on stdout are JSON lines (they reach it in blocks: there may be none yet, never a line that is not JSON).
+      for (const line of stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+      // The embedded database has no autovacuum to check (it runs single-user): no false alarm for a newcomer.
+      // (On PostgreSQL the warning is the server's to earn: faults.test.ts tests it.)
+      if (!env.DATABASE_URL) expect(stdout).not.toContain('autovacuum');
 
-    const discovery = (await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
-    expect(discovery.acr_values_supported).toEqual(['urn:vn:eid:loa:1', 'urn:vn:eid:loa:2']);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      const discovery = (await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
+      expect(discovery.acr_values_supported).toEqual(['urn:vn:eid:loa:1', 'urn:vn:eid:loa:2']);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    expect(stdout).toContain('shutting down');
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      expect(stdout).toContain('shutting down');
+    } finally {
+      // A provider left running would hold the data directory for the next test.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+      }
+    }
   }, 480_000);
 
   it('stops gracefully when an orchestrator sends SIGTERM to npm start: exit 0, port closed, database released', async () => {
