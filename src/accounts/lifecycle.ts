@@ -6,6 +6,7 @@ import { unbindDevices } from '../devices/devices.ts';
 import { queueSms } from '../notify/sms.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { firstPasswordSms, generateFirstPassword } from './registration.ts';
+import { maskPhone } from './phone.ts';
 
 type Actor = AuditEvent['actor'];
 
@@ -157,7 +158,7 @@ export function accountLifecycle(db: Kysely<Schema>, passwords: PasswordHasher, 
         const devices = await unbindDevices(trx, accountId, at);
         const afterCommit = await endSessions(trx, accountId);
         if (account.phone) await queueSms(trx, { to: account.phone, purpose: 'phone_changed', text: phoneChangedSms(at), at });
-        await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.phone_changed', subject: { type: 'account', id: accountId }, detail: { note: reason, devices_unbound: devices }, ip, at });
+        await recordAudit(trx, { actor: { type: 'officer', id: officerId }, action: 'account.phone_changed', subject: { type: 'account', id: accountId }, detail: { note: reason, devices_unbound: devices, from: account.phone ? maskPhone(account.phone) : null, to: maskPhone(phone) }, ip, at });
         return afterCommit;
       });
       if (typeof outcome === 'string') return outcome;

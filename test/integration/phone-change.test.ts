@@ -64,7 +64,8 @@ describe('changing an account’s phone at the desk', () => {
     // In the audit trail: who, why, and how many devices it unbound; not the number.
     const trail = (await supervisor.call('GET', `/admin/accounts/${accountId}/audit`)).body.events as { action: string; actor_id: string; detail: Record<string, unknown> }[];
     const event = trail.find((e) => e.action === 'account.phone_changed');
-    expect(event).toMatchObject({ actor_id: (await supervisor.call('GET', '/admin/me')).body.id, detail: { note: 'Công dân đổi số điện thoại', devices_unbound: 1 } });
+    // Which numbers, masked as the sign-in page shows them: enough to follow a change and its undoing, not to dial.
+    expect(event).toMatchObject({ actor_id: (await supervisor.call('GET', '/admin/me')).body.id, detail: { note: 'Công dân đổi số điện thoại', devices_unbound: 1, from: '+84 •••• ••789', to: '+84 •••• ••222' } });
     expect(JSON.stringify(trail)).not.toContain('903111222');
   });
 
