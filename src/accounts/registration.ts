@@ -70,7 +70,7 @@ export async function fileApplication(deps: RegistrationDeps, officer: Officer, 
     return refuse(422, 'level_2_required', 'dependents and integrated documents need a level-2 account');
   }
 
-  return db.transaction().execute(async (trx) => {
+  const outcome = await db.transaction().execute(async (trx) => {
     const citizen = await trx.selectFrom('citizens').select(['personal_id', 'birthdate']).where('personal_id', '=', input.personalId).executeTakeFirst();
     if (!citizen) return refuse(404, 'no_record', 'no population record has this personal ID number');
     const today = now();
@@ -110,7 +110,19 @@ export async function fileApplication(deps: RegistrationDeps, officer: Officer, 
     await recordAudit(trx, { actor: { type: 'officer', id: officer.id }, action: 'application.filed', subject: { type: 'application', id: application.id }, detail: { level: input.requestedLevel, dependents: dependents.length, documents, ...(existing ? { reissues: existing.id } : {}) }, ip, at: today });
     return { ok: true as const, application };
   });
+  // A refusal that tells the desk something the record holds (an age band, an account, a child, a document) is a
+  // read of that record: audited as a lookup is, so probing by filing is no way around the trail.
+  if (!outcome.ok && RECORD_FACTS.has(outcome.error)) {
+    // Filed under the account when there is one (as a lookup is), the record's key otherwise.
+    const account = await db.selectFrom('accounts').select('id').where('personal_id', '=', input.personalId).executeTakeFirst();
+    const subject = account ? { type: 'account', id: account.id } : { type: 'citizen', id: input.personalId };
+    await recordAudit(db, { actor: { type: 'officer', id: officer.id }, action: 'application.refused', subject, detail: { error: outcome.error }, ip, at: now() });
+  }
+  return outcome;
 }
+
+/** Refusals of a filing that reveal what the population record or the accounts hold. */
+const RECORD_FACTS = new Set(['under_14', 'account_exists', 'application_open', 'not_a_dependent', 'dependent_registered', 'no_such_document']);
 
 type Decision = { decision: 'approve' } | { decision: 'reject'; reason: string };
 

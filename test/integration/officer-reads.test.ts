@@ -51,6 +51,17 @@ describe('officer reads', () => {
     expect(applicationReads).toEqual([expect.objectContaining({ detail: { via: 'queue' } })]);
   });
 
+  it('puts a filing refused for what the record holds in the trail: probing by filing is a lookup too', async () => {
+    const officer = await officerClient(suite.provider.url, 'canbo');
+    const supervisor = await officerClient(suite.provider.url, 'giamsat');
+    const citizen = SANDBOX_CITIZENS[2]!;
+    const refused = await officer.call('POST', '/admin/applications', { personal_id: citizen.personalId, phone: '0912111333', requested_level: 1 });
+    expect(refused).toMatchObject({ status: 409, body: { error: 'account_exists' } });
+    const accountId = (await supervisor.call('GET', `/admin/citizens/${citizen.personalId}`)).body.account.id as string;
+    const trail = (await supervisor.call('GET', `/admin/accounts/${accountId}/audit`)).body.events as Event[];
+    expect(trail).toContainEqual(expect.objectContaining({ actor_type: 'officer', actor_id: (await officer.call('GET', '/admin/me')).body.id, action: 'application.refused', detail: { error: 'account_exists' } }));
+  });
+
   it('records nothing for a number with no record, and refuses an officer the officers list without a trace', async () => {
     const officer = await officerClient(suite.provider.url, 'canbo');
     const supervisor = await officerClient(suite.provider.url, 'giamsat');
