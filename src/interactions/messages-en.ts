@@ -83,6 +83,7 @@ export const en: Record<MessageKey, string> = {
   'notice.cancel': 'Do not sign in',
   'consent.later': 'Shared only when you sign in at level 2 (not shared with this sign-in)',
   'consent.later_note': 'If you agree, the service receives this information the next time you sign in at level 2 (with an SMS code or the VNeID app), without asking again.',
+  'consent.later_note_level1': 'Your account is at level 1. If you agree, the service receives this information only once your account has been raised to level 2 at a police office and you sign in at level 2.',
   'consent.absent': 'Not in your record, so not shared: {claims}.',
   'claim.verified_claims': 'Your identity with proof of its verification (chip ID card checked in person at a police office, confirmed by the Ministry of Public Security)',
   'consent.note': 'You can withdraw this access at any time.',

@@ -82,6 +82,7 @@ export const vi = {
   'notice.cancel': 'Không đăng nhập',
   'consent.later': 'Chỉ chia sẻ khi bạn đăng nhập ở mức độ 2 (lần đăng nhập này không chia sẻ)',
   'consent.later_note': 'Nếu bạn đồng ý, dịch vụ sẽ nhận các thông tin này vào lần bạn đăng nhập ở mức độ 2 (bằng mã SMS hoặc ứng dụng VNeID) mà không hỏi lại.',
+  'consent.later_note_level1': 'Tài khoản của bạn đang ở mức độ 1. Nếu bạn đồng ý, dịch vụ chỉ nhận các thông tin này khi tài khoản đã được nâng lên mức độ 2 tại cơ quan công an và bạn đăng nhập ở mức độ 2.',
   'consent.absent': 'Hồ sơ của bạn không có, nên không chia sẻ: {claims}.',
   'claim.verified_claims': 'Danh tính kèm bằng chứng xác thực (thẻ căn cước được kiểm tra trực tiếp tại cơ quan công an, Bộ Công an xác nhận)',
   'consent.note': 'Bạn có thể thu hồi quyền truy cập này bất cứ lúc nào.',

@@ -101,6 +101,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       claims: basic,
       verifiedClaims: lists.verified,
       laterClaims: lists.later,
+      // A level-1 account reaches those items only once upgraded at a police office: said so, not "next time".
+      accountLevel: account?.level,
       absentClaims: lists.absent,
       action: `${INTERACTION_PATH}/${details.uid}/consent`,
       abortUrl: `${INTERACTION_PATH}/${details.uid}/abort`,

@@ -60,6 +60,17 @@ describe('consent', () => {
     expect(html).not.toContain('Chỉ chia sẻ khi bạn đăng nhập ở mức độ 2');
   });
 
+  it('tells a level-1 account that level-2 information needs its upgrade at a police office, not just another sign-in', async () => {
+    const binh = SANDBOX_CITIZENS.find((c) => c.level === 1 && !c.locked)!;
+    const agent = new UserAgent();
+    const request = await authorizationRequest(suite.rp, { scope: 'openid profile address' });
+    const login = await agent.follow(request.url.href, suite.provider.url);
+    const html = (await submit(agent, login.page!, 'login', { username: binh.personalId, password: SANDBOX_PASSWORD })).page!.html;
+    expect(html).toContain('Tài khoản của bạn đang ở mức độ 1');
+    expect(html).toContain('nâng lên mức độ 2 tại cơ quan công an');
+    expect(html).not.toContain('mà không hỏi lại');
+  });
+
   it('at level 1, says level-2 information is not shared by this sign-in, and the grant keeps what was consented', async () => {
     const agent = new UserAgent();
     const request = await authorizationRequest(suite.rp, { scope: 'openid profile address id_card' });
@@ -69,6 +80,8 @@ describe('consent', () => {
     // Not under the heading of what goes out: under its own, saying it does not go out now.
     expect(html).not.toContain('class="claims level2"');
     expect(html).toContain('Chỉ chia sẻ khi bạn đăng nhập ở mức độ 2 (lần đăng nhập này không chia sẻ)');
+    // An's account is level 2: the next level-2 sign-in releases them.
+    expect(html).toContain('vào lần bạn đăng nhập ở mức độ 2 (bằng mã SMS hoặc ứng dụng VNeID) mà không hỏi lại');
     const later = html.slice(html.indexOf('class="claims later"'));
     expect(listed(later)).toEqual(['Địa chỉ thường trú', 'Quê quán', 'Thông tin thẻ căn cước (số, ngày cấp, ngày hết hạn, nơi cấp)']);
     expect(listed(html.slice(0, html.indexOf('class="claims later"')))).toEqual(['Mã nhận diện tài khoản của bạn dành riêng cho dịch vụ này', 'Họ và tên', 'Ngày sinh', 'Giới tính']);
