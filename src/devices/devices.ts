@@ -19,7 +19,6 @@ export interface DeviceForProof extends Device {
   accountStatus: AccountStatus;
   accountLevel: AccountLevel;
   lockReason: LockReason | null;
-  lockedUntil: Date | null;
 }
 
 export const DEVICE_NAME_MAX = 60;
@@ -49,7 +48,7 @@ export async function deviceForProof(db: Kysely<Schema>, id: string): Promise<De
   const row = await db
     .selectFrom('app_devices as d')
     .innerJoin('accounts as a', 'a.id', 'd.account_id')
-    .select([...columns, 'd.public_jwk as publicJwk', 'd.removed_at as removedAt', 'a.status as accountStatus', 'a.level as accountLevel', 'a.lock_reason as lockReason', 'a.locked_until as lockedUntil'])
+    .select([...columns, 'd.public_jwk as publicJwk', 'd.removed_at as removedAt', 'a.status as accountStatus', 'a.level as accountLevel', 'a.lock_reason as lockReason'])
     .where('d.id', '=', id)
     .executeTakeFirst();
   return row ? { ...row, publicJwk: row.publicJwk as JWK } : undefined;
